@@ -1,1 +1,206 @@
-//! placeholder until the crate lands
+//! Kakehashi's persistence: one schema and one code path for SQLite (embedded default) and
+//! PostgreSQL (several nodes behind a load balancer).
+//!
+//! Everything goes through sqlx's `Any` driver with `$N` placeholders, which both backends
+//! accept, and portable SQL (see `migrations/`). Every function that reads or writes tenant
+//! data takes the [`TenantId`]: the tenant boundary is in every query.
+//!
+//! Modules own one aggregate each: [`tenants`], [`roster`], [`audit`].
+
+pub mod audit;
+mod migrate;
+pub mod roster;
+pub mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod time_fmt;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Transaction};
+
+pub use time_fmt::now_rfc3339;
+
+/// A write transaction. On SQLite it is `BEGIN IMMEDIATE` so that two writers queue instead of
+/// failing half-way; on PostgreSQL an ordinary transaction.
+pub type Tx = Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("the database holds schema version {found}, newer than this Kakehashi ({known}); upgrade Kakehashi")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("unsupported database URL {0:?}: use postgres://… or leave it empty for SQLite in the data directory")]
+    UnsupportedUrl(String),
+    #[error("corrupt data in {table}: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database engine is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        })
+    }
+}
+
+/// A tenant id (one per board of education): `[a-z0-9-]{1,40}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid tenant id {0:?}: use 1 to 40 characters from a-z, 0-9 and '-'")]
+pub struct InvalidTenantId(pub String);
+
+impl TenantId {
+    pub fn parse(s: &str) -> Result<Self, InvalidTenantId> {
+        let ok = !s.is_empty()
+            && s.len() <= 40
+            && s
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(TenantId(s.to_owned()))
+        } else {
+            Err(InvalidTenantId(s.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for TenantId {
+    type Err = InvalidTenantId;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TenantId::parse(s)
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The connection pool and the backend it talks to. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// The SQLite URL for the embedded database in `data_dir`.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("kakehashi.db").display())
+    }
+
+    /// Connects and brings the schema up to date (migrations are idempotent and, on
+    /// PostgreSQL, serialised between nodes starting at once).
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers go on during an import; busy_timeout makes a second
+                        // writer wait rather than fail.
+                        use sqlx::Executor;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// `true` when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Takes a transaction-scoped lock named by `key` on PostgreSQL (SQLite's `BEGIN IMMEDIATE`
+/// already serialises writers). Used where a read-then-write must not interleave between nodes.
+pub(crate) async fn lock_for_update(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    key: &str,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The audit log: append-only, one SHA-256 hash chain per tenant (chain `""` for platform
+//! events such as creating a tenant).
+//!
+//! Each row's hash commits to its chain, sequence number, time, actor, action, target, details
+//! and the previous row's hash, so editing a row, removing one or swapping two breaks the chain
+//! at that row; `audit_heads` keeps the last row of each chain so that cutting off the tail is
+//! detected too. Appends happen inside the caller's transaction: the audit row commits or rolls
+//! back with the change it records.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{lock_for_update, Backend, Result, Store, TenantId};
+
+/// The `prev_hash` of the first row of every chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, by whom, to what.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// Structured details (counts, reasons), stored as JSON.
+    pub details: serde_json::Value,
+}
+
+/// A stored row.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub chain: String,
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The chain a tenant's events go to; `None` is the platform chain.
+pub fn chain_of(tenant: Option<&TenantId>) -> &str {
+    tenant.map_or("", TenantId::as_str)
+}
+
+fn row_hash(
+    chain: &str,
+    seq: i64,
+    at: &str,
+    e: (&str, &str, &str, &str),
+    prev_hash: &str,
+) -> String {
+    let (actor, action, target, details) = e;
+    // A JSON array is an unambiguous encoding of the fields (no separator games).
+    let canonical = serde_json::json!([chain, seq, at, actor, action, target, details, prev_hash]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Appends `event` to the tenant's chain within the caller's transaction.
+pub async fn append(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: Option<&TenantId>,
+    at: &str,
+    event: &Event,
+) -> Result<Entry> {
+    let chain = chain_of(tenant);
+    lock_for_update(conn, backend, &format!("audit:{chain}")).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1")
+        .bind(chain)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (prev_seq, prev_hash) = match head {
+        Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?),
+        None => (0, GENESIS.to_owned()),
+    };
+    let seq = prev_seq + 1;
+    let details = event.details.to_string();
+    let hash = row_hash(
+        chain,
+        seq,
+        at,
+        (&event.actor, &event.action, &event.target, &details),
+        &prev_hash,
+    );
+    sqlx::query(
+        "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(chain)
+    .bind(seq)
+    .bind(at)
+    .bind(&event.actor)
+    .bind(&event.action)
+    .bind(&event.target)
+    .bind(&details)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    let updated = sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
+        .bind(seq)
+        .bind(&hash)
+        .bind(chain)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)")
+            .bind(chain)
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Entry {
+        chain: chain.to_owned(),
+        seq,
+        at: at.to_owned(),
+        actor: event.actor.clone(),
+        action: event.action.clone(),
+        target: event.target.clone(),
+        details,
+        prev_hash,
+        hash,
+    })
+}
+
+/// The first place where a chain is broken.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Break {
+    pub chain: String,
+    /// The sequence number of the first row that is not what the chain says it should be.
+    pub seq: i64,
+    pub problem: String,
+}
+
+/// The outcome of [`verify`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    pub chains: u64,
+    pub rows: u64,
+    pub first_break: Option<Break>,
+}
+
+/// Walks every chain from its first row and recomputes every hash.
+pub async fn verify(store: &Store) -> Result<Verification> {
+    let heads = sqlx::query("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+        .fetch_all(store.pool())
+        .await?;
+    let mut chains: Vec<(String, Option<(i64, String)>)> = heads
+        .iter()
+        .map(|r| -> Result<_> {
+            Ok((r.try_get("chain")?, Some((r.try_get("seq")?, r.try_get("hash")?))))
+        })
+        .collect::<Result<_>>()?;
+    // Chains that have rows but lost their head are broken too.
+    let logged: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT chain FROM audit_log ORDER BY chain")
+            .fetch_all(store.pool())
+            .await?;
+    for c in logged {
+        if !chains.iter().any(|(k, _)| *k == c) {
+            chains.push((c, None));
+        }
+    }
+    let mut v = Verification {
+        chains: chains.len() as u64,
+        rows: 0,
+        first_break: None,
+    };
+    for (chain, head) in chains {
+        let (rows, brk) = verify_chain(store, &chain, head).await?;
+        v.rows += rows;
+        if brk.is_some() && v.first_break.is_none() {
+            v.first_break = brk;
+        }
+    }
+    Ok(v)
+}
+
+async fn verify_chain(
+    store: &Store,
+    chain: &str,
+    head: Option<(i64, String)>,
+) -> Result<(u64, Option<Break>)> {
+    let fail = |seq: i64, problem: String| Break {
+        chain: chain.to_owned(),
+        seq,
+        problem,
+    };
+    let mut expected_seq = 1i64;
+    let mut prev_hash = GENESIS.to_owned();
+    let mut rows = 0u64;
+    let mut last_seq = 0i64;
+    let page = 1000i64;
+    loop {
+        let batch = sqlx::query(
+            "SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log
+             WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(chain)
+        .bind(last_seq)
+        .bind(page)
+        .fetch_all(store.pool())
+        .await?;
+        for r in &batch {
+            let seq: i64 = r.try_get("seq")?;
+            let stored_prev: String = r.try_get("prev_hash")?;
+            let stored_hash: String = r.try_get("hash")?;
+            let details: String = r.try_get("details")?;
+            let (at, actor, action, target): (String, String, String, String) = (
+                r.try_get("at")?,
+                r.try_get("actor")?,
+                r.try_get("action")?,
+                r.try_get("target")?,
+            );
+            rows += 1;
+            last_seq = seq;
+            if seq != expected_seq {
+                return Ok((
+                    rows,
+                    Some(fail(
+                        expected_seq,
+                        format!("row {expected_seq} is missing (the next row present is {seq})"),
+                    )),
+                ));
+            }
+            if stored_prev != prev_hash {
+                return Ok((
+                    rows,
+                    Some(fail(
+                        seq,
+                        "its prev_hash does not match the previous row: rows were removed or reordered"
+                            .to_owned(),
+                    )),
+                ));
+            }
+            let recomputed = row_hash(
+                chain,
+                seq,
+                &at,
+                (&actor, &action, &target, &details),
+                &stored_prev,
+            );
+            if recomputed != stored_hash {
+                return Ok((
+                    rows,
+                    Some(fail(seq, "its contents do not match its hash: the row was edited".to_owned())),
+                ));
+            }
+            prev_hash = stored_hash;
+            expected_seq += 1;
+        }
+        if (batch.len() as i64) < page {
+            break;
+        }
+    }
+    match head {
+        None => Ok((
+            rows,
+            Some(fail(last_seq, "the chain's head record is missing".to_owned())),
+        )),
+        Some((head_seq, head_hash)) if head_seq != last_seq || head_hash != prev_hash => Ok((
+            rows,
+            Some(fail(
+                last_seq + 1,
+                format!(
+                    "the chain ends at row {last_seq} but its head says {head_seq}: rows at the end were removed"
+                ),
+            )),
+        )),
+        Some(_) => Ok((rows, None)),
+    }
+}
+
+/// The most recent entries of a chain, newest first (for operators and tests).
+pub async fn recent(store: &Store, tenant: Option<&TenantId>, limit: i64) -> Result<Vec<Entry>> {
+    let rows = sqlx::query(
+        "SELECT chain, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log
+         WHERE chain = $1 ORDER BY seq DESC LIMIT $2",
+    )
+    .bind(chain_of(tenant))
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Entry {
+                chain: r.try_get("chain")?,
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                target: r.try_get("target")?,
+                details: r.try_get("details")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,80 @@
+//! Schema migrations: an ordered list of portable SQL files, applied once each and recorded
+//! in `schema_migrations`. On PostgreSQL a session advisory lock makes nodes that start at the
+//! same moment take turns.
+
+use crate::{Backend, Result, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    let mut conn = store.pool().acquire().await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)::text")
+            .bind(LOCK_KEY)
+            .fetch_one(&mut *conn)
+            .await?;
+    }
+    let result = apply_pending(store, &mut conn).await;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)::text")
+            .bind(LOCK_KEY)
+            .fetch_one(&mut *conn)
+            .await?;
+    }
+    result
+}
+
+async fn apply_pending(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<()> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let current: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .fetch_one(&mut *conn)
+            .await?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > known {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let mut tx = store.begin().await?;
+        let applied = async {
+            sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(crate::now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        }
+        .await;
+        applied.map_err(|source| StoreError::Migration {
+            version: m.version,
+            name: m.name,
+            source,
+        })?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Tenants: one per board of education. Everything else a tenant owns hangs off its id.
+
+use sqlx::Row;
+
+use crate::{Result, Store, TenantId};
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// Inserts a tenant inside the caller's transaction. `Ok(false)` if the id is taken.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    id: &TenantId,
+    name: &str,
+    at: &str,
+) -> Result<bool> {
+    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(id.as_str())
+        .bind(name)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+pub async fn get(store: &Store, id: &TenantId) -> Result<Option<Tenant>> {
+    let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| from_row(&r)).transpose()
+}
+
+pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
+    let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Tenant> {
+    let id: String = r.try_get("id")?;
+    Ok(Tenant {
+        id: TenantId::parse(&id).map_err(|e| crate::StoreError::Corrupt {
+            table: "tenants",
+            detail: e.to_string(),
+        })?,
+        name: r.try_get("name")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
