@@ -10,6 +10,7 @@ use std::fmt;
 /// The data files of a OneRoster 1.2 CSV package (OneRoster 1.2 CSV binding §2.1), in the
 /// order an importer must apply them (references point backwards in this list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Entity {
     AcademicSessions,
     Orgs,
@@ -68,6 +69,7 @@ impl fmt::Display for Entity {
 
 /// `file.X` in the manifest (OneRoster 1.2 CSV §2.1.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProcessingMode {
     Bulk,
     Delta,
@@ -76,6 +78,7 @@ pub enum ProcessingMode {
 
 /// `status` of a row (OneRoster 1.2 CSV §2.2: `active` or `tobedeleted`, commonly empty in bulk).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RowStatus {
     Active,
     ToBeDeleted,
@@ -132,7 +135,10 @@ pub struct Roster {
 
 impl Roster {
     pub fn mode(&self, entity: Entity) -> ProcessingMode {
-        self.modes.get(&entity).copied().unwrap_or(ProcessingMode::Absent)
+        self.modes
+            .get(&entity)
+            .copied()
+            .unwrap_or(ProcessingMode::Absent)
     }
 
     pub fn records(&self, entity: Entity) -> &[Record] {
