@@ -1,1 +1,31 @@
-//! placeholder until the crate lands
+//! Kakehashi's domain: what a tenant is, how a roster import is decided and applied, what is
+//! audited, where keys live, and the demo data. It calls `kakehashi-store` and knows no HTTP.
+//!
+//! - [`data_dir`]: the data directory and the master key file.
+//! - [`clock`]: time passed in, so tests are deterministic.
+//! - [`tenants`]: creating and listing tenants (audited).
+//! - [`roster_import`]: bulk/delta semantics of a OneRoster import, applied in one transaction.
+//! - [`roster_export`]: the tenant's roster back as a OneRoster package.
+//! - [`demo`]: the `demo` tenant a newcomer can try.
+
+pub mod clock;
+pub mod data_dir;
+pub mod demo;
+pub mod roster_export;
+pub mod roster_import;
+pub mod tenants;
+
+pub use clock::{Clock, SystemClock};
+pub use kakehashi_store::{Store, StoreError, TenantId};
+
+/// Who did something, as the audit log records it (e.g. `cli:root`, `user:demo/t-0001`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+impl Actor {
+    /// The operator at the command line of this machine.
+    pub fn command_line() -> Actor {
+        let who = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
+        Actor(format!("cli:{who}"))
+    }
+}

@@ -1,1 +1,84 @@
-//! placeholder until the crate lands
+//! Kakehashi's HTTP face: the axum router, shared state and operational endpoints.
+//!
+//! A request flows route → extractor → service in `kakehashi-core` → store → response; this
+//! crate holds no SQL and no protocol rules of its own. Operational endpoints:
+//! - `GET /healthz`: 200 only when the database answers (for load balancers).
+//! - `GET /metrics`: Prometheus text exposition.
+
+mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use kakehashi_store::Store;
+
+pub use metrics::Metrics;
+
+/// What every handler can reach. Nothing here is node-local state that another node would
+/// need: sessions, keys and data live in the database.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub public_url: String,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, public_url: String) -> AppState {
+        AppState {
+            store,
+            public_url,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            metrics::count(metrics.clone(), req, next)
+        }))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.store.ping().await {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let db_up = state.store.ping().await;
+    let body = state.metrics.render(db_up, state.store.backend());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

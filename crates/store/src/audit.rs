@@ -152,7 +152,10 @@ pub async fn verify(store: &Store) -> Result<Verification> {
     let mut chains: Vec<(String, Option<(i64, String)>)> = heads
         .iter()
         .map(|r| -> Result<_> {
-            Ok((r.try_get("chain")?, Some((r.try_get("seq")?, r.try_get("hash")?))))
+            Ok((
+                r.try_get("chain")?,
+                Some((r.try_get("seq")?, r.try_get("hash")?)),
+            ))
         })
         .collect::<Result<_>>()?;
     // Chains that have rows but lost their head are broken too.
@@ -247,7 +250,10 @@ async fn verify_chain(
             if recomputed != stored_hash {
                 return Ok((
                     rows,
-                    Some(fail(seq, "its contents do not match its hash: the row was edited".to_owned())),
+                    Some(fail(
+                        seq,
+                        "its contents do not match its hash: the row was edited".to_owned(),
+                    )),
                 ));
             }
             prev_hash = stored_hash;

@@ -23,7 +23,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Transaction};
 
-pub use time_fmt::now_rfc3339;
+pub use time_fmt::{now_rfc3339, now_rfc3339_of};
 
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE` so that two writers queue instead of
 /// failing half-way; on PostgreSQL an ordinary transaction.
@@ -78,8 +78,7 @@ impl TenantId {
     pub fn parse(s: &str) -> Result<Self, InvalidTenantId> {
         let ok = !s.is_empty()
             && s.len() <= 40
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(TenantId(s.to_owned()))
@@ -116,7 +115,10 @@ pub struct Store {
 impl Store {
     /// The SQLite URL for the embedded database in `data_dir`.
     pub fn sqlite_url(data_dir: &Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("kakehashi.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("kakehashi.db").display()
+        )
     }
 
     /// Connects and brings the schema up to date (migrations are idempotent and, on

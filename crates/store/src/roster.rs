@@ -201,11 +201,12 @@ async fn upsert_rows(
     table: &str,
     columns: &[&str],
     key: &[&str],
+    keep_on_conflict: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<()> {
     let updates: Vec<String> = columns
         .iter()
-        .filter(|c| !key.contains(c))
+        .filter(|c| !key.contains(c) && !keep_on_conflict.contains(c))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     for chunk in rows.chunks(BATCH) {
@@ -280,6 +281,7 @@ pub async fn write_records(
             "updated_at",
         ],
         &["tenant_id", "entity", "sourced_id"],
+        &[],
         rows,
     )
     .await
@@ -392,6 +394,8 @@ pub async fn write_users(
             "updated_at",
         ],
         &["tenant_id", "sourced_id"],
+        // The role comes from roles.csv (see `set_roles`); a users.csv row does not reset it.
+        &["role"],
         rows,
     )
     .await
@@ -511,6 +515,7 @@ pub async fn write_memberships(
             "active",
         ],
         &["tenant_id", "enrollment_id"],
+        &[],
         values,
     )
     .await

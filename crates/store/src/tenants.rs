@@ -18,20 +18,17 @@ pub async fn insert(
     name: &str,
     at: &str,
 ) -> Result<bool> {
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(id.as_str())
-        .bind(name)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(true)
+    // ON CONFLICT: two nodes creating the same tenant at once must not fail the second.
+    let inserted = sqlx::query(
+        "INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id.as_str())
+    .bind(name)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
 }
 
 pub async fn get(store: &Store, id: &TenantId) -> Result<Option<Tenant>> {

@@ -34,14 +34,16 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let base = postgres_base_url();
         sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL is not reachable at {base}: {e}\n\
+        let mut conn = sqlx::AnyConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL is not reachable at {base}: {e}\n\
                  The tests run on SQLite and PostgreSQL and never skip. Start it with\n  \
                  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n\
                  or point KAKEHASHI_TEST_POSTGRES_URL at a server with trust auth."
-            )
-        });
+                )
+            });
         let schema = format!("kh_t_{}", uuid_like());
         sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
             .execute(&mut conn)
@@ -74,13 +76,16 @@ impl Drop for TestDb {
             let base = postgres_base_url();
             // Drop on a thread of its own: Drop may run inside or outside a runtime.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     rt.block_on(async move {
                         if let Ok(mut conn) = sqlx::AnyConnection::connect(&base).await {
-                            let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                                .execute(&mut conn)
-                                .await;
+                            let _ =
+                                sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                                    .execute(&mut conn)
+                                    .await;
                         }
                     });
                 }
@@ -104,4 +109,3 @@ fn uuid_like() -> String {
         N.fetch_add(1, Ordering::Relaxed)
     )
 }
-

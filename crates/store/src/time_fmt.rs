@@ -5,10 +5,13 @@ use time::OffsetDateTime;
 
 /// The current instant in the store's text form, e.g. `2026-11-23T08:33:07.123Z`.
 pub fn now_rfc3339() -> String {
-    format_instant(OffsetDateTime::now_utc())
+    now_rfc3339_of(OffsetDateTime::now_utc())
 }
 
-pub fn format_instant(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+pub fn now_rfc3339_of(t: OffsetDateTime) -> String {
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }

@@ -56,8 +56,16 @@ async fn intact_chain_verifies() {
 async fn edited_row_is_named() {
     for db in TestDb::both().await {
         let (store, _) = fresh(&db).await;
-        exec(&store, "UPDATE audit_log SET target = 'forged' WHERE chain = 'city-a' AND seq = 3").await;
-        let b = audit::verify(&store).await.unwrap().first_break.expect(db.label);
+        exec(
+            &store,
+            "UPDATE audit_log SET target = 'forged' WHERE chain = 'city-a' AND seq = 3",
+        )
+        .await;
+        let b = audit::verify(&store)
+            .await
+            .unwrap()
+            .first_break
+            .expect(db.label);
         assert_eq!((b.chain.as_str(), b.seq), ("city-a", 3), "{}", db.label);
         assert!(b.problem.contains("edited"), "{}", b.problem);
     }
@@ -67,8 +75,16 @@ async fn edited_row_is_named() {
 async fn removed_row_is_named() {
     for db in TestDb::both().await {
         let (store, _) = fresh(&db).await;
-        exec(&store, "DELETE FROM audit_log WHERE chain = 'city-a' AND seq = 2").await;
-        let b = audit::verify(&store).await.unwrap().first_break.expect(db.label);
+        exec(
+            &store,
+            "DELETE FROM audit_log WHERE chain = 'city-a' AND seq = 2",
+        )
+        .await;
+        let b = audit::verify(&store)
+            .await
+            .unwrap()
+            .first_break
+            .expect(db.label);
         assert_eq!(b.seq, 2, "{}", db.label);
         assert!(b.problem.contains("missing"), "{}", b.problem);
     }
@@ -79,10 +95,26 @@ async fn reordered_rows_are_named() {
     for db in TestDb::both().await {
         let (store, _) = fresh(&db).await;
         // Swap the contents of rows 2 and 4 while keeping their sequence numbers.
-        exec(&store, "UPDATE audit_log SET seq = -2 WHERE chain = 'city-a' AND seq = 2").await;
-        exec(&store, "UPDATE audit_log SET seq = 2 WHERE chain = 'city-a' AND seq = 4").await;
-        exec(&store, "UPDATE audit_log SET seq = 4 WHERE chain = 'city-a' AND seq = -2").await;
-        let b = audit::verify(&store).await.unwrap().first_break.expect(db.label);
+        exec(
+            &store,
+            "UPDATE audit_log SET seq = -2 WHERE chain = 'city-a' AND seq = 2",
+        )
+        .await;
+        exec(
+            &store,
+            "UPDATE audit_log SET seq = 2 WHERE chain = 'city-a' AND seq = 4",
+        )
+        .await;
+        exec(
+            &store,
+            "UPDATE audit_log SET seq = 4 WHERE chain = 'city-a' AND seq = -2",
+        )
+        .await;
+        let b = audit::verify(&store)
+            .await
+            .unwrap()
+            .first_break
+            .expect(db.label);
         assert_eq!(b.seq, 2, "{}", db.label);
         assert!(b.problem.contains("reordered"), "{}", b.problem);
     }
@@ -92,8 +124,16 @@ async fn reordered_rows_are_named() {
 async fn removed_tail_is_detected() {
     for db in TestDb::both().await {
         let (store, _) = fresh(&db).await;
-        exec(&store, "DELETE FROM audit_log WHERE chain = 'city-a' AND seq = 5").await;
-        let b = audit::verify(&store).await.unwrap().first_break.expect(db.label);
+        exec(
+            &store,
+            "DELETE FROM audit_log WHERE chain = 'city-a' AND seq = 5",
+        )
+        .await;
+        let b = audit::verify(&store)
+            .await
+            .unwrap()
+            .first_break
+            .expect(db.label);
         assert_eq!(b.seq, 5, "{}", db.label);
     }
 }
@@ -122,7 +162,9 @@ async fn tenants_are_listed_and_ids_unique() {
     for db in TestDb::both().await {
         let (store, t) = fresh(&db).await;
         let mut tx = store.begin().await.unwrap();
-        let again = kakehashi_store::tenants::insert(&mut tx, &t, "dup", "x").await.unwrap();
+        let again = kakehashi_store::tenants::insert(&mut tx, &t, "dup", "x")
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         assert!(!again, "{}", db.label);
         let all = kakehashi_store::tenants::list(&store).await.unwrap();

@@ -1,0 +1,60 @@
+//! One module per command group; each returns the process exit code.
+
+mod audit;
+mod oneroster;
+mod serve;
+mod tenant;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kakehashi_core::data_dir::DataDir;
+use kakehashi_core::Store;
+
+use crate::cli::{Cli, Command, DataArgs};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            public_url,
+            demo,
+        } => serve::run(&data, listen, public_url, demo).await,
+        Command::Tenant(cmd) => tenant::run(cmd).await,
+        Command::Oneroster(cmd) => oneroster::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
+    }
+}
+
+/// Prepares the data directory (first start: creates it and the master key) and opens the
+/// database, migrating it.
+pub async fn open(data: &DataArgs) -> anyhow::Result<(DataDir, Store)> {
+    let dir = DataDir::prepare(&data.data_dir)?;
+    let url = match &data.database_url {
+        Some(url) if !url.is_empty() => url.clone(),
+        _ => Store::sqlite_url(&dir.path),
+    };
+    let store = Store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    Ok((dir, store))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn parse_tenant(id: &str) -> anyhow::Result<kakehashi_core::TenantId> {
+    Ok(kakehashi_core::TenantId::parse(id)?)
+}

@@ -1,0 +1,86 @@
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kakehashi_core::{demo, SystemClock};
+use kakehashi_server::AppState;
+
+use crate::cli::DataArgs;
+
+pub async fn run(
+    data: &DataArgs,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    with_demo: bool,
+) -> anyhow::Result<ExitCode> {
+    let (dir, store) = super::open(data).await?;
+    if dir.created {
+        eprintln!(
+            "created the data directory {} and its master key (keep a copy of {})",
+            dir.path.display(),
+            dir.path
+                .join(kakehashi_core::data_dir::DataDir::KEY_FILE)
+                .display()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let local = listener.local_addr()?;
+    let public_url = public_url
+        .unwrap_or_else(|| format!("http://{local}"))
+        .trim_end_matches('/')
+        .to_owned();
+    if with_demo {
+        match demo::ensure(&store, &SystemClock).await? {
+            Some(summary) => {
+                let users = summary
+                    .entities
+                    .get(&kakehashi_oneroster::Entity::Users)
+                    .map_or(0, |c| c.created);
+                eprintln!("created the demo tenant `demo` with {users} users");
+            }
+            None => eprintln!("the demo tenant `demo` is already there"),
+        }
+        print_demo_help(&public_url);
+    }
+    eprintln!(
+        "Kakehashi {} listening on {public_url} ({} database)",
+        env!("CARGO_PKG_VERSION"),
+        store.backend()
+    );
+    let state = AppState::new(store.clone(), public_url);
+    kakehashi_server::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_help(public_url: &str) {
+    eprintln!(
+        "\nデモ / demo:\n  \
+         kakehashi oneroster export --tenant demo demo-roster.zip   # the demo roster as OneRoster CSV\n  \
+         kakehashi tenant list                                        # tenants\n  \
+         curl {public_url}/healthz                                    # health\n"
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

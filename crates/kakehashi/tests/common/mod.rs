@@ -1,0 +1,132 @@
+//! Drives the real `kakehashi` binary against a database of its own on each backend.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kakehashi_store::testing::TestDb;
+
+/// A data directory and a database (SQLite in the data dir, or a fresh PostgreSQL schema).
+pub struct Env {
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn both() -> Vec<Env> {
+        let mut v = Vec::new();
+        for db in TestDb::both().await {
+            v.push(Env {
+                db,
+                dir: tempfile::tempdir().expect("temp dir"),
+            });
+        }
+        v
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.db.label
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Runs `kakehashi ARGS` with this environment's data dir and database.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+        cmd.args(args).env("KAKEHASHI_DATA_DIR", self.data_dir());
+        if self.db.label == "postgresql" {
+            cmd.env("KAKEHASHI_DATABASE_URL", &self.db.url);
+        } else {
+            cmd.env_remove("KAKEHASHI_DATABASE_URL");
+        }
+        Run::from(cmd.output().expect("run kakehashi"))
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The database URL the binary uses here.
+    pub fn database_url(&self) -> String {
+        if self.db.label == "postgresql" {
+            self.db.url.clone()
+        } else {
+            kakehashi_store::Store::sqlite_url(&self.data_dir())
+        }
+    }
+}
+
+/// Runs `kakehashi ARGS` with no database environment at all.
+pub fn run_plain(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kakehashi"))
+        .args(args)
+        .env_remove("KAKEHASHI_DATABASE_URL")
+        .env_remove("KAKEHASHI_DATA_DIR")
+        .output()
+        .expect("run kakehashi");
+    Run::from(out)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, expected: i32) -> Run {
+        assert_eq!(
+            self.code, expected,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Every file under `dir` with its bytes, sorted by name.
+pub fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read file"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Writes the generated demo roster as a package directory.
+pub fn demo_package(at: &Path) -> PathBuf {
+    let roster = kakehashi_oneroster::generate::small_demo();
+    kakehashi_oneroster::write_dir(&roster, at).expect("write demo package");
+    at.to_owned()
+}
