@@ -6,11 +6,15 @@
 //! - [`tenants`]: creating and listing tenants (audited).
 //! - [`roster_import`]: bulk/delta semantics of a OneRoster import, applied in one transaction.
 //! - [`roster_export`]: the tenant's roster back as a OneRoster package.
+//! - [`passwords`]: argon2id hashing and the password policy.
+//! - [`apps`]: the application catalog (OIDC clients, SAML SPs), security classes, audiences.
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
+pub mod apps;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;
+pub mod passwords;
 pub mod roster_export;
 pub mod roster_import;
 pub mod tenants;

@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use kakehashi_oneroster::{self as oneroster, Entity, ProcessingMode, Record, Roster, RowStatus};
 use kakehashi_store::roster::{self as stored, MembershipRow, StoredRecord, UserRow};
-use kakehashi_store::{audit, Store, StoreError, TenantId, Tx};
+use kakehashi_store::{audit, identity, Store, StoreError, TenantId, Tx};
 
+use crate::passwords::{self, PasswordError};
 use crate::tenants::{self, TenantError};
 use crate::{Actor, Clock};
 
@@ -48,6 +49,8 @@ pub enum ImportError {
     Read(#[from] oneroster::ReadError),
     #[error(transparent)]
     Tenant(#[from] TenantError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -257,6 +260,15 @@ async fn write_projection(
         Entity::Users => {
             let users: Vec<UserRow> = records.iter().map(|r| user_row(r)).collect();
             stored::write_users(tx, tenant, &users, at).await?;
+            // A `password` column is an initial password: hashed (argon2id) into the
+            // credentials, never kept in the roster row (see `StoredRecord::from_record`).
+            let plain: Vec<(String, String)> = records
+                .iter()
+                .filter_map(|r| Some((r.sourced_id.clone(), r.get("password")?.to_owned())))
+                .collect();
+            for (user, phc) in passwords::hash_many(&plain)? {
+                identity::set_password_hash(tx, tenant, &user, &phc, at).await?;
+            }
         }
         Entity::Roles => {
             // The primary role of a user is what the portal shows and authorises by.

@@ -58,6 +58,98 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Users' credentials.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The application catalog (OIDC relying parties, SAML service providers).
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Set a user's password, read from standard input (one line).
+    SetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register an app; prints the registration (an OIDC client secret is shown only here).
+    Add(Box<AppAddArgs>),
+    /// List the tenant's apps.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Remove an app.
+    Remove {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// The app id (for OIDC apps, the client_id).
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AppAddArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub name: String,
+    /// oidc or saml
+    #[arg(long)]
+    pub protocol: String,
+    /// learning or school-affairs
+    #[arg(long)]
+    pub security_class: String,
+    /// all, staff, teachers or students (default: all for learning, staff for school-affairs)
+    #[arg(long)]
+    pub audience: Option<String>,
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// A public OIDC client (no secret; PKCE S256 required).
+    #[arg(long)]
+    pub public: bool,
+    #[arg(long, conflicts_with_all = ["saml_acs_url", "saml_entity_id"])]
+    pub saml_metadata: Option<PathBuf>,
+    #[arg(long, requires = "saml_entity_id")]
+    pub saml_acs_url: Option<String>,
+    #[arg(long, requires = "saml_acs_url")]
+    pub saml_entity_id: Option<String>,
+    /// pairwise (default) or user-master-identifier
+    #[arg(long, default_value = "pairwise")]
+    pub subject: String,
+    /// A PNG, JPEG or WebP icon for the launcher.
+    #[arg(long)]
+    pub icon: Option<PathBuf>,
+    /// The URL users reach this server at (for the issuer printed).
+    #[arg(
+        long,
+        env = "KAKEHASHI_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[derive(Subcommand, Debug)]

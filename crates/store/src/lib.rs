@@ -5,9 +5,11 @@
 //! accept, and portable SQL (see `migrations/`). Every function that reads or writes tenant
 //! data takes the [`TenantId`]: the tenant boundary is in every query.
 //!
-//! Modules own one aggregate each: [`tenants`], [`roster`], [`audit`].
+//! Modules own one aggregate each: [`tenants`], [`roster`], [`audit`], [`identity`]
+//! (passwords and the application catalog).
 
 pub mod audit;
+pub mod identity;
 mod migrate;
 pub mod roster;
 pub mod tenants;

@@ -10,11 +10,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "identity",
+        sql: include_str!("../migrations/0003_identity.sql"),
+    },
+];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"
 
@@ -43,20 +50,24 @@ async fn apply_pending(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<
     )
     .execute(&mut *conn)
     .await?;
-    let current: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            .fetch_one(&mut *conn)
-            .await?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
-    if current > known {
+    if let Some(&unknown) = applied
+        .iter()
+        .find(|v| !MIGRATIONS.iter().any(|m| m.version == **v))
+    {
         return Err(StoreError::SchemaTooNew {
-            found: current,
+            found: unknown,
             known,
         });
     }
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    // Every known migration not yet recorded, in order (not just those above the highest one:
+    // migrations written on parallel branches may land out of order).
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let mut tx = store.begin().await?;
-        let applied = async {
+        let outcome = async {
             sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -69,7 +80,7 @@ async fn apply_pending(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<
             tx.commit().await
         }
         .await;
-        applied.map_err(|source| StoreError::Migration {
+        outcome.map_err(|source| StoreError::Migration {
             version: m.version,
             name: m.name,
             source,

@@ -1,9 +1,11 @@
 //! One module per command group; each returns the process exit code.
 
+mod app;
 mod audit;
 mod oneroster;
 mod serve;
 mod tenant;
+mod user;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => tenant::run(cmd).await,
         Command::Oneroster(cmd) => oneroster::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::User(cmd) => user::run(cmd).await,
+        Command::App(cmd) => app::run(cmd).await,
     }
 }
 

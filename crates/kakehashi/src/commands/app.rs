@@ -1,0 +1,134 @@
+use std::process::ExitCode;
+
+use kakehashi_core::apps::{self, AppError, Icon, NewApp, SamlSource};
+use kakehashi_core::{Actor, SystemClock};
+
+use crate::cli::{AppAddArgs, AppCommand, Format};
+
+pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AppCommand::Add(args) => add(*args).await,
+        AppCommand::List {
+            data,
+            tenant,
+            format,
+        } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            let all = match apps::list(&store, &tenant).await {
+                Ok(all) => all,
+                Err(e) => return user_error(e),
+            };
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+                Format::Text => {
+                    for a in &all {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            a.id, a.name, a.protocol, a.security_class, a.audience
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AppCommand::Remove { data, tenant, id } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            match apps::remove(&store, &SystemClock, &Actor::command_line(), &tenant, &id).await {
+                Ok(()) => {
+                    println!("removed app {id} from tenant {tenant}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => user_error(e),
+            }
+        }
+    }
+}
+
+/// Errors in what the operator asked for exit 1; database failures propagate (exit 2).
+fn user_error(e: AppError) -> anyhow::Result<ExitCode> {
+    match e {
+        AppError::Store(e) => Err(e.into()),
+        e => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn parse<T>(what: &str, r: Result<T, String>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("--{what}: {e}"))
+}
+
+async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(&a.tenant)?;
+    let saml = match (&a.saml_metadata, &a.saml_acs_url, &a.saml_entity_id) {
+        (Some(path), _, _) => Some(SamlSource::Metadata(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        )),
+        (None, Some(acs), Some(entity)) => Some(SamlSource::Manual {
+            entity_id: entity.clone(),
+            acs_url: acs.clone(),
+        }),
+        _ => None,
+    };
+    let icon = match &a.icon {
+        Some(path) => Some(Icon {
+            bytes: std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        }),
+        None => None,
+    };
+    let new = NewApp {
+        name: a.name.clone(),
+        protocol: parse("protocol", a.protocol.parse())?,
+        security_class: parse("security-class", a.security_class.parse())?,
+        audience: a
+            .audience
+            .as_deref()
+            .map(|s| parse("audience", s.parse()))
+            .transpose()?,
+        redirect_uris: a.redirect_uris.clone(),
+        public: a.public,
+        saml,
+        subject_type: parse("subject", a.subject.parse())?,
+        icon,
+    };
+    let (_, store) = super::open(&a.data).await?;
+    let reg = match apps::add(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &a.public_url,
+        &new,
+    )
+    .await
+    {
+        Ok(reg) => reg,
+        Err(e) => return user_error(e),
+    };
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&reg)?),
+        Format::Text => {
+            println!(
+                "registered {} ({}) in tenant {tenant}",
+                reg.app.name, reg.app.protocol
+            );
+            println!("issuer:         {}", reg.issuer);
+            if let Some(id) = &reg.client_id {
+                println!("client_id:      {id}");
+            }
+            if let Some(secret) = &reg.client_secret {
+                println!("client_secret:  {secret}   (shown once; store it now)");
+            }
+            if let Some(md) = &reg.idp_metadata_url {
+                println!("app id:         {}", reg.app.id);
+                println!("IdP metadata:   {md}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
