@@ -29,6 +29,10 @@ impl MasterKey {
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> MasterKey {
+        MasterKey(bytes)
+    }
 }
 
 impl fmt::Debug for MasterKey {

@@ -8,12 +8,14 @@
 //! - [`roster_export`]: the tenant's roster back as a OneRoster package.
 //! - [`passwords`]: argon2id hashing and the password policy.
 //! - [`apps`]: the application catalog (OIDC clients, SAML SPs), security classes, audiences.
+//! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;
+pub mod keyring;
 pub mod passwords;
 pub mod roster_export;
 pub mod roster_import;

@@ -64,6 +64,38 @@ pub enum Command {
     /// The application catalog (OIDC relying parties, SAML service providers).
     #[command(subcommand)]
     App(AppCommand),
+    /// The tenants' token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// List a tenant's signing keys (no private material).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Make the published next key current, retire the old one and publish a new next key.
+    Rotate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// RS256 or ES256
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+        /// Seconds the next key must have been published (relying parties cache the JWKS).
+        #[arg(long, default_value_t = 86_400)]
+        min_published_seconds: i64,
+        /// Seconds the retired key stays published (at least the longest token lifetime).
+        #[arg(long, default_value_t = 86_400)]
+        retired_seconds: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

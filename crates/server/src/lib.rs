@@ -6,6 +6,7 @@
 //! - `GET /metrics`: Prometheus text exposition.
 
 mod metrics;
+mod oidc;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use kakehashi_core::data_dir::MasterKey;
 use kakehashi_store::Store;
 
 pub use metrics::Metrics;
@@ -26,14 +28,17 @@ pub struct AppState {
     pub store: Store,
     pub public_url: String,
     pub metrics: Arc<Metrics>,
+    /// Opens the signing keys sealed in the database.
+    pub master_key: MasterKey,
 }
 
 impl AppState {
-    pub fn new(store: Store, public_url: String) -> AppState {
+    pub fn new(store: Store, public_url: String, master_key: MasterKey) -> AppState {
         AppState {
             store,
             public_url,
             metrics: Arc::new(Metrics::default()),
+            master_key,
         }
     }
 }
@@ -43,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
+        .merge(oidc::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod keys;
 mod migrate;
 pub mod roster;
 pub mod tenants;

@@ -21,6 +21,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity",
         sql: include_str!("../migrations/0003_identity.sql"),
     },
+    Migration {
+        version: 4,
+        name: "keys",
+        sql: include_str!("../migrations/0004_keys.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

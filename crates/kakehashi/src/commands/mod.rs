@@ -2,6 +2,7 @@
 
 mod app;
 mod audit;
+mod keys;
 mod oneroster;
 mod serve;
 mod tenant;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::User(cmd) => user::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
+        Command::Keys(cmd) => keys::run(cmd).await,
     }
 }
 
@@ -42,6 +44,7 @@ pub async fn open(data: &DataArgs) -> anyhow::Result<(DataDir, Store)> {
     let store = Store::open(&url)
         .await
         .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+    kakehashi_core::keyring::check_master_key(&store, &dir.master_key).await?;
     Ok((dir, store))
 }
 

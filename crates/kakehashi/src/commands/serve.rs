@@ -49,7 +49,7 @@ pub async fn run(
         env!("CARGO_PKG_VERSION"),
         store.backend()
     );
-    let state = AppState::new(store.clone(), public_url);
+    let state = AppState::new(store.clone(), public_url, dir.master_key.clone());
     kakehashi_server::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
