@@ -16,10 +16,11 @@ mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 cargo build --release -q -p kakehashi -p kakehashi-oneroster --examples --bins
-bin=target/release/kakehashi
+target="${CARGO_TARGET_DIR:-target}"
+bin="$target/release/kakehashi"
 pkg="$work/roster-$users"
 if [ ! -f "$pkg/manifest.csv" ]; then
-  target/release/examples/gen_roster "$pkg" "$users" >/dev/null
+  "$target/release/examples/gen_roster" "$pkg" "$users" >/dev/null
 fi
 rows() { for f in "$pkg"/*.csv; do printf '%s=%s ' "$(basename "$f" .csv)" "$(($(wc -l <"$f") - 1))"; done; }
 echo "package: $pkg ($(rows))"

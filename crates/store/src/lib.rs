@@ -152,11 +152,13 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets readers go on during an import; busy_timeout makes a second
-                        // writer wait rather than fail.
+                        // writer wait rather than fail; a 64 MiB page cache keeps a large import
+                        // transaction from spilling to the WAL page by page.
                         use sqlx::Executor;
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
+                             PRAGMA cache_size = -65536;",
                         )
                         .await?;
                     }
