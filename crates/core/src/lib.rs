@@ -16,6 +16,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod demo;
 pub mod keyring;
+pub mod lrs;
 pub mod passwords;
 pub mod roster_export;
 pub mod roster_import;

@@ -58,6 +58,9 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The xAPI learning record store: credentials for learning tools.
+    #[command(subcommand)]
+    Lrs(crate::commands::lrs::LrsCommand),
     /// Users' credentials.
     #[command(subcommand)]
     User(UserCommand),

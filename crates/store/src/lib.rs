@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod identity;
 pub mod keys;
+pub mod lrs;
 mod migrate;
 pub mod roster;
 pub mod tenants;

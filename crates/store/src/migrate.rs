@@ -17,6 +17,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0001_foundation.sql"),
     },
     Migration {
+        version: 2,
+        name: "lrs",
+        sql: include_str!("../migrations/0002_lrs.sql"),
+    },
+    Migration {
         version: 3,
         name: "identity",
         sql: include_str!("../migrations/0003_identity.sql"),

@@ -3,6 +3,7 @@
 mod app;
 mod audit;
 mod keys;
+pub(crate) mod lrs;
 mod oneroster;
 mod serve;
 mod tenant;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => tenant::run(cmd).await,
         Command::Oneroster(cmd) => oneroster::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Lrs(cmd) => lrs::run(cmd).await,
         Command::User(cmd) => user::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,

@@ -1,0 +1,154 @@
+//! `kakehashi lrs credential add|list|remove`: HTTP Basic credentials for the learning tools
+//! that send xAPI statements to a tenant's LRS at `{public-url}/t/{tenant}/xapi/`.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use kakehashi_core::lrs::{credentials, LrsError};
+use kakehashi_core::{Actor, SystemClock};
+use serde_json::json;
+
+use crate::cli::{DataArgs, Format};
+
+#[derive(Subcommand, Debug)]
+pub enum LrsCommand {
+    /// Credentials (key and secret for HTTP Basic) of learning tools.
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CredentialCommand {
+    /// Create a credential; prints the endpoint, key and secret (the secret only here).
+    Add {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// Who uses it, e.g. the tool's name.
+        #[arg(long)]
+        name: String,
+        /// May read statements and documents but not write them.
+        #[arg(long)]
+        read_only: bool,
+        /// The URL tools reach this server at.
+        #[arg(
+            long,
+            env = "KAKEHASHI_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// List the tenant's credentials (never their secrets).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Remove a credential: tools using it get 401 from then on.
+    Remove {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        key: String,
+    },
+}
+
+pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
+    let LrsCommand::Credential(cmd) = cmd;
+    match cmd {
+        CredentialCommand::Add {
+            data,
+            tenant,
+            name,
+            read_only,
+            public_url,
+            format,
+        } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            let added = credentials::add(
+                &store,
+                &SystemClock,
+                &Actor::command_line(),
+                &tenant,
+                &name,
+                read_only,
+            )
+            .await;
+            let c = match added {
+                Ok(c) => c,
+                Err(e @ (LrsError::NotFound(_) | LrsError::EmptyName)) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let endpoint = format!("{}/t/{tenant}/xapi/", public_url.trim_end_matches('/'));
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "endpoint": endpoint,
+                        "key": c.key,
+                        "secret": c.secret,
+                        "name": c.name,
+                        "read_only": c.read_only,
+                    }))?
+                ),
+                Format::Text => {
+                    println!("endpoint\t{endpoint}\nkey\t{}\nsecret\t{}", c.key, c.secret);
+                    eprintln!("keep the secret now: it is stored hashed and cannot be shown again");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CredentialCommand::List {
+            data,
+            tenant,
+            format,
+        } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            let all = credentials::list(&store, &tenant).await?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+                Format::Text => {
+                    for c in &all {
+                        let mode = if c.read_only {
+                            "read-only"
+                        } else {
+                            "read-write"
+                        };
+                        println!("{}\t{}\t{mode}\t{}", c.key, c.name, c.created_at);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CredentialCommand::Remove { data, tenant, key } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            match credentials::remove(&store, &SystemClock, &Actor::command_line(), &tenant, &key)
+                .await
+            {
+                Ok(()) => {
+                    println!("removed LRS credential {key} of tenant {tenant}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ LrsError::NotFound(_)) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
