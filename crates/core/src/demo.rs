@@ -38,5 +38,59 @@ pub async fn ensure(
     let mut tx = store.begin().await?;
     let summary = roster_import::apply(&mut tx, store, clock, &req, &roster, 0, &Quiet).await?;
     tx.commit().await.map_err(StoreError::from)?;
+    set_demo_passwords(store, clock, &id).await?;
     Ok(Some(summary))
+}
+
+/// The demo users' password: staff `demo-teacher-2026`, pupils `demo1234`. Public by design
+/// (printed by `serve --demo`); the demo tenant holds no real people.
+pub fn demo_password(role: &str) -> &'static str {
+    match crate::portal::policy::RoleClass::of(role) {
+        crate::portal::policy::RoleClass::Pupil => DEMO_PUPIL_PASSWORD,
+        crate::portal::policy::RoleClass::Staff => DEMO_TEACHER_PASSWORD,
+    }
+}
+pub const DEMO_TEACHER_PASSWORD: &str = "demo-teacher-2026";
+pub const DEMO_PUPIL_PASSWORD: &str = "demo1234";
+
+async fn set_demo_passwords(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: &TenantId,
+) -> Result<(), ImportError> {
+    let users = kakehashi_store::roster::list_users(store, tenant, "", 10_000).await?;
+    let plain: Vec<(String, String)> = users
+        .iter()
+        .map(|u| (u.sourced_id.clone(), demo_password(&u.role).to_owned()))
+        .collect();
+    let hashed = tokio::task::spawn_blocking(move || crate::passwords::hash_many(&plain))
+        .await
+        .map_err(|e| StoreError::Corrupt {
+            table: "credentials",
+            detail: format!("hashing demo passwords: {e}"),
+        })?
+        .map_err(|e| StoreError::Corrupt {
+            table: "credentials",
+            detail: e.to_string(),
+        })?;
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    for (sourced_id, phc) in &hashed {
+        kakehashi_store::identity::set_password_hash(&mut tx, tenant, sourced_id, phc, &at).await?;
+    }
+    kakehashi_store::audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &kakehashi_store::audit::Event {
+            actor: "system:demo".into(),
+            action: "user.password.set".into(),
+            target: "demo-users".into(),
+            details: serde_json::json!({ "users": hashed.len(), "demo": true }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }

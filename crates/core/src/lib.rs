@@ -18,6 +18,7 @@ pub mod demo;
 pub mod keyring;
 pub mod lrs;
 pub mod passwords;
+pub mod portal;
 pub mod roster_export;
 pub mod roster_import;
 pub mod tenants;

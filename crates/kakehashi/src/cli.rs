@@ -103,6 +103,15 @@ pub enum KeysCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
+    /// Lift a pupil's login lockout and forget the user's failed logins (audited).
+    Unlock {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+    },
     /// Set a user's password, read from standard input (one line).
     SetPassword {
         #[command(flatten)]

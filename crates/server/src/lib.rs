@@ -7,6 +7,7 @@
 
 mod metrics;
 mod oidc;
+mod portal;
 mod xapi;
 
 use std::net::SocketAddr;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(oidc::routes())
         .merge(xapi::routes())
+        .merge(portal::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod lrs;
 mod migrate;
 pub mod roster;
+pub mod sessions;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;

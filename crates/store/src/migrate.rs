@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "keys",
         sql: include_str!("../migrations/0004_keys.sql"),
     },
+    Migration {
+        version: 5,
+        name: "portal",
+        sql: include_str!("../migrations/0005_portal.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

@@ -260,22 +260,19 @@ pub async fn write_records(
     first_position: i64,
     at: &str,
 ) -> Result<()> {
-    let rows = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            vec![
-                tenant.as_str().into(),
-                entity.file_stem().into(),
-                r.sourced_id.as_str().into(),
-                r.status.clone().into(),
-                r.date_last_modified.clone().into(),
-                r.fields.as_str().into(),
-                r.active.into(),
-                (first_position + i as i64).into(),
-                at.into(),
-            ]
-        });
+    let rows = records.iter().enumerate().map(|(i, r)| {
+        vec![
+            tenant.as_str().into(),
+            entity.file_stem().into(),
+            r.sourced_id.as_str().into(),
+            r.status.clone().into(),
+            r.date_last_modified.clone().into(),
+            r.fields.as_str().into(),
+            r.active.into(),
+            (first_position + i as i64).into(),
+            at.into(),
+        ]
+    });
     upsert_rows(
         conn,
         "roster_records",
@@ -365,25 +362,23 @@ pub async fn write_users(
     users: &[UserRow],
     at: &str,
 ) -> Result<()> {
-    let rows = users
-        .iter()
-        .map(|u| {
-            vec![
-                tenant.as_str().into(),
-                u.sourced_id.as_str().into(),
-                u.username.as_str().into(),
-                u.user_master_identifier.clone().into(),
-                u.given_name.as_str().into(),
-                u.family_name.as_str().into(),
-                u.kana_given_name.clone().into(),
-                u.kana_family_name.clone().into(),
-                u.role.as_str().into(),
-                u.email.clone().into(),
-                u.enabled.into(),
-                u.active.into(),
-                at.into(),
-            ]
-        });
+    let rows = users.iter().map(|u| {
+        vec![
+            tenant.as_str().into(),
+            u.sourced_id.as_str().into(),
+            u.username.as_str().into(),
+            u.user_master_identifier.clone().into(),
+            u.given_name.as_str().into(),
+            u.family_name.as_str().into(),
+            u.kana_given_name.clone().into(),
+            u.kana_family_name.clone().into(),
+            u.role.as_str().into(),
+            u.email.clone().into(),
+            u.enabled.into(),
+            u.active.into(),
+            at.into(),
+        ]
+    });
     upsert_rows(
         conn,
         "users",
@@ -497,19 +492,17 @@ pub async fn write_memberships(
     tenant: &TenantId,
     rows: &[MembershipRow],
 ) -> Result<()> {
-    let values = rows
-        .iter()
-        .map(|m| {
-            vec![
-                tenant.as_str().into(),
-                m.enrollment_id.as_str().into(),
-                m.user_sourced_id.as_str().into(),
-                m.class_sourced_id.as_str().into(),
-                m.school_sourced_id.as_str().into(),
-                m.role.as_str().into(),
-                m.active.into(),
-            ]
-        });
+    let values = rows.iter().map(|m| {
+        vec![
+            tenant.as_str().into(),
+            m.enrollment_id.as_str().into(),
+            m.user_sourced_id.as_str().into(),
+            m.class_sourced_id.as_str().into(),
+            m.school_sourced_id.as_str().into(),
+            m.role.as_str().into(),
+            m.active.into(),
+        ]
+    });
     upsert_rows(
         conn,
         "memberships",

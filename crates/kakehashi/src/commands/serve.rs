@@ -58,6 +58,15 @@ pub async fn run(
 fn print_demo_help(public_url: &str) {
     eprintln!(
         "\nデモ / demo:\n  \
+         ログイン / sign in: {public_url}/t/demo/login\n    \
+         先生 / teacher: minami.t01  password {}\n    \
+         児童 / pupil:   minami.s01  password {}\n  \
+         kakehashi user unlock --tenant demo --username minami.s01   # lift a pupil's lockout",
+        demo::DEMO_TEACHER_PASSWORD,
+        demo::DEMO_PUPIL_PASSWORD,
+    );
+    eprintln!(
+        "  \
          kakehashi oneroster export --tenant demo demo-roster.zip   # the demo roster as OneRoster CSV\n  \
          kakehashi tenant list                                        # tenants\n  \
          curl {public_url}/healthz                                    # health\n"

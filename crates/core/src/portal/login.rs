@@ -1,0 +1,328 @@
+//! One password login attempt, and a teacher lifting a pupil's lockout.
+//!
+//! The attempt: judge the throttle counters ([`super::throttle`]); verify the password with
+//! argon2id on a blocking thread (it costs ~25 ms of CPU, which must not stall the async
+//! workers); then, in one transaction with its audit row, either start a fresh session
+//! (ending the one the browser came with: no session fixation, OWASP Session Management
+//! "Renew the Session ID After Any Privilege Level Change") or count the failure.
+//!
+//! Unknown usernames, users without a password, disabled users and wrong passwords all give
+//! the same [`LoginOutcome::Failed`] after the same argon2 work (a verify against a dummy
+//! hash), so neither the answer nor its timing tells which usernames exist (OWASP
+//! Authentication Cheat Sheet, "Authentication and Error Messages").
+
+use std::sync::OnceLock;
+
+use kakehashi_store::roster::{find_user_by_username, UserRow};
+use kakehashi_store::sessions::throttle::{self as counters, Scope};
+use kakehashi_store::sessions::{self, SessionRow};
+use kakehashi_store::{audit, identity, Store, StoreError, TenantId};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::policy::{PortalPolicy, RoleClass};
+use super::throttle::{self, Counters, Observed, Verdict};
+use super::token::{random_hex, SessionToken};
+use super::PortalError;
+use crate::{passwords, Actor, Clock};
+
+/// Longest username and password looked at; longer input fails like a wrong password
+/// (argon2 would hash a megabyte-long password happily, at our expense).
+const MAX_USERNAME: usize = 256;
+const MAX_PASSWORD: usize = 1024;
+
+/// A login attempt as the HTTP layer hands it over.
+#[derive(Debug)]
+pub struct LoginAttempt<'a> {
+    pub tenant: &'a TenantId,
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The client address (the throttle's unit).
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// The session cookie the browser came with, ended on success.
+    pub replaces: Option<&'a SessionToken>,
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// A new session; the token goes into the cookie.
+    Success {
+        token: SessionToken,
+        user: Box<UserRow>,
+    },
+    /// Unknown user or wrong password (deliberately the same).
+    Failed,
+    /// Too many failures lately; try again later.
+    Delayed { retry_after_secs: i64 },
+    /// A pupil's lockout: a teacher must lift it.
+    Locked,
+}
+
+fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+fn observed(c: Option<counters::Counter>) -> Option<Observed> {
+    let c = c?;
+    Some(Observed {
+        failures: c.failures,
+        window_start: parse_time(&c.window_start)?,
+        last_failure: parse_time(&c.last_failure_at)?,
+        locked: c.locked_at.is_some(),
+    })
+}
+
+/// A hash to verify against when there is no real one, so that every failure costs the same.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        passwords::hash("kakehashi-timing-equaliser").unwrap_or_else(|_| {
+            // Still a valid argon2id PHC string of the same cost; only the salt is fixed.
+            "$argon2id$v=19$m=19456,t=2,p=1$a2FrZWhhc2hpLWR1bW15$\
+             6mQ2Dpky0bX1Y0P2xxaoHk0m5Ng8nDgT7fdYqZcO4uo"
+                .to_owned()
+        })
+    })
+}
+
+async fn verify_blocking(password: &str, phc: Option<String>) -> Result<bool, PortalError> {
+    let password = password.to_owned();
+    let real = phc.is_some();
+    let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
+    let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &phc))
+        .await
+        .map_err(|e| PortalError::Hashing(e.to_string()))?;
+    Ok(ok && real)
+}
+
+/// Tries one login.
+pub async fn attempt(
+    store: &Store,
+    clock: &dyn Clock,
+    a: &LoginAttempt<'_>,
+) -> Result<LoginOutcome, PortalError> {
+    let username = a.username.trim();
+    let username: String = username.chars().take(MAX_USERNAME).collect();
+    let user = if username.is_empty() {
+        None
+    } else {
+        find_user_by_username(store, a.tenant, &username).await?
+    };
+    let user = user.filter(|u| u.enabled && u.active);
+    let class = user.as_ref().map(|u| RoleClass::of(&u.role));
+    let policy = PortalPolicy::load(store, a.tenant).await?;
+    let pair_subject = counters::pair_subject(&username, a.ip);
+    let seen = Counters {
+        pair: observed(counters::get(store, a.tenant, Scope::Pair, &pair_subject).await?),
+        account: observed(counters::get(store, a.tenant, Scope::Account, &username).await?),
+        ip: observed(counters::get(store, a.tenant, Scope::Ip, a.ip).await?),
+    };
+    let now = clock.now();
+    match throttle::judge(class, policy.pupil_lockout_threshold, now, &seen) {
+        Verdict::Allow => {}
+        Verdict::Delay { retry_after_secs } => {
+            return Ok(LoginOutcome::Delayed { retry_after_secs })
+        }
+        Verdict::Locked => return Ok(LoginOutcome::Locked),
+    }
+    let phc = match &user {
+        Some(u) => identity::password_hash(store, a.tenant, &u.sourced_id).await?,
+        None => None,
+    };
+    let too_long = a.password.len() > MAX_PASSWORD;
+    let password = if too_long { "" } else { a.password };
+    let ok = verify_blocking(password, phc).await? && !too_long;
+    let at = clock.now_text();
+    match user {
+        Some(user) if ok => {
+            let class = RoleClass::of(&user.role);
+            let token = start_session(store, clock, a, &user, class, &policy, &username).await?;
+            Ok(LoginOutcome::Success {
+                token,
+                user: Box::new(user),
+            })
+        }
+        user => {
+            let locked =
+                record_failure(store, a, user.as_ref(), class, &policy, &username, &at).await?;
+            Ok(if locked {
+                LoginOutcome::Locked
+            } else {
+                LoginOutcome::Failed
+            })
+        }
+    }
+}
+
+fn actor_of(tenant: &TenantId, user: &UserRow) -> String {
+    format!("user:{tenant}/{}", user.sourced_id)
+}
+
+async fn start_session(
+    store: &Store,
+    clock: &dyn Clock,
+    a: &LoginAttempt<'_>,
+    user: &UserRow,
+    class: RoleClass,
+    policy: &PortalPolicy,
+    username: &str,
+) -> Result<SessionToken, PortalError> {
+    let token = SessionToken::generate()?;
+    let now = clock.now();
+    let at = clock.now_text();
+    let (idle, absolute) = policy.timeouts(class);
+    let amr = serde_json::json!(["pwd"]).to_string();
+    let row = SessionRow {
+        id_hash: token.id_hash(),
+        user_sourced_id: user.sourced_id.clone(),
+        role: user.role.clone(),
+        created_at: at.clone(),
+        last_seen_at: at.clone(),
+        auth_time: at.clone(),
+        idle_timeout_secs: idle,
+        expires_at: kakehashi_store::now_rfc3339_of(now + Duration::seconds(absolute)),
+        amr: amr.clone(),
+        // Password only: the lowest level; the MFA issue raises it.
+        acr: "urn:kakehashi:acr:pwd".to_owned(),
+        csrf_secret: random_hex()?,
+        user_agent: a.user_agent.chars().take(512).collect(),
+        ip: a.ip.to_owned(),
+    };
+    let mut tx = store.begin().await?;
+    let mut replaced = false;
+    if let Some(old) = a.replaces {
+        replaced = sessions::delete(&mut tx, a.tenant, &old.id_hash()).await?;
+    }
+    sessions::delete_expired(&mut tx, a.tenant, &at).await?;
+    sessions::insert(&mut tx, a.tenant, &row).await?;
+    let pair = counters::pair_subject(username, a.ip);
+    counters::clear(&mut tx, a.tenant, Scope::Pair, &pair).await?;
+    counters::clear(&mut tx, a.tenant, Scope::Account, username).await?;
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(a.tenant),
+        &at,
+        &audit::Event {
+            actor: actor_of(a.tenant, user),
+            action: "portal.login".into(),
+            target: format!("user:{}", user.sourced_id),
+            details: serde_json::json!({
+                "username": user.username, "ip": a.ip, "userAgent": row.user_agent,
+                "amr": ["pwd"], "replacedSession": replaced,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(token)
+}
+
+/// Counts a failure on all three counters and locks a pupil's pair at the threshold.
+/// Returns `true` when this failure locked it.
+async fn record_failure(
+    store: &Store,
+    a: &LoginAttempt<'_>,
+    user: Option<&UserRow>,
+    class: Option<RoleClass>,
+    policy: &PortalPolicy,
+    username: &str,
+    at: &str,
+) -> Result<bool, PortalError> {
+    let now = parse_time(at).unwrap_or_else(OffsetDateTime::now_utc);
+    let cutoff = kakehashi_store::now_rfc3339_of(now - throttle::WINDOW);
+    let ip_cutoff = kakehashi_store::now_rfc3339_of(now - throttle::IP_WINDOW);
+    let pair = counters::pair_subject(username, a.ip);
+    let target = user.map_or_else(
+        || format!("username:{username}"),
+        |u| format!("user:{}", u.sourced_id),
+    );
+    let mut tx = store.begin().await?;
+    let pair_failures =
+        counters::record_failure(&mut tx, a.tenant, Scope::Pair, &pair, at, &cutoff).await?;
+    let account_failures =
+        counters::record_failure(&mut tx, a.tenant, Scope::Account, username, at, &cutoff).await?;
+    counters::record_failure(&mut tx, a.tenant, Scope::Ip, a.ip, at, &ip_cutoff).await?;
+    let event = |action: &str, details: serde_json::Value| audit::Event {
+        actor: format!("anonymous@{}", a.ip),
+        action: action.to_owned(),
+        target: target.clone(),
+        details,
+    };
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(a.tenant),
+        at,
+        &event(
+            "portal.login.failed",
+            serde_json::json!({
+                "username": username, "ip": a.ip, "knownUser": user.is_some(),
+                "pairFailures": pair_failures, "accountFailures": account_failures,
+            }),
+        ),
+    )
+    .await?;
+    let locks = throttle::locks_now(class, policy.pupil_lockout_threshold, pair_failures);
+    if locks {
+        counters::lock(&mut tx, a.tenant, Scope::Pair, &pair, at).await?;
+        audit::append(
+            &mut tx,
+            store.backend(),
+            Some(a.tenant),
+            at,
+            &event(
+                "portal.lockout",
+                serde_json::json!({
+                    "username": username, "ip": a.ip, "failures": pair_failures,
+                    "threshold": policy.pupil_lockout_threshold,
+                }),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(locks)
+}
+
+/// What [`unlock`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unlocked {
+    /// How many locked (username, address) pairs were lifted.
+    pub locks_lifted: i64,
+}
+
+/// Lifts a user's lockout and forgets their failure counters (a teacher's action), audited.
+pub async fn unlock(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: &TenantId,
+    username: &str,
+    actor: &Actor,
+) -> Result<Unlocked, PortalError> {
+    let user = find_user_by_username(store, tenant, username)
+        .await?
+        .ok_or_else(|| PortalError::UnknownUser {
+            tenant: tenant.to_string(),
+            username: username.to_owned(),
+        })?;
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    let locks_lifted = counters::clear_user(&mut tx, tenant, &user.username).await?;
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &audit::Event {
+            actor: actor.0.clone(),
+            action: "portal.unlock".into(),
+            target: format!("user:{}", user.sourced_id),
+            details: serde_json::json!({ "username": user.username, "locksLifted": locks_lifted }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Unlocked { locks_lifted })
+}

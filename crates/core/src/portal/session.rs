@@ -1,0 +1,164 @@
+//! Resuming a portal session from its cookie token, and ending it.
+//!
+//! A session ends when it has been idle longer than its idle timeout or has lived past its
+//! absolute timeout (OWASP Session Management Cheat Sheet, "Session Expiration"); both are
+//! checked on the server from the row, never trusted to the cookie's own expiry. Activity is
+//! written back at most once a minute (or once a quarter of the idle timeout, if that is
+//! shorter) so that a page load is not always a database write.
+
+use kakehashi_store::roster::UserRow;
+use kakehashi_store::sessions::{self, SessionRow};
+use kakehashi_store::{audit, Store, StoreError, TenantId};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use super::token::SessionToken;
+use super::PortalError;
+use crate::Clock;
+
+/// A live session and its user.
+#[derive(Clone, Debug)]
+pub struct PortalSession {
+    pub tenant: TenantId,
+    pub id_hash: String,
+    pub user: UserRow,
+    /// The synchronizer CSRF token of this session's forms.
+    pub csrf_secret: String,
+    pub auth_time: String,
+    pub amr: Vec<String>,
+    pub acr: String,
+}
+
+/// Why a stored session is no longer usable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    Live,
+    Idle,
+    Absolute,
+}
+
+/// The rule, pure: is the session still live at `now`?
+pub fn expiry(row: &SessionRow, now: OffsetDateTime) -> Expiry {
+    let parse = |s: &str| OffsetDateTime::parse(s, &Rfc3339).ok();
+    let (Some(expires), Some(seen)) = (parse(&row.expires_at), parse(&row.last_seen_at)) else {
+        // An unreadable instant is treated as expired: fail closed.
+        return Expiry::Absolute;
+    };
+    if now >= expires {
+        Expiry::Absolute
+    } else if now >= seen + Duration::seconds(row.idle_timeout_secs) {
+        Expiry::Idle
+    } else {
+        Expiry::Live
+    }
+}
+
+/// The live session behind `token` in `tenant`, or `None` (expired sessions are removed).
+pub async fn resume(
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: &TenantId,
+    token: &SessionToken,
+) -> Result<Option<PortalSession>, PortalError> {
+    let id_hash = token.id_hash();
+    let Some((row, user)) = sessions::find(store, tenant, &id_hash).await? else {
+        return Ok(None);
+    };
+    let now = clock.now();
+    if expiry(&row, now) != Expiry::Live {
+        let mut tx = store.begin().await?;
+        sessions::delete(&mut tx, tenant, &id_hash).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(None);
+    }
+    let refresh_after = Duration::seconds((row.idle_timeout_secs / 4).clamp(0, 60));
+    let seen = OffsetDateTime::parse(&row.last_seen_at, &Rfc3339).unwrap_or(now);
+    if now >= seen + refresh_after {
+        sessions::touch(store, tenant, &id_hash, &clock.now_text()).await?;
+    }
+    Ok(Some(PortalSession {
+        tenant: tenant.clone(),
+        id_hash,
+        user,
+        csrf_secret: row.csrf_secret,
+        auth_time: row.auth_time,
+        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+        acr: row.acr,
+    }))
+}
+
+/// Ends a session (audited). Later, app sessions started from it end here too: OIDC
+/// front/back-channel logout and SAML single logout hook in at [`end_app_sessions`].
+pub async fn logout(
+    store: &Store,
+    clock: &dyn Clock,
+    session: &PortalSession,
+) -> Result<(), PortalError> {
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    let ended = sessions::delete(&mut tx, &session.tenant, &session.id_hash).await?;
+    if ended {
+        audit::append(
+            &mut tx,
+            store.backend(),
+            Some(&session.tenant),
+            &at,
+            &audit::Event {
+                actor: format!("user:{}/{}", session.tenant, session.user.sourced_id),
+                action: "portal.logout".into(),
+                target: format!("user:{}", session.user.sourced_id),
+                details: serde_json::json!({ "username": session.user.username }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    end_app_sessions(store, session).await
+}
+
+/// The hook for ending the app sessions a portal session started (OIDC logout, SAML SLO).
+/// Nothing to do until those protocols record their sessions.
+pub async fn end_app_sessions(_store: &Store, _session: &PortalSession) -> Result<(), PortalError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn row(seen: &str, expires: &str, idle: i64) -> SessionRow {
+        SessionRow {
+            id_hash: String::new(),
+            user_sourced_id: String::new(),
+            role: "student".into(),
+            created_at: seen.into(),
+            last_seen_at: seen.into(),
+            auth_time: seen.into(),
+            idle_timeout_secs: idle,
+            expires_at: expires.into(),
+            amr: "[\"pwd\"]".into(),
+            acr: String::new(),
+            csrf_secret: String::new(),
+            user_agent: String::new(),
+            ip: String::new(),
+        }
+    }
+
+    #[test]
+    fn idle_and_absolute_timeouts() {
+        let r = row("2026-04-08T08:00:00.000Z", "2026-04-08T18:00:00.000Z", 1800);
+        assert_eq!(expiry(&r, datetime!(2026-04-08 08:29:59 UTC)), Expiry::Live);
+        assert_eq!(expiry(&r, datetime!(2026-04-08 08:30:00 UTC)), Expiry::Idle);
+        let r = row("2026-04-08T17:59:00.000Z", "2026-04-08T18:00:00.000Z", 1800);
+        assert_eq!(
+            expiry(&r, datetime!(2026-04-08 18:00:00 UTC)),
+            Expiry::Absolute
+        );
+        let r = row("garbage", "2026-04-08T18:00:00.000Z", 1800);
+        assert_eq!(
+            expiry(&r, datetime!(2026-04-08 08:00:00 UTC)),
+            Expiry::Absolute
+        );
+    }
+}

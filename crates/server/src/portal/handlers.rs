@@ -1,0 +1,407 @@
+//! Portal handlers: HTTP in, `kakehashi_core::portal` calls, pages out.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Extensions, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use kakehashi_core::portal::login::{self, LoginAttempt, LoginOutcome};
+use kakehashi_core::portal::session::{self, PortalSession};
+use kakehashi_core::portal::token::{self, SessionToken};
+use kakehashi_core::portal::{launcher as apps, login_csrf_key, PortalError};
+use kakehashi_core::SystemClock;
+use kakehashi_store::{tenants, TenantId};
+use serde::Deserialize;
+
+use super::http::{
+    clear_cookie, client_ip, cookies, html, safe_return_to, see_other, set_cookie, url_encode,
+    Lang, LOGIN_COOKIE, SESSION_COOKIE,
+};
+use super::pages::{self, LauncherPage, LoginPage, Notice};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+    return_to: Option<String>,
+    logged_out: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+fn internal(e: PortalError) -> Response {
+    tracing::error!(error = %e, "portal request failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+}
+
+/// The tenant of the path and its display name, or the 404 page.
+async fn tenant_of(st: &AppState, raw: &str, lang: Lang) -> Result<(TenantId, String), Response> {
+    let nf = || html(StatusCode::NOT_FOUND, pages::not_found(lang), &[]);
+    let Ok(id) = TenantId::parse(raw) else {
+        return Err(nf());
+    };
+    match tenants::get(&st.store, &id).await {
+        Ok(Some(t)) => Ok((id, t.name)),
+        Ok(None) => Err(nf()),
+        Err(e) => Err(internal(e.into())),
+    }
+}
+
+fn secure(st: &AppState) -> bool {
+    st.public_url.starts_with("https://")
+}
+
+/// The live session of the request's cookie in this tenant, if any.
+async fn current_session(
+    st: &AppState,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+) -> Result<Option<PortalSession>, PortalError> {
+    for raw in cookies(headers, SESSION_COOKIE) {
+        if let Some(tok) = SessionToken::parse(raw) {
+            if let Some(s) = session::resume(&st.store, &SystemClock, tenant, &tok).await? {
+                return Ok(Some(s));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn launcher_path(tenant: &TenantId) -> String {
+    format!("/t/{tenant}/")
+}
+
+pub async fn login_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let (tenant, name) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let return_to = q
+        .return_to
+        .as_deref()
+        .and_then(|r| safe_return_to(tenant.as_str(), r));
+    match current_session(&st, &tenant, &headers).await {
+        Ok(Some(_)) => return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[]),
+        Ok(None) => {}
+        Err(e) => return internal(e),
+    }
+    let notice = if q.logged_out.is_some() {
+        Notice::LoggedOut
+    } else {
+        Notice::None
+    };
+    render_login(
+        &st,
+        &tenant,
+        &name,
+        lang,
+        &headers,
+        return_to.as_deref(),
+        "",
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Renders the login form, reusing the pre-login nonce when the browser has a valid one.
+#[allow(clippy::too_many_arguments)]
+async fn render_login(
+    st: &AppState,
+    tenant: &TenantId,
+    tenant_name: &str,
+    lang: Lang,
+    headers: &HeaderMap,
+    return_to: Option<&str>,
+    username: &str,
+    notice: Notice,
+    status: StatusCode,
+) -> Response {
+    let key = match login_csrf_key(&st.store, &SystemClock).await {
+        Ok(k) => k,
+        Err(e) => return internal(e),
+    };
+    let existing = cookies(headers, LOGIN_COOKIE)
+        .find(|n| token::is_hex_token(n))
+        .map(str::to_owned);
+    let (nonce, set) = match existing {
+        Some(n) => (n, vec![]),
+        None => match token::random_hex() {
+            Ok(n) => {
+                let c = set_cookie(LOGIN_COOKIE, &n, tenant.as_str(), secure(st));
+                (n, vec![c])
+            }
+            Err(e) => return internal(e),
+        },
+    };
+    let csrf = token::login_csrf(&key, tenant.as_str(), &nonce);
+    let body = pages::login(&LoginPage {
+        lang,
+        tenant: tenant.as_str(),
+        tenant_name,
+        csrf: &csrf,
+        return_to,
+        username,
+        notice,
+    });
+    html(status, body, &set)
+}
+
+pub async fn login_submit(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    ext: Extensions,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let (tenant, name) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let key = match login_csrf_key(&st.store, &SystemClock).await {
+        Ok(k) => k,
+        Err(e) => return internal(e),
+    };
+    let field = form.csrf.as_deref().unwrap_or("");
+    let csrf_ok = cookies(&headers, LOGIN_COOKIE)
+        .any(|nonce| token::check_login_csrf(&key, tenant.as_str(), nonce, field));
+    if !csrf_ok {
+        return html(
+            StatusCode::FORBIDDEN,
+            pages::forbidden(lang, tenant.as_str()),
+            &[],
+        );
+    }
+    let return_to = form
+        .return_to
+        .as_deref()
+        .and_then(|r| safe_return_to(tenant.as_str(), r));
+    let username = form.username.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let ip = client_ip(&ext);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let old: Vec<SessionToken> = cookies(&headers, SESSION_COOKIE)
+        .filter_map(SessionToken::parse)
+        .collect();
+    let attempt = LoginAttempt {
+        tenant: &tenant,
+        username: &username,
+        password: &password,
+        ip: &ip,
+        user_agent,
+        replaces: old.first(),
+    };
+    let outcome = match login::attempt(&st.store, &SystemClock, &attempt).await {
+        Ok(o) => o,
+        Err(e) => return internal(e),
+    };
+    let (notice, status) = match outcome {
+        LoginOutcome::Success { token, .. } => {
+            let sec = secure(&st);
+            let cookies = [
+                set_cookie(SESSION_COOKIE, token.expose(), tenant.as_str(), sec),
+                clear_cookie(LOGIN_COOKIE, tenant.as_str(), sec),
+            ];
+            return see_other(
+                &return_to.unwrap_or_else(|| launcher_path(&tenant)),
+                &cookies,
+            );
+        }
+        LoginOutcome::Failed => (Notice::BadCredentials, StatusCode::UNAUTHORIZED),
+        LoginOutcome::Delayed { retry_after_secs } => {
+            let mut r = render_login(
+                &st,
+                &tenant,
+                &name,
+                lang,
+                &headers,
+                return_to.as_deref(),
+                username.trim(),
+                Notice::Delayed(retry_after_secs),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+        LoginOutcome::Locked => (Notice::Locked, StatusCode::LOCKED),
+    };
+    render_login(
+        &st,
+        &tenant,
+        &name,
+        lang,
+        &headers,
+        return_to.as_deref(),
+        username.trim(),
+        notice,
+        status,
+    )
+    .await
+}
+
+pub async fn logout(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let (tenant, _) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let login = format!("/t/{tenant}/login?lang={}&logged_out=1", lang.code());
+    let session = match current_session(&st, &tenant, &headers).await {
+        Ok(Some(s)) => s,
+        // No session: nothing to end.
+        Ok(None) => return see_other(&login, &[]),
+        Err(e) => return internal(e),
+    };
+    if !token::same(&session.csrf_secret, form.csrf.as_deref().unwrap_or("")) {
+        return html(
+            StatusCode::FORBIDDEN,
+            pages::forbidden(lang, tenant.as_str()),
+            &[],
+        );
+    }
+    if let Err(e) = session::logout(&st.store, &SystemClock, &session).await {
+        return internal(e);
+    }
+    see_other(
+        &login,
+        &[clear_cookie(SESSION_COOKIE, tenant.as_str(), secure(&st))],
+    )
+}
+
+pub async fn to_launcher(Path(raw): Path<String>) -> Response {
+    match TenantId::parse(&raw) {
+        Ok(t) => see_other(&launcher_path(&t), &[]),
+        Err(_) => html(StatusCode::NOT_FOUND, pages::not_found(Lang::Ja), &[]),
+    }
+}
+
+pub async fn launcher(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let (tenant, name) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let session = match current_session(&st, &tenant, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let back = launcher_path(&tenant);
+            return see_other(
+                &format!(
+                    "/t/{tenant}/login?lang={}&return_to={}",
+                    lang.code(),
+                    url_encode(&back)
+                ),
+                &[],
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let list = match apps::apps_for(&st.store, &tenant, &session.user.role).await {
+        Ok(l) => l,
+        Err(e) => return internal(e.into()),
+    };
+    let body = pages::launcher(&LauncherPage {
+        lang,
+        tenant: tenant.as_str(),
+        tenant_name: &name,
+        user: &session.user,
+        csrf: &session.csrf_secret,
+        apps: &list,
+    });
+    html(StatusCode::OK, body, &[])
+}
+
+pub async fn icon(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
+    let Ok(tenant) = TenantId::parse(&raw) else {
+        return not_found();
+    };
+    let session = match current_session(&st, &tenant, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return not_found(),
+        Err(e) => return internal(e),
+    };
+    let (ctype, b64) = match apps::icon_for(&st.store, &tenant, &session.user.role, &id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(),
+        Err(e) => return internal(e.into()),
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()) else {
+        return not_found();
+    };
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    // Only image types the catalog accepted are stored; anything else is served as bytes.
+    let ctype = if ctype.starts_with("image/") {
+        ctype
+    } else {
+        "application/octet-stream".to_owned()
+    };
+    if let Ok(v) = HeaderValue::from_str(&ctype) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    super::http::harden(h);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    resp
+}
+
+pub async fn css() -> Response {
+    let mut resp = pages::CSS.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    resp
+}

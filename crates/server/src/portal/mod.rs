@@ -1,0 +1,32 @@
+//! The portal's HTTP face: login and logout pages, the launcher and app icons. Handlers are
+//! thin: they check the tenant, the cookie and the CSRF token, call
+//! `kakehashi_core::portal`, and render the outcome (see docs/PORTAL.md).
+//!
+//! - `GET  /t/{tenant}/login` — the login form (pre-login CSRF cookie).
+//! - `POST /t/{tenant}/login` — username + password; 303 to `return_to` or the launcher.
+//! - `POST /t/{tenant}/logout` — ends the session; 303 to the login page.
+//! - `GET  /t/{tenant}/` — the launcher (303 to login without a session).
+//! - `GET  /t/{tenant}/apps/{id}/icon` — an app's icon, for a signed-in user who may see it.
+//! - `GET  /portal-assets/portal.css` — the stylesheet.
+
+mod handlers;
+pub(crate) mod http;
+mod pages;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/t/{tenant}/login",
+            get(handlers::login_page).post(handlers::login_submit),
+        )
+        .route("/t/{tenant}/logout", post(handlers::logout))
+        .route("/t/{tenant}/", get(handlers::launcher))
+        .route("/t/{tenant}", get(handlers::to_launcher))
+        .route("/t/{tenant}/apps/{id}/icon", get(handlers::icon))
+        .route("/portal-assets/portal.css", get(handlers::css))
+}

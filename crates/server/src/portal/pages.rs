@@ -1,0 +1,282 @@
+//! The portal's pages as plain HTML: no JavaScript, one stylesheet, forms that work on iPad
+//! Safari and Chromebooks, large touch targets. Japanese first, English on request.
+
+use kakehashi_core::portal::launcher::LauncherApp;
+use kakehashi_store::roster::UserRow;
+
+use super::http::{esc, url_encode, Lang};
+
+/// What the login page says above the form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    None,
+    BadCredentials,
+    Delayed(i64),
+    Locked,
+    LoggedOut,
+}
+
+fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    }
+}
+
+fn layout(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<link rel=\"stylesheet\" href=\"/portal-assets/portal.css\">\n\
+         </head>\n<body>\n{body}\n</body>\n</html>\n",
+        lang.code(),
+        esc(title)
+    )
+}
+
+/// Everything the login form needs.
+pub struct LoginPage<'a> {
+    pub lang: Lang,
+    pub tenant: &'a str,
+    pub tenant_name: &'a str,
+    pub csrf: &'a str,
+    pub return_to: Option<&'a str>,
+    pub username: &'a str,
+    pub notice: Notice,
+}
+
+pub fn login(p: &LoginPage<'_>) -> String {
+    let lang = p.lang;
+    let notice = match p.notice {
+        Notice::None => String::new(),
+        Notice::BadCredentials => t(
+            lang,
+            "ユーザー名またはパスワードが違います。",
+            "The username or password is incorrect.",
+        )
+        .to_owned(),
+        Notice::Delayed(secs) => match lang {
+            Lang::Ja => format!(
+                "ログインの失敗が続きました。{secs}秒たってから、もう一度ためしてください。"
+            ),
+            Lang::En => format!("Too many failed logins. Please try again in {secs} seconds."),
+        },
+        Notice::Locked => t(
+            lang,
+            "このアカウントはロックされています。先生に解除してもらってください。",
+            "This account is locked. Please ask your teacher to unlock it.",
+        )
+        .to_owned(),
+        Notice::LoggedOut => t(lang, "ログアウトしました。", "You have signed out.").to_owned(),
+    };
+    let notice = if notice.is_empty() {
+        String::new()
+    } else {
+        let class = if p.notice == Notice::LoggedOut {
+            "info"
+        } else {
+            "error"
+        };
+        format!(
+            "<p class=\"notice {class}\" role=\"alert\">{}</p>\n",
+            esc(&notice)
+        )
+    };
+    let return_to = p.return_to.map_or(String::new(), |r| {
+        format!(
+            "<input type=\"hidden\" name=\"return_to\" value=\"{}\">\n",
+            esc(r)
+        )
+    });
+    let (other, other_label) = match lang {
+        Lang::Ja => ("en", "English"),
+        Lang::En => ("ja", "日本語"),
+    };
+    let rt_query = p.return_to.map_or(String::new(), |r| {
+        format!("&amp;return_to={}", url_encode(r))
+    });
+    let body = format!(
+        "<main class=\"card\">\n<h1>{title}</h1>\n<p class=\"tenant\">{tenant_name}</p>\n{notice}\
+         <form method=\"post\" action=\"/t/{tenant}/login?lang={code}\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n{return_to}\
+         <label for=\"username\">{user_label}</label>\n\
+         <input id=\"username\" name=\"username\" type=\"text\" value=\"{username}\" \
+         autocomplete=\"username\" autocapitalize=\"none\" autocorrect=\"off\" spellcheck=\"false\" required>\n\
+         <label for=\"password\">{pw_label}</label>\n\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n\
+         <button type=\"submit\">{submit}</button>\n</form>\n\
+         <p class=\"lang\"><a href=\"/t/{tenant}/login?lang={other}{rt_query}\" lang=\"{other}\">{other_label}</a></p>\n</main>",
+        title = esc(t(lang, "ログイン", "Sign in")),
+        tenant_name = esc(p.tenant_name),
+        tenant = esc(p.tenant),
+        code = lang.code(),
+        csrf = esc(p.csrf),
+        user_label = t(lang, "ユーザー名", "Username"),
+        username = esc(p.username),
+        pw_label = t(lang, "パスワード", "Password"),
+        submit = t(lang, "ログイン", "Sign in"),
+    );
+    layout(
+        lang,
+        t(lang, "ログイン | かけはし", "Sign in | Kakehashi"),
+        &body,
+    )
+}
+
+/// The page shown when a form's CSRF token is missing or wrong.
+pub fn forbidden(lang: Lang, tenant: &str) -> String {
+    let body = format!(
+        "<main class=\"card\">\n<h1>{}</h1>\n<p>{}</p>\n<p><a class=\"button\" href=\"/t/{}/login?lang={}\">{}</a></p>\n</main>",
+        t(lang, "もう一度やりなおしてください", "Please try again"),
+        t(
+            lang,
+            "このページの有効期限が切れたか、正しくない送信でした。",
+            "This page has expired or the request was not valid.",
+        ),
+        esc(tenant),
+        lang.code(),
+        t(lang, "ログイン画面へ", "Go to sign-in"),
+    );
+    layout(
+        lang,
+        t(lang, "エラー | かけはし", "Error | Kakehashi"),
+        &body,
+    )
+}
+
+/// The page for an unknown tenant.
+pub fn not_found(lang: Lang) -> String {
+    let body = format!(
+        "<main class=\"card\">\n<h1>{}</h1>\n</main>",
+        t(lang, "ページが見つかりません", "Page not found")
+    );
+    layout(lang, "404", &body)
+}
+
+fn display_name(lang: Lang, u: &UserRow) -> (String, Option<String>) {
+    let name = match lang {
+        Lang::Ja => format!("{} {}", u.family_name, u.given_name),
+        Lang::En => format!("{} {}", u.family_name, u.given_name),
+    };
+    let kana = match (&u.kana_family_name, &u.kana_given_name) {
+        (Some(f), Some(g)) => Some(format!("{f} {g}")),
+        (Some(f), None) => Some(f.clone()),
+        (None, Some(g)) => Some(g.clone()),
+        (None, None) => None,
+    };
+    (name, kana)
+}
+
+/// Everything the launcher needs.
+pub struct LauncherPage<'a> {
+    pub lang: Lang,
+    pub tenant: &'a str,
+    pub tenant_name: &'a str,
+    pub user: &'a UserRow,
+    pub csrf: &'a str,
+    pub apps: &'a [LauncherApp],
+}
+
+pub fn launcher(p: &LauncherPage<'_>) -> String {
+    let lang = p.lang;
+    let (name, kana) = display_name(lang, p.user);
+    let kana = kana.map_or(String::new(), |k| {
+        format!("<span class=\"kana\">（{}）</span>", esc(&k))
+    });
+    let mut tiles = String::new();
+    for app in p.apps {
+        let icon = if app.has_icon {
+            format!(
+                "<img src=\"/t/{}/apps/{}/icon\" alt=\"\" width=\"64\" height=\"64\">",
+                esc(p.tenant),
+                url_encode(&app.id)
+            )
+        } else {
+            "<span class=\"icon-placeholder\" aria-hidden=\"true\"></span>".to_owned()
+        };
+        let badge = if app.needs_second_factor {
+            format!(
+                "<span class=\"badge\">{}</span>",
+                t(lang, "二要素認証が必要", "Second factor required")
+            )
+        } else {
+            String::new()
+        };
+        tiles.push_str(&format!(
+            "<li class=\"app\" data-app-id=\"{}\">{icon}<span class=\"app-name\">{}</span>{badge}</li>\n",
+            esc(&app.id),
+            esc(&app.name)
+        ));
+    }
+    let apps = if p.apps.is_empty() {
+        format!(
+            "<p class=\"empty\">{}</p>",
+            t(
+                lang,
+                "使えるアプリはまだありません。",
+                "No apps are available yet."
+            )
+        )
+    } else {
+        format!("<ul class=\"apps\">\n{tiles}</ul>")
+    };
+    let body = format!(
+        "<header class=\"bar\">\n<div class=\"who\"><span class=\"tenant\">{tenant_name}</span>\
+         <span class=\"name\">{name}</span>{kana}</div>\n\
+         <form method=\"post\" action=\"/t/{tenant}/logout?lang={code}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\" class=\"signout\">{signout}</button></form>\n</header>\n\
+         <main>\n<h1>{title}</h1>\n{apps}\n</main>",
+        tenant_name = esc(p.tenant_name),
+        name = esc(&name),
+        tenant = esc(p.tenant),
+        code = lang.code(),
+        csrf = esc(p.csrf),
+        signout = t(lang, "ログアウト", "Sign out"),
+        title = t(lang, "アプリ", "Apps"),
+    );
+    layout(
+        lang,
+        t(lang, "ポータル | かけはし", "Portal | Kakehashi"),
+        &body,
+    )
+}
+
+/// The stylesheet (served from our origin: the CSP allows no inline style).
+pub const CSS: &str = "\
+*{box-sizing:border-box}
+body{margin:0;font-family:system-ui,-apple-system,'Hiragino Sans','Noto Sans JP',sans-serif;\
+font-size:18px;line-height:1.6;background:#f4f6f8;color:#1b1f23}
+.card{max-width:26rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;\
+box-shadow:0 1px 4px rgba(0,0,0,.12)}
+h1{font-size:1.5rem;margin:0 0 .5rem}
+label{display:block;margin-top:1rem;font-weight:bold}
+input[type=text],input[type=password]{width:100%;min-height:48px;font-size:1.1rem;\
+padding:.5rem .75rem;border:2px solid #8a949e;border-radius:8px}
+input:focus{outline:3px solid #1a73e8;border-color:#1a73e8}
+button,.button{display:inline-block;min-height:48px;min-width:48px;padding:.6rem 1.5rem;\
+font-size:1.1rem;border:0;border-radius:8px;background:#1a5fb4;color:#fff;cursor:pointer;\
+text-decoration:none}
+form button[type=submit]{margin-top:1.5rem;width:100%}
+.notice{padding:.75rem;border-radius:8px}
+.error{background:#fdecea;color:#8a1c1c}
+.info{background:#e8f4ea;color:#1d5e2b}
+.tenant{color:#57606a;margin:0}
+.lang{text-align:right;margin-bottom:0}
+.lang a{display:inline-block;padding:.75rem 0}
+.bar{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;\
+padding:.75rem 1rem;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+.bar form button.signout{width:auto;margin:0;background:#57606a}
+.who .tenant{display:block;font-size:.85rem}
+.who .name{font-size:1.25rem;font-weight:bold}
+.kana{color:#57606a;margin-left:.25rem}
+main{padding:1rem}
+.apps{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:1rem}
+.app{background:#fff;border-radius:12px;padding:1rem;text-align:center;min-height:8rem;\
+box-shadow:0 1px 4px rgba(0,0,0,.12)}
+.app img,.icon-placeholder{display:block;margin:0 auto .5rem;width:64px;height:64px;border-radius:12px}
+.icon-placeholder{background:#d0d7de}
+.app-name{display:block;font-weight:bold}
+.badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
+border-radius:999px;background:#fff4ce;color:#6b4f00}
+";

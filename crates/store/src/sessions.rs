@@ -1,0 +1,230 @@
+//! Portal sessions, per-tenant portal settings and the portal's server-wide secrets.
+//!
+//! A session row is keyed by the SHA-256 of the cookie's token (never the token itself) and
+//! always looked up together with its tenant, so a cookie of tenant A finds nothing in tenant
+//! B. [`throttle`] holds the failed-login counters.
+
+pub mod throttle;
+
+use sqlx::{AnyConnection, Row};
+
+use crate::roster::UserRow;
+use crate::{Result, Store, TenantId};
+
+/// A session as stored, joined with the user it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_sourced_id: String,
+    /// The role the user had at login (decides the timeouts).
+    pub role: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub auth_time: String,
+    pub idle_timeout_secs: i64,
+    pub expires_at: String,
+    /// JSON array of authentication method references (RFC 8176), e.g. `["pwd"]`.
+    pub amr: String,
+    pub acr: String,
+    pub csrf_secret: String,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// Stores a new session.
+pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO portal_sessions (id_hash, tenant_id, user_sourced_id, role, created_at,
+            last_seen_at, auth_time, idle_timeout_secs, expires_at, amr, acr, csrf_secret,
+            user_agent, ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&s.id_hash)
+    .bind(tenant.as_str())
+    .bind(&s.user_sourced_id)
+    .bind(&s.role)
+    .bind(&s.created_at)
+    .bind(&s.last_seen_at)
+    .bind(&s.auth_time)
+    .bind(s.idle_timeout_secs)
+    .bind(&s.expires_at)
+    .bind(&s.amr)
+    .bind(&s.acr)
+    .bind(&s.csrf_secret)
+    .bind(&s.user_agent)
+    .bind(&s.ip)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The session with this token hash in this tenant, with its user, if that user is still
+/// active and enabled.
+pub async fn find(
+    store: &Store,
+    tenant: &TenantId,
+    id_hash: &str,
+) -> Result<Option<(SessionRow, UserRow)>> {
+    let row = sqlx::query(
+        "SELECT s.id_hash, s.user_sourced_id, s.role AS session_role, s.created_at,
+                s.last_seen_at, s.auth_time, s.idle_timeout_secs, s.expires_at, s.amr, s.acr,
+                s.csrf_secret, s.user_agent, s.ip,
+                u.username, u.user_master_identifier, u.given_name, u.family_name,
+                u.kana_given_name, u.kana_family_name, u.role, u.email
+         FROM portal_sessions s
+         JOIN users u ON u.tenant_id = s.tenant_id AND u.sourced_id = s.user_sourced_id
+         WHERE s.tenant_id = $1 AND s.id_hash = $2 AND u.active = 1 AND u.enabled = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .fetch_optional(store.pool())
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let session = SessionRow {
+        id_hash: r.try_get("id_hash")?,
+        user_sourced_id: r.try_get("user_sourced_id")?,
+        role: r.try_get("session_role")?,
+        created_at: r.try_get("created_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        auth_time: r.try_get("auth_time")?,
+        idle_timeout_secs: r.try_get("idle_timeout_secs")?,
+        expires_at: r.try_get("expires_at")?,
+        amr: r.try_get("amr")?,
+        acr: r.try_get("acr")?,
+        csrf_secret: r.try_get("csrf_secret")?,
+        user_agent: r.try_get("user_agent")?,
+        ip: r.try_get("ip")?,
+    };
+    let user = UserRow {
+        sourced_id: session.user_sourced_id.clone(),
+        username: r.try_get("username")?,
+        user_master_identifier: r.try_get("user_master_identifier")?,
+        given_name: r.try_get("given_name")?,
+        family_name: r.try_get("family_name")?,
+        kana_given_name: r.try_get("kana_given_name")?,
+        kana_family_name: r.try_get("kana_family_name")?,
+        role: r.try_get("role")?,
+        email: r.try_get("email")?,
+        enabled: true,
+        active: true,
+    };
+    Ok(Some((session, user)))
+}
+
+/// Records activity on a session (the idle timeout counts from here).
+pub async fn touch(store: &Store, tenant: &TenantId, id_hash: &str, at: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE portal_sessions SET last_seen_at = $1 WHERE tenant_id = $2 AND id_hash = $3",
+    )
+    .bind(at)
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Ends one session; `Ok(false)` when there was none.
+pub async fn delete(conn: &mut AnyConnection, tenant: &TenantId, id_hash: &str) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND id_hash = $2")
+        .bind(tenant.as_str())
+        .bind(id_hash)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Removes the tenant's sessions whose absolute lifetime ended before `now`.
+pub async fn delete_expired(conn: &mut AnyConnection, tenant: &TenantId, now: &str) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND expires_at < $2")
+            .bind(tenant.as_str())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// A tenant's portal settings as stored (absent row: the caller's defaults apply).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantSettingsRow {
+    pub staff_idle_secs: i64,
+    pub staff_absolute_secs: i64,
+    pub pupil_idle_secs: i64,
+    pub pupil_absolute_secs: i64,
+    pub pupil_lockout_threshold: i64,
+}
+
+pub async fn settings(store: &Store, tenant: &TenantId) -> Result<Option<TenantSettingsRow>> {
+    let row = sqlx::query(
+        "SELECT staff_idle_secs, staff_absolute_secs, pupil_idle_secs, pupil_absolute_secs,
+                pupil_lockout_threshold
+         FROM tenant_settings WHERE tenant_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        Ok(TenantSettingsRow {
+            staff_idle_secs: r.try_get("staff_idle_secs")?,
+            staff_absolute_secs: r.try_get("staff_absolute_secs")?,
+            pupil_idle_secs: r.try_get("pupil_idle_secs")?,
+            pupil_absolute_secs: r.try_get("pupil_absolute_secs")?,
+            pupil_lockout_threshold: r.try_get("pupil_lockout_threshold")?,
+        })
+    })
+    .transpose()
+}
+
+/// Sets (or replaces) a tenant's portal settings.
+pub async fn set_settings(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    s: &TenantSettingsRow,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO tenant_settings (tenant_id, staff_idle_secs, staff_absolute_secs,
+            pupil_idle_secs, pupil_absolute_secs, pupil_lockout_threshold, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (tenant_id) DO UPDATE SET
+            staff_idle_secs = excluded.staff_idle_secs,
+            staff_absolute_secs = excluded.staff_absolute_secs,
+            pupil_idle_secs = excluded.pupil_idle_secs,
+            pupil_absolute_secs = excluded.pupil_absolute_secs,
+            pupil_lockout_threshold = excluded.pupil_lockout_threshold,
+            updated_at = excluded.updated_at",
+    )
+    .bind(tenant.as_str())
+    .bind(s.staff_idle_secs)
+    .bind(s.staff_absolute_secs)
+    .bind(s.pupil_idle_secs)
+    .bind(s.pupil_absolute_secs)
+    .bind(s.pupil_lockout_threshold)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The secret named `name`, created from `fresh` on first use. Every node ends up with the
+/// same value: the first insert wins and everyone reads it back.
+pub async fn secret(store: &Store, name: &str, fresh: &str, at: &str) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO portal_secrets (name, secret, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(fresh)
+    .bind(at)
+    .execute(store.pool())
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT secret FROM portal_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(store.pool())
+            .await?,
+    )
+}
