@@ -23,7 +23,10 @@ pub fn share_master_key(dirs: &[&Path]) {
 
 pub struct Node {
     child: Child,
+    /// `http://host:port` of the node.
     pub url: String,
+    /// `host:port` of the node.
+    pub addr: String,
     _log: mpsc::Receiver<String>,
     pub early: Vec<String>,
 }
@@ -65,7 +68,7 @@ pub fn start_node(data_dir: &std::path::Path, database_url: Option<&str>, extra:
     let mut early = Vec::new();
     loop {
         let line = rx
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(Duration::from_secs(120))
             .unwrap_or_else(|_| panic!("server did not start; it said:\n{}", early.join("\n")));
         if let Some(rest) = line.split(" listening on ").nth(1) {
             let url = rest
@@ -74,9 +77,11 @@ pub fn start_node(data_dir: &std::path::Path, database_url: Option<&str>, extra:
                 .unwrap_or_default()
                 .to_owned();
             early.push(line);
+            let addr = url.trim_start_matches("http://").to_owned();
             return Node {
                 child,
                 url,
+                addr,
                 _log: rx,
                 early,
             };

@@ -3,68 +3,17 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::common::Env;
 
-pub struct Node {
-    child: Child,
-    pub addr: String,
-    _log: mpsc::Receiver<String>,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub use crate::common::node::Node;
 
 /// Starts `kakehashi serve` on a free port against the environment's database.
 pub fn start(env: &Env) -> Node {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .env("KAKEHASHI_DATA_DIR", env.data_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if env.label() == "postgresql" {
-        cmd.env("KAKEHASHI_DATABASE_URL", &env.db.url);
-    } else {
-        cmd.env_remove("KAKEHASHI_DATABASE_URL");
-    }
-    let mut child = cmd.spawn().expect("spawn kakehashi serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut said = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("server did not start:\n{}", said.join("\n")));
-        if let Some(rest) = line.split(" listening on http://").nth(1) {
-            let addr = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            return Node {
-                child,
-                addr,
-                _log: rx,
-            };
-        }
-        said.push(line);
-    }
+    crate::common::node::start(env, &[])
 }
 
 /// Creates a tenant and a credential; returns (key, secret).

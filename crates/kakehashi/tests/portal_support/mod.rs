@@ -4,11 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::common::Env;
@@ -18,76 +15,7 @@ pub const TEACHER_PASSWORD: &str = "demo-teacher-2026";
 pub const PUPIL: &str = "minami.s01";
 pub const PUPIL_PASSWORD: &str = "demo1234";
 
-/// A running `kakehashi serve`.
-pub struct Node {
-    child: Child,
-    pub url: String,
-    pub addr: String,
-    _log: mpsc::Receiver<String>,
-    pub early: Vec<String>,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts a node on the environment's data dir and database.
-pub fn start(env: &Env, extra: &[&str]) -> Node {
-    let url = (env.label() == "postgresql").then(|| env.db.url.clone());
-    start_node(&env.data_dir(), url.as_deref(), extra)
-}
-
-/// Starts `kakehashi serve` on a free port.
-// The child is killed and waited for in `Node`'s Drop.
-#[allow(clippy::zombie_processes)]
-pub fn start_node(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Node {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("KAKEHASHI_DATA_DIR", data_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    match database_url {
-        Some(url) => cmd.env("KAKEHASHI_DATABASE_URL", url),
-        None => cmd.env_remove("KAKEHASHI_DATABASE_URL"),
-    };
-    let mut child = cmd.spawn().expect("spawn kakehashi serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut early = Vec::new();
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| panic!("server did not start; it said:\n{}", early.join("\n")));
-        if let Some(rest) = line.split(" listening on ").nth(1) {
-            let url = rest
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            early.push(line);
-            let addr = url.trim_start_matches("http://").to_owned();
-            return Node {
-                child,
-                url,
-                addr,
-                _log: rx,
-                early,
-            };
-        }
-        early.push(line);
-    }
-}
+pub use crate::common::node::{start, start_node, Node};
 
 /// An HTTP response.
 #[derive(Debug)]
