@@ -16,9 +16,9 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
 
 use super::PortalError;
 
@@ -53,7 +53,7 @@ impl SessionToken {
 
     /// What the database stores: the SHA-256 of the token, hex.
     pub fn id_hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
+        hex::encode(openssl::sha::sha256(self.0.as_bytes()))
     }
 }
 
@@ -76,16 +76,16 @@ pub fn is_hex_token(s: &str) -> bool {
 
 /// The pre-login CSRF field for `nonce` (the pre-login cookie) in `tenant`.
 pub fn login_csrf(server_key: &str, tenant: &str, nonce: &str) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(server_key.as_bytes()) {
-        Ok(m) => m,
-        // HMAC takes keys of any length; this arm cannot be reached.
-        Err(_) => return String::new(),
-    };
-    mac.update(b"kakehashi-login-csrf\0");
-    mac.update(tenant.as_bytes());
-    mac.update(b"\0");
-    mac.update(nonce.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    let mut message = Vec::with_capacity(64 + tenant.len() + nonce.len());
+    message.extend_from_slice(b"kakehashi-login-csrf\0");
+    message.extend_from_slice(tenant.as_bytes());
+    message.push(0);
+    message.extend_from_slice(nonce.as_bytes());
+    // HMAC takes keys of any length; an OpenSSL failure yields "" which never matches.
+    PKey::hmac(server_key.as_bytes())
+        .and_then(|key| Signer::new(MessageDigest::sha256(), &key)?.sign_oneshot_to_vec(&message))
+        .map(hex::encode)
+        .unwrap_or_default()
 }
 
 /// Checks a pre-login CSRF field against its cookie nonce.
@@ -95,7 +95,7 @@ pub fn check_login_csrf(server_key: &str, tenant: &str, nonce: &str, field: &str
 
 /// Constant-time equality of two strings (lengths are not secret).
 pub fn same(a: &str, b: &str) -> bool {
-    !a.is_empty() && a.as_bytes().ct_eq(b.as_bytes()).into()
+    !a.is_empty() && a.len() == b.len() && openssl::memcmp::eq(a.as_bytes(), b.as_bytes())
 }
 
 #[cfg(test)]
