@@ -33,7 +33,8 @@ measure() {
   local log
   log=$(mktemp)
   # Drop the page cache effect of the first run: read the package once before measuring.
-  /usr/bin/time -v "$@" >/dev/null 2>"$log" || true
+  # A measured command that fails is a failed benchmark, not a figure.
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; echo "FAIL: $label" >&2; exit 1; }
   local wall rss
   wall=$(grep 'Elapsed (wall clock)' "$log" | awk '{print $NF}')
   rss=$(grep 'Maximum resident set size' "$log" | awk '{print $NF}')
