@@ -551,3 +551,36 @@ pub async fn roster_fields(
     .fetch_optional(store.pool())
     .await?)
 }
+
+/// An active, enabled user by sourcedId (the holder of a code or token).
+pub async fn active_user(
+    store: &Store,
+    tenant: &TenantId,
+    sourced_id: &str,
+) -> Result<Option<crate::roster::UserRow>> {
+    let row = sqlx::query(
+        "SELECT sourced_id, username, user_master_identifier, given_name, family_name,
+                kana_given_name, kana_family_name, role, email
+         FROM users WHERE tenant_id = $1 AND sourced_id = $2 AND active = 1 AND enabled = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(sourced_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        Ok(crate::roster::UserRow {
+            sourced_id: r.try_get("sourced_id")?,
+            username: r.try_get("username")?,
+            user_master_identifier: r.try_get("user_master_identifier")?,
+            given_name: r.try_get("given_name")?,
+            family_name: r.try_get("family_name")?,
+            kana_given_name: r.try_get("kana_given_name")?,
+            kana_family_name: r.try_get("kana_family_name")?,
+            role: r.try_get("role")?,
+            email: r.try_get("email")?,
+            enabled: true,
+            active: true,
+        })
+    })
+    .transpose()
+}
