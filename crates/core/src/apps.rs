@@ -456,6 +456,15 @@ pub async fn list(store: &Store, tenant: &TenantId) -> Result<Vec<AppRow>, AppEr
     Ok(identity::list_apps(store, tenant).await?)
 }
 
+/// The OIDC settings of the tenant's OIDC apps, by app id.
+pub async fn oidc_settings(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<Vec<(String, OidcSettingsRow)>, AppError> {
+    tenants::require(store, tenant).await?;
+    Ok(kakehashi_store::oauth::all_oidc_settings(store, tenant).await?)
+}
+
 pub async fn remove(
     store: &Store,
     clock: &dyn Clock,

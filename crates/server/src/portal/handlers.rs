@@ -25,6 +25,9 @@ pub struct PageQuery {
     pub(crate) lang: Option<String>,
     pub(crate) return_to: Option<String>,
     pub(crate) logged_out: Option<String>,
+    /// `login` when the OpenID Provider needs a fresh login (OIDC Core 3.1.2.1 `prompt=login`,
+    /// `max_age`): the form is shown even to a signed-in browser.
+    pub(crate) prompt: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,7 +117,10 @@ pub async fn login_page(
         .as_deref()
         .and_then(|r| safe_return_to(tenant.as_str(), r));
     match current_session(&st, &tenant, &headers).await {
-        Ok(Some(_)) => return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[]),
+        Ok(Some(_)) if q.prompt.as_deref() != Some("login") => {
+            return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[])
+        }
+        Ok(Some(_)) => {}
         Ok(None) => {}
         Err(e) => return internal(e),
     }
