@@ -415,3 +415,243 @@ async fn rp_initiated_logout_ends_the_portal_session_and_the_app_tokens() {
         assert_eq!(v["error"], "invalid_grant");
     }
 }
+
+#[tokio::test]
+async fn oidc_core_9_private_key_jwt_prompt_login_and_the_launcher() {
+    use kakehashi_oidc::{Algorithm, JwkSet, SigningKey};
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let key = SigningKey::generate(Algorithm::ES256).unwrap();
+        let jwks = JwkSet {
+            keys: vec![key.public_jwk().unwrap()],
+        }
+        .to_json();
+        let jwks_file = env.path("rp-jwks.json");
+        std::fs::write(&jwks_file, jwks).unwrap();
+        let rp = register(
+            &env,
+            "demo",
+            "鍵クライアント",
+            "https://pkj.example/cb",
+            &[
+                "--token-auth-method",
+                "private_key_jwt",
+                "--jwks",
+                jwks_file.to_str().unwrap(),
+                "--launch-url",
+                "https://pkj.example/start",
+                "--subject",
+                "public",
+            ],
+        );
+        assert!(rp.secret.is_none(), "private_key_jwt clients get no secret");
+        let assertion = |jti: &str| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            key.sign_json(
+                Some("JWT"),
+                &serde_json::json!({
+                    "iss": rp.client_id, "sub": rp.client_id, "aud": format!("{issuer}/token"),
+                    "iat": now, "exp": now + 60, "jti": jti,
+                }),
+            )
+            .unwrap()
+        };
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "k")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let code = code_of(&resp, &rp, "k", &issuer);
+        let a1 = assertion("jti-1");
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &rp.redirect_uri),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &a1),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}: {}", env.label(), r.body);
+        // --subject public: sub is the userMasterIdentifier (a UUID), the same for every app.
+        let (_, info) = userinfo(&node.addr, "demo", v["access_token"].as_str().unwrap());
+        let sub = info["sub"].as_str().unwrap();
+        assert_eq!((sub.len(), sub.matches('-').count()), (36, 4), "{sub}");
+        // OIDC Core 9: the same assertion again is a replay.
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &a1),
+            ],
+        );
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (401, Some("invalid_client"))
+        );
+        let (r, _) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", &assertion("jti-2")),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        // OIDC Core 3.1.2.1 prompt=login: the live session is not enough; the login form is
+        // shown and, once signed in again, the request completes.
+        let r = b.get(&authorize_path(
+            "demo",
+            &rp,
+            &[("scope", "openid"), ("state", "again"), ("prompt", "login")],
+        ));
+        assert_eq!(r.status, 303);
+        let login = r.header("location").unwrap().to_owned();
+        assert!(
+            login.contains("/login") && login.contains("prompt=login"),
+            "{login}"
+        );
+        let page = b.get(&login);
+        assert_eq!(page.status, 200, "the form, not a redirect");
+        let return_to = param(&format!("http://x{login}"), "return_to").unwrap();
+        let csrf = page.hidden("csrf").expect("the login form");
+        let done = b.post(
+            "/t/demo/login",
+            &[
+                ("csrf", &csrf),
+                ("username", TEACHER),
+                ("password", TEACHER_PASSWORD),
+                ("return_to", &return_to),
+            ],
+        );
+        assert_eq!(done.status, 303);
+        let resp = b.get(done.header("location").unwrap());
+        code_of(&resp, &rp, "again", &issuer);
+
+        // The launcher opens the app at its launch URL.
+        let r = b.get(&format!("/t/demo/launch/{}", rp.client_id));
+        assert_eq!(r.status, 303, "{}", r.body);
+        assert_eq!(r.header("location"), Some("https://pkj.example/start"));
+    }
+}
+
+#[tokio::test]
+async fn app_add_oidc_settings_are_listed_and_checked() {
+    for env in Env::both().await {
+        env.run(&["tenant", "add", "--id", "city-a", "--name", "A"])
+            .ok();
+        let rp = register(
+            &env,
+            "city-a",
+            "設定",
+            "https://rp.example/cb",
+            &[
+                "--token-format",
+                "jwt",
+                "--id-token-alg",
+                "ES256",
+                "--release",
+                "name,roster",
+                "--post-logout-redirect-uri",
+                "https://rp.example/bye",
+                "--launch-url",
+                "https://rp.example/",
+                "--token-auth-method",
+                "client_secret_post",
+            ],
+        );
+        let list = env
+            .run(&["app", "list", "--tenant", "city-a", "--format", "json"])
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+        let o = &v[0]["oidc"];
+        assert_eq!(v[0]["id"], rp.client_id.as_str());
+        assert_eq!(o["access_token_format"], "jwt");
+        assert_eq!(o["id_token_alg"], "ES256");
+        assert_eq!(o["release_claims"], serde_json::json!(["name", "roster"]));
+        assert_eq!(o["post_logout_redirect_uris"][0], "https://rp.example/bye");
+        assert_eq!(o["launch_url"], "https://rp.example/");
+        assert_eq!(o["token_auth_method"], "client_secret_post");
+        assert!(!list.stdout.contains("secret_hash"));
+        for bad in [
+            &["--token-format", "paseto"][..],
+            &["--id-token-alg", "HS256"],
+            &["--release", "everything"],
+            &["--token-auth-method", "private_key_jwt"],
+            &["--public", "--token-auth-method", "client_secret_basic"],
+            &["--launch-url", "http://rp.example/"],
+        ] {
+            let mut args = vec![
+                "app",
+                "add",
+                "--tenant",
+                "city-a",
+                "--name",
+                "x",
+                "--protocol",
+                "oidc",
+                "--security-class",
+                "learning",
+                "--redirect-uri",
+                "https://rp.example/cb",
+            ];
+            args.extend_from_slice(bad);
+            let r = env.run(&args).code(1);
+            assert!(r.stderr.contains("error:"), "{bad:?}: {}", r.stderr);
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_demo_registers_a_demo_client_a_newcomer_can_use() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let said = node.early.join("\n");
+        let id = said
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("client_id:"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|| panic!("no demo client in {said}"));
+        let secret = said
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("client_secret:"))
+            .map(|s| s.trim().to_owned())
+            .unwrap();
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            Some((&id, &secret)),
+            &[("grant_type", "client_credentials")],
+        );
+        assert_eq!(r.status, 200, "{}: {}", env.label(), r.body);
+        assert!(v["access_token"].is_string());
+    }
+}
