@@ -109,7 +109,7 @@ pub async fn authorize(
     // OIDC Core 5.5.1.1: an essential acr that the session does not meet is an error, not a
     // silent downgrade.
     let (acr_values, essential) = req.requested_acr();
-    if essential && !acr_values.iter().any(|a| *a == session.acr) {
+    if essential && !acr_values.contains(&session.acr) {
         return fail(
             ErrorCode::AccessDenied,
             "the requested authentication context cannot be met",

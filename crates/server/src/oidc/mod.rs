@@ -56,7 +56,9 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/logout/confirm", post(logout::confirm))
 }
 
-/// The tenant's issuer for this server's public URL.
+/// The tenant's issuer for this server's public URL. (The error is the response itself, as
+/// for [`tenant`]: handlers return it as is.)
+#[allow(clippy::result_large_err)]
 pub(crate) fn issuer_of(state: &AppState, tenant: &TenantId) -> Result<Issuer, Response> {
     Issuer::for_tenant(&state.public_url, tenant.as_str()).map_err(|e| {
         tracing::error!(error = %e, public_url = %state.public_url, "bad issuer");
