@@ -51,6 +51,8 @@ async fn oidc_core_3_1_code_flow_with_pkce_verified_by_the_openidconnect_rp() {
             )
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("roster".into()))
+            // OIDC Core 5.5: the kanji name in the ID token itself.
+            .add_extra_param("claims", r#"{"id_token":{"name":null}}"#)
             .set_pkce_challenge(challenge)
             .url();
         let mut b = Browser::new(&node, "demo");
@@ -86,6 +88,10 @@ async fn oidc_core_3_1_code_flow_with_pkce_verified_by_the_openidconnect_rp() {
             .collect();
         assert_eq!(amr, ["pwd"]);
         assert!(claims.auth_time().is_some());
+        assert!(
+            claims.name().and_then(|n| n.get(None)).is_some(),
+            "name requested for the ID token"
+        );
         // Pairwise by default: not the userMasterIdentifier, 43 base64url characters.
         assert_eq!(claims.subject().as_str().len(), 43);
 

@@ -140,6 +140,9 @@ pub async fn authorize(
         created_at: p.clock.now_text(),
     };
     let mut tx = p.store.begin().await?;
+    // Housekeeping on the way: codes and tokens that expired over a day ago are of no use
+    // (the day keeps recent replays recognisable as replays).
+    stored::delete_expired(&mut tx, p.tenant, now - 24 * 3600).await?;
     stored::insert_code(&mut tx, p.tenant, &row).await?;
     p.audit(
         &mut tx,

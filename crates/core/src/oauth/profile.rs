@@ -1,7 +1,9 @@
 //! A user's claims as the provider knows them (names, kana, username, email, roster place),
 //! `sub` per client, and the release filter per app (OIDC Core 5.4, 5.5, 8).
 
-use kakehashi_oidc::authorize::ClaimsRequest;
+use std::collections::BTreeMap;
+
+use kakehashi_oidc::authorize::{ClaimRequest, ClaimsRequest};
 use kakehashi_oidc::claims::{self, ClassRef, RosterClaims, SchoolRef, UserProfile, KANA_TAG};
 use kakehashi_store::oauth as stored;
 use kakehashi_store::roster::{self, UserRow};
@@ -133,8 +135,43 @@ pub async fn profile_of(
     })
 }
 
-/// The claims released to `client` for the userinfo endpoint (OIDC Core 5.3.2): policy and
-/// scopes (or the `claims` request) decide; kanji names and kana are separate switches.
+/// Drops the half of the names the app may not see: kanji names (`name`, `family_name`,
+/// `given_name`) and their kana readings (`…#ja-Kana-JP`) are separate switches.
+pub fn split_names(released: &mut Map<String, Value>, client: &RegisteredClient) {
+    let kana_suffix = format!("#{KANA_TAG}");
+    released.retain(|name, _| {
+        let is_name = matches!(
+            name.split('#').next(),
+            Some("name" | "family_name" | "given_name")
+        );
+        if !is_name {
+            true
+        } else if name.ends_with(&kana_suffix) {
+            client.may_release(Release::Kana)
+        } else {
+            client.may_release(Release::Name)
+        }
+    });
+}
+
+/// The claims released to `client` (OIDC Core 5.3.2 userinfo, or 5.5 `claims.id_token`):
+/// the app's policy and the granted scopes (or the `claims` request) decide.
+pub async fn released_claims(
+    p: &Provider<'_>,
+    client: &RegisteredClient,
+    user: &UserRow,
+    sub: &str,
+    scopes: &[String],
+    requested: Option<&BTreeMap<String, Option<ClaimRequest>>>,
+) -> Result<Map<String, Value>, OAuthServiceError> {
+    let profile = profile_of(p, client, user).await?;
+    let mut released =
+        claims::release_claims(sub, &profile, scopes, requested, &client.release_policy());
+    split_names(&mut released, client);
+    Ok(released)
+}
+
+/// The userinfo response's claims.
 pub async fn userinfo_claims(
     p: &Provider<'_>,
     client: &RegisteredClient,
@@ -143,28 +180,109 @@ pub async fn userinfo_claims(
     scopes: &[String],
     claims_request: Option<&ClaimsRequest>,
 ) -> Result<Map<String, Value>, OAuthServiceError> {
-    let profile = profile_of(p, client, user).await?;
-    let mut released = claims::release_claims(
+    released_claims(
+        p,
+        client,
+        user,
         sub,
-        &profile,
         scopes,
         claims_request.map(|c| &c.userinfo),
-        &client.release_policy(),
-    );
-    let kana_suffix = format!("#{KANA_TAG}");
-    released.retain(|name, _| {
-        let is_name = matches!(
-            name.split('#').next(),
-            Some("name" | "family_name" | "given_name")
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::clients::policy_of;
+    use kakehashi_store::identity::AppRow;
+    use kakehashi_store::oauth::OidcSettingsRow;
+
+    fn client(release: &[Release]) -> RegisteredClient {
+        let app = AppRow {
+            id: "rp".into(),
+            name: "RP".into(),
+            protocol: "oidc".into(),
+            security_class: "learning".into(),
+            audience: "all".into(),
+            public_client: true,
+            client_secret_hash: None,
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            saml_entity_id: None,
+            saml_acs_url: None,
+            saml_metadata: None,
+            subject_type: "pairwise".into(),
+            icon_type: None,
+            icon_base64: None,
+            created_at: String::new(),
+        };
+        let settings = OidcSettingsRow::default();
+        RegisteredClient {
+            policy: policy_of(&app, &settings).unwrap(),
+            app,
+            settings,
+            release: release.to_vec(),
+        }
+    }
+
+    fn all_names() -> Map<String, Value> {
+        let mut m = Map::new();
+        for k in [
+            "sub",
+            "name",
+            "family_name",
+            "name#ja-Kana-JP",
+            "given_name#ja-Kana-JP",
+            "locale",
+        ] {
+            m.insert(k.into(), Value::String("x".into()));
+        }
+        m
+    }
+
+    #[test]
+    fn kanji_names_and_kana_are_separate_switches() {
+        let mut m = all_names();
+        split_names(&mut m, &client(&[Release::Kana]));
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["given_name#ja-Kana-JP", "locale", "name#ja-Kana-JP", "sub"]
         );
-        if !is_name {
-            return true;
-        }
-        if name.ends_with(&kana_suffix) {
-            client.may_release(Release::Kana)
-        } else {
-            client.may_release(Release::Name)
-        }
-    });
-    Ok(released)
+        let mut m = all_names();
+        split_names(&mut m, &client(&[Release::Name]));
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["family_name", "locale", "name", "sub"]);
+    }
+
+    #[test]
+    fn oidc_core_8_1_pairwise_sub_differs_per_app_on_one_host() {
+        let user = UserRow {
+            sourced_id: "u1".into(),
+            username: "taro".into(),
+            user_master_identifier: Some("0b9d6c3e-1111-4a2b-8c3d-123456789abc".into()),
+            given_name: "太郎".into(),
+            family_name: "山田".into(),
+            kana_given_name: None,
+            kana_family_name: None,
+            role: "student".into(),
+            email: None,
+            enabled: true,
+            active: true,
+        };
+        let a = client(&[]);
+        let mut b = client(&[]);
+        b.app.id = "rp2".into();
+        b.policy = policy_of(&b.app, &b.settings).unwrap();
+        let sa = subject_with_salt(&a, &user, "salt");
+        assert_eq!(sa, subject_with_salt(&a, &user, "salt"), "stable");
+        assert_ne!(sa, subject_with_salt(&b, &user, "salt"), "per app");
+        assert_ne!(sa, "0b9d6c3e-1111-4a2b-8c3d-123456789abc");
+        b.app.subject_type = "user-master-identifier".into();
+        b.policy = policy_of(&b.app, &b.settings).unwrap();
+        assert_eq!(
+            subject_with_salt(&b, &user, "salt"),
+            "0b9d6c3e-1111-4a2b-8c3d-123456789abc"
+        );
+    }
 }

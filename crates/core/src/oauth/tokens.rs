@@ -2,6 +2,7 @@
 //! authentication (RFC 6749 2.3, RFC 7523, OIDC Core 9) shared with introspection and
 //! revocation.
 
+use kakehashi_oidc::authorize::ClaimsRequest;
 use kakehashi_oidc::claims::{AccessTokenClaims, Audience, IdTokenClaims, ACCESS_TOKEN_TYP};
 use kakehashi_oidc::client::AccessTokenFormat;
 use kakehashi_oidc::params::Params;
@@ -491,6 +492,25 @@ async fn issue_user_tokens(
         // What was actually done at the portal (RFC 8176 amr), never more.
         claims.acr = Some(g.acr.clone()).filter(|a| !a.is_empty());
         claims.amr = Some(g.amr.clone()).filter(|a| !a.is_empty());
+        // OIDC Core 5.5: claims the RP asked for in the ID token itself, within the app's
+        // release policy.
+        if let Some(asked) = g
+            .claims
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<ClaimsRequest>(c).ok())
+            .filter(|c| !c.id_token.is_empty())
+        {
+            let extra = super::profile::released_claims(
+                p,
+                client,
+                g.user,
+                &sub,
+                &[],
+                Some(&asked.id_token),
+            )
+            .await?;
+            claims.extra = extra.into_iter().filter(|(k, _)| k != "sub").collect();
+        }
         Some(
             key.sign_json(Some("JWT"), &claims)
                 .map_err(|e| OAuthServiceError::Signing(e.to_string()))?,
