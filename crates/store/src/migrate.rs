@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "oauth",
         sql: include_str!("../migrations/0006_oauth.sql"),
     },
+    Migration {
+        version: 8,
+        name: "lrs_version_line",
+        sql: include_str!("../migrations/0008_lrs_version_line.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"
