@@ -661,3 +661,70 @@ async fn serve_demo_registers_a_demo_client_a_newcomer_can_use() {
         assert!(v["access_token"].is_string());
     }
 }
+
+#[tokio::test]
+async fn rp_initiated_logout_by_post_and_cors_for_browser_clients() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(
+            &env,
+            "demo",
+            "SPA",
+            "http://127.0.0.1:9/spa",
+            &[
+                "--public",
+                "--post-logout-redirect-uri",
+                "http://127.0.0.1:9/bye",
+            ],
+        );
+        let (verifier, challenge) = pkce();
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path(
+                "demo",
+                &rp,
+                &[
+                    ("scope", "openid"),
+                    ("state", "c"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            ),
+            PUPIL,
+            PUPIL_PASSWORD,
+        );
+        let code = code_of(&resp, &rp, "c", &issuer);
+        // Fetch standard CORS: a browser app on another origin may call the token endpoint.
+        let pre = raw(
+            &node.addr,
+            "OPTIONS",
+            "/t/demo/token",
+            &[
+                ("Origin", "http://127.0.0.1:9"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+            "",
+        );
+        assert_eq!(pre.status, 204);
+        assert_eq!(pre.header("access-control-allow-origin"), Some("*"));
+        let (r, tokens) = exchange(&node.addr, "demo", &rp, &code, Some(&verifier));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        // RP-Initiated Logout 1.0 §2: POST with form parameters works like GET.
+        let r = b.post(
+            "/t/demo/logout",
+            &[
+                ("id_token_hint", tokens["id_token"].as_str().unwrap()),
+                ("post_logout_redirect_uri", "http://127.0.0.1:9/bye"),
+                ("state", "p"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{}: {}", env.label(), r.body);
+        assert_eq!(r.header("location"), Some("http://127.0.0.1:9/bye?state=p"));
+        assert_eq!(b.get("/t/demo/").status, 303, "signed out");
+        let (r, _) = userinfo(&node.addr, "demo", tokens["access_token"].as_str().unwrap());
+        assert_eq!(r.status, 401);
+    }
+}

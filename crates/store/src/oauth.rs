@@ -496,6 +496,15 @@ pub async fn pairwise_salt(
     fresh: &str,
     at: &str,
 ) -> Result<String> {
+    // Read first: after the first use this is a plain read, not a write on every request.
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT pairwise_salt FROM oauth_tenant_secrets WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(store.pool())
+            .await?;
+    if let Some(salt) = existing {
+        return Ok(salt);
+    }
     sqlx::query(
         "INSERT INTO oauth_tenant_secrets (tenant_id, pairwise_salt, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id) DO NOTHING",

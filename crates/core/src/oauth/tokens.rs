@@ -106,9 +106,18 @@ pub(crate) struct Material {
 }
 
 impl Material {
-    pub(crate) async fn load(p: &Provider<'_>) -> Result<Material, OAuthServiceError> {
+    /// `with_keys` is false when nothing will be signed (opaque client_credentials), so
+    /// the sealed keys are not opened for nothing.
+    pub(crate) async fn load(
+        p: &Provider<'_>,
+        with_keys: bool,
+    ) -> Result<Material, OAuthServiceError> {
         Ok(Material {
-            keys: keyring_set(p).await?,
+            keys: if with_keys {
+                keyring_set(p).await?
+            } else {
+                KeySet::default()
+            },
             salt: super::profile::salt(p).await?,
         })
     }
@@ -129,7 +138,9 @@ pub async fn token(
         )
         .into());
     }
-    let m = Material::load(p).await?;
+    let signs = !matches!(request, TokenRequest::ClientCredentials { .. })
+        || client.policy.access_token_format == AccessTokenFormat::Jwt;
+    let m = Material::load(p, signs).await?;
     match request {
         TokenRequest::AuthorizationCode {
             code,

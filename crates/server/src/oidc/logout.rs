@@ -26,6 +26,17 @@ pub async fn end_session(
     run(st, raw, query.unwrap_or_default(), headers, None).await
 }
 
+/// RP-Initiated Logout by POST (form parameters), routed here by the portal's
+/// `POST /t/{tenant}/logout` when the form carries OIDC parameters instead of a CSRF field.
+pub(crate) async fn end_session_post(
+    st: AppState,
+    raw: String,
+    form: String,
+    headers: HeaderMap,
+) -> Response {
+    run(st, raw, form, headers, None).await
+}
+
 /// The user confirmed on [`pages::logout_confirm`]: `csrf` (the session's synchronizer
 /// token) and `request` (the original query).
 pub async fn confirm(

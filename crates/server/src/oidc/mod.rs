@@ -32,7 +32,7 @@ mod pages;
 mod token;
 mod userinfo;
 
-pub(crate) use logout::launch_response;
+pub(crate) use logout::{end_session_post, launch_response};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,15 +45,49 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/authorize",
             get(authorize::authorize_get).post(authorize::authorize_post),
         )
-        .route("/t/{tenant}/token", post(token::token))
-        .route("/t/{tenant}/revoke", post(token::revoke))
+        .merge(browser_callable())
         .route("/t/{tenant}/introspect", post(token::introspect))
-        .route(
-            "/t/{tenant}/userinfo",
-            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
-        )
         .route("/t/{tenant}/logout", get(logout::end_session))
         .route("/t/{tenant}/logout/confirm", post(logout::confirm))
+}
+
+/// The endpoints a browser-based (public) client calls with `fetch`: any origin may call them
+/// (CORS), since they authenticate by client credentials or Bearer tokens, never cookies.
+fn browser_callable() -> Router<AppState> {
+    Router::new()
+        .route("/t/{tenant}/token", post(token::token).options(preflight))
+        .route("/t/{tenant}/revoke", post(token::revoke).options(preflight))
+        .route(
+            "/t/{tenant}/userinfo",
+            get(userinfo::userinfo_get)
+                .post(userinfo::userinfo_post)
+                .options(preflight),
+        )
+        .layer(axum::middleware::map_response(allow_any_origin))
+}
+
+async fn allow_any_origin(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+/// The CORS preflight (Fetch standard): POST/GET with Authorization and Content-Type.
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Authorization, Content-Type",
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, "600"),
+        ],
+    )
+        .into_response()
 }
 
 /// The tenant's issuer for this server's public URL. (The error is the response itself, as
