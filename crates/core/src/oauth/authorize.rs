@@ -76,7 +76,9 @@ pub async fn authorize(
         };
     };
     let auth_time = unix_of(&session.auth_time);
-    if req.requires_fresh_login(auth_time, now) {
+    // max_age=0 always asks again, as Keycloak does (a login in the same second would
+    // otherwise satisfy it); the way back from the login page drops max_age.
+    if req.requires_fresh_login(auth_time, now) || req.max_age == Some(0) {
         return if silent {
             fail(ErrorCode::LoginRequired, "a fresh sign-in is required")
         } else {
