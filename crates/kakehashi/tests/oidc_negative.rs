@@ -404,3 +404,66 @@ async fn audience_and_launch_policy_pupil_refused_and_school_affairs_needs_a_sec
         assert_eq!(error_of(&r), "interaction_required", "{}", env.label());
     }
 }
+
+#[tokio::test]
+async fn no_node_local_state_a_code_from_node_a_is_redeemed_once_across_nodes() {
+    // Several nodes share one PostgreSQL database behind a load balancer (ARCHITECTURE.md).
+    let env = Env::both().await.pop().expect("postgres");
+    let url = env.db.url.clone();
+    let (a, b) = (env.path("a"), env.path("b"));
+    // The CLI (env.run) is a third node of the same database.
+    common::node::share_master_key(&[&a, &b, &env.data_dir()]);
+    // (Each node here answers at its own address, so each has its own issuer string; behind
+    // a load balancer they would share --public-url.)
+    let node_a = portal_support::start_node(&a, Some(&url), &["--demo"]);
+    let node_b = portal_support::start_node(&b, Some(&url), &[]);
+    let issuer_a = format!("{}/t/demo", node_a.url);
+    let issuer = issuer_a.as_str();
+    let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+    let s = rp.secret.clone().unwrap();
+    let mut browser = Browser::new(&node_a, "demo");
+    let resp = authorize_as(
+        &mut browser,
+        &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "n")]),
+        TEACHER,
+        TEACHER_PASSWORD,
+    );
+    let code = code_of(&resp, &rp, "n", issuer);
+    // Redeemed at node B ...
+    let (r, tokens) = exchange(&node_b.addr, "demo", &rp, &code, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // ... replayed at node A: refused, and B's tokens revoked (RFC 6749 4.1.2).
+    let (r, v) = exchange(&node_a.addr, "demo", &rp, &code, None);
+    assert_eq!(
+        (r.status, v["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&node_b.addr, "demo", access).0.status, 401);
+    // A fresh grant: refreshed at A, the old refresh token reused at B is caught.
+    let resp = browser.get(&authorize_path(
+        "demo",
+        &rp,
+        &[("scope", "openid"), ("state", "m")],
+    ));
+    let (_, t) = exchange(
+        &node_a.addr,
+        "demo",
+        &rp,
+        &code_of(&resp, &rp, "m", issuer),
+        None,
+    );
+    let r1 = t["refresh_token"].as_str().unwrap();
+    let refresh = |addr: &str| {
+        post_form(
+            addr,
+            "demo",
+            "token",
+            Some((&rp.client_id, &s)),
+            &[("grant_type", "refresh_token"), ("refresh_token", r1)],
+        )
+    };
+    assert_eq!(refresh(&node_a.addr).0.status, 200);
+    assert_eq!(refresh(&node_b.addr).1["error"], "invalid_grant");
+    assert_eq!(audit_count(&env, "oidc.refresh.reuse").await, 1);
+}
