@@ -467,3 +467,61 @@ async fn no_node_local_state_a_code_from_node_a_is_redeemed_once_across_nodes() 
     assert_eq!(refresh(&node_b.addr).1["error"], "invalid_grant");
     assert_eq!(audit_count(&env, "oidc.refresh.reuse").await, 1);
 }
+
+#[tokio::test]
+async fn oidc_core_3_1_2_1_id_token_hint_of_another_user_is_login_required_with_prompt_none() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut teacher = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut teacher,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "t")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let (_, tokens) = exchange(
+            &node.addr,
+            "demo",
+            &rp,
+            &code_of(&resp, &rp, "t", &issuer),
+            None,
+        );
+        let hint = tokens["id_token"].as_str().unwrap();
+        let silent = |state: &'static str| {
+            authorize_path(
+                "demo",
+                &rp,
+                &[
+                    ("scope", "openid"),
+                    ("state", state),
+                    ("prompt", "none"),
+                    ("id_token_hint", hint),
+                ],
+            )
+        };
+        // The teacher's own session and hint: a code, silently.
+        code_of(&teacher.get(&silent("same")), &rp, "same", &issuer);
+        // A pupil's session with the teacher's hint: login_required, not the pupil's code.
+        let mut pupil = Browser::new(&node, "demo");
+        assert_eq!(pupil.login(PUPIL, PUPIL_PASSWORD).status, 303);
+        assert_eq!(
+            error_of(&pupil.get(&silent("other"))),
+            "login_required",
+            "{}",
+            env.label()
+        );
+        // A hint that is not our ID token at all: the same.
+        let forged = authorize_path(
+            "demo",
+            &rp,
+            &[
+                ("scope", "openid"),
+                ("prompt", "none"),
+                ("id_token_hint", "e30.e30.x"),
+            ],
+        );
+        assert_eq!(error_of(&teacher.get(&forged)), "login_required");
+    }
+}

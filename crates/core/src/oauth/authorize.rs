@@ -33,7 +33,7 @@ pub enum AuthorizeOutcome {
 
 /// Parameters to drop from the authorization request when coming back from a fresh login,
 /// so that the login just done satisfies it instead of asking again.
-pub const FRESH_LOGIN_PARAMS: [&str; 2] = ["prompt", "max_age"];
+pub const FRESH_LOGIN_PARAMS: [&str; 3] = ["prompt", "max_age", "id_token_hint"];
 
 /// Decides an authentication request for the browser's portal session (if any).
 pub async fn authorize(
@@ -84,6 +84,29 @@ pub async fn authorize(
         } else {
             Ok(AuthorizeOutcome::Login { fresh: true })
         };
+    }
+    // OIDC Core 3.1.2.1 id_token_hint: a hint about another user (or not ours at all) means
+    // the session is not the one the RP expects: sign in again, or login_required silently.
+    if let Some(hint) = &req.id_token_hint {
+        let keys = super::keyring_set(p)
+            .await?
+            .verification_keys(now)
+            .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+        let same_user =
+            match kakehashi_oidc::end_session::verify_id_token_hint(hint, &keys, p.issuer) {
+                Ok(h) => h.sub == super::profile::subject(p, &client, &session.user).await?,
+                Err(_) => false,
+            };
+        if !same_user {
+            return if silent {
+                fail(
+                    ErrorCode::LoginRequired,
+                    "the signed-in user is not the id_token_hint's",
+                )
+            } else {
+                Ok(AuthorizeOutcome::Login { fresh: true })
+            };
+        }
     }
     match access::decide(&client.app, session) {
         LaunchDecision::Allowed => {}
