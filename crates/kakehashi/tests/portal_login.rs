@@ -177,6 +177,29 @@ async fn return_to_is_followed_only_inside_the_tenant() {
             r.header("location"),
             Some("/t/demo/login?lang=ja&return_to=%2Ft%2Fdemo%2F")
         );
+        // ... in the language asked for, there and back.
+        let r = request(&node.addr, "GET", "/t/demo/?lang=en", "", None);
+        assert_eq!(
+            r.header("location"),
+            Some("/t/demo/login?lang=en&return_to=%2Ft%2Fdemo%2F%3Flang%3Den")
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_link_an_icon_and_favicon_ico_exists() {
+    let env = Env::both().await.into_iter().next().expect("sqlite env");
+    let node = start(&env, &["--demo"]);
+    let page = request(&node.addr, "GET", "/t/demo/login", "", None);
+    assert!(page
+        .body
+        .contains("<link rel=\"icon\" href=\"/portal-assets/icon.svg\""));
+    for path in ["/portal-assets/icon.svg", "/favicon.ico"] {
+        let r = request(&node.addr, "GET", path, "", None);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("image/svg+xml"), "{path}");
+        assert!(r.body.starts_with("<svg "), "{path}");
+        assert!(!r.body.contains("<script"), "{path}");
     }
 }
 

@@ -320,7 +320,11 @@ pub async fn launcher(
     let session = match current_session(&st, &tenant, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            let back = launcher_path(&tenant);
+            // Back to the launcher in the language the visitor asked for, not the default.
+            let back = match q.lang.as_deref() {
+                Some(l @ ("ja" | "en")) => format!("{}?lang={l}", launcher_path(&tenant)),
+                _ => launcher_path(&tenant),
+            };
             return see_other(
                 &format!(
                     "/t/{tenant}/login?lang={}&return_to={}",
@@ -384,6 +388,31 @@ pub async fn icon(
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=3600"),
+    );
+    resp
+}
+
+/// The portal's icon (SVG), linked from every page and also served as `/favicon.ico`: without
+/// one, browsers fetch `/favicon.ico`, get a 404 and log a console error on every page.
+pub async fn icon_svg() -> Response {
+    let mut resp = pages::ICON_SVG.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // An SVG opened on its own is a document: no script, nothing loaded from elsewhere.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
     );
     resp
 }

@@ -8,6 +8,7 @@
 //! - `GET  /t/{tenant}/` — the launcher (303 to login without a session).
 //! - `GET  /t/{tenant}/apps/{id}/icon` — an app's icon, for a signed-in user who may see it.
 //! - `GET  /portal-assets/portal.css` — the stylesheet.
+//! - `GET  /portal-assets/icon.svg`, `/favicon.ico` — the icon.
 
 mod handlers;
 pub(crate) mod http;
@@ -29,4 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}", get(handlers::to_launcher))
         .route("/t/{tenant}/apps/{id}/icon", get(handlers::icon))
         .route("/portal-assets/portal.css", get(handlers::css))
+        .route("/portal-assets/icon.svg", get(handlers::icon_svg))
+        .route("/favicon.ico", get(handlers::icon_svg))
 }
