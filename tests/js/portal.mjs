@@ -14,7 +14,7 @@
 //   lockout USER WRONG PASSWORD TIMES      TIMES wrong passwords, then the right one
 
 import { report, run } from './lib/report.mjs';
-import { launch, watchedPage, cspViolations, snapshot, layout } from './lib/browser.mjs';
+import { launch, watchedPage, snapshot, layout, submitLogin, navigation, reportHealth } from './lib/browser.mjs';
 
 const [scenario, base, tenant, ...rest] = process.argv.slice(2);
 if (!scenario || !base || !tenant) {
@@ -22,44 +22,6 @@ if (!scenario || !base || !tenant) {
   process.exit(2);
 }
 const loginUrl = (query = '') => `${base}/t/${tenant}/login${query}`;
-
-/// Types the credentials and submits the form (by tap on touch devices); returns the status
-/// of the POST and of the page it ends on.
-async function submitLogin(page, user, password, { touch = false } = {}) {
-  await page.fill('#username', user);
-  await page.fill('#password', password);
-  const done = page.waitForNavigation();
-  if (touch) await page.tap('button[type=submit]');
-  else await page.click('button[type=submit]');
-  const resp = await done;
-  return navigation(resp);
-}
-
-function navigation(resp) {
-  const chain = [];
-  let req = resp.request();
-  while (req) {
-    chain.unshift(req.method());
-    req = req.redirectedFrom();
-  }
-  const first = resp.request();
-  let post = first;
-  while (post.redirectedFrom()) post = post.redirectedFrom();
-  return { status: resp.status(), methods: chain, firstUrl: post.url(), url: new URL(resp.url()).pathname + new URL(resp.url()).search, host: new URL(resp.url()).host };
-}
-
-/// Reports what the page saw that a user would not: console errors, uncaught exceptions,
-/// CSP violations, failed requests.
-async function reportHealth(where, page, seen) {
-  report('health', {
-    where,
-    console: seen.console,
-    pageErrors: seen.pageErrors,
-    csp: await cspViolations(page).catch(() => []),
-    failedRequests: seen.failedRequests,
-    errorResponses: seen.responses.filter((r) => r.status >= 400),
-  });
-}
 
 const scenarios = {
   async language() {

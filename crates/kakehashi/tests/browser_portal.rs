@@ -12,7 +12,7 @@ mod portal_support;
 use std::time::Duration;
 
 use common::Env;
-use js_support::{run_script, ScriptRun};
+use js_support::{assert_healthy, run_script, ScriptRun};
 use portal_support::*;
 use serde_json::Value;
 
@@ -39,47 +39,6 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Judges every `health` line: no uncaught exception, no CSP violation, no failed request,
-/// and no console error or warning — except Chromium's own note that a document came with
-/// an error status, when that status is one the portal sends on purpose (`expected`, e.g.
-/// 401 for a wrong password) and it was the login page's.
-#[track_caller]
-fn assert_healthy(run: &ScriptRun, expected: &[u16]) {
-    let health = run.all("health");
-    assert!(!health.is_empty(), "no health report\n{}", run.transcript());
-    for h in health {
-        let where_ = s(h, "where");
-        for key in ["pageErrors", "csp", "failedRequests"] {
-            assert_eq!(
-                h[key].as_array().map(Vec::len),
-                Some(0),
-                "{where_}: {key}: {}\n{}",
-                h[key],
-                run.transcript()
-            );
-        }
-        let responses = h["errorResponses"].as_array().cloned().unwrap_or_default();
-        for m in h["console"].as_array().cloned().unwrap_or_default() {
-            let text = s(&m, "text");
-            let url = s(&m, "url");
-            let on_purpose = expected.iter().any(|code| {
-                text.starts_with(&format!(
-                    "Failed to load resource: the server responded with a status of {code} "
-                )) && url.contains("/login")
-                    && responses
-                        .iter()
-                        .any(|r| r["url"] == url && r["status"] == *code)
-            });
-            assert!(
-                on_purpose,
-                "{where_}: console {}: {text} ({url})\n{}",
-                s(&m, "type"),
-                run.transcript()
-            );
-        }
-    }
 }
 
 /// The display name and kana the launcher must show, from the database.

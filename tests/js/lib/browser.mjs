@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { report } from './report.mjs';
 
 export const CHROMIUM = process.env.KAKEHASHI_CHROMIUM || '/usr/bin/chromium';
 
@@ -51,19 +52,21 @@ export const DEVICES = {
 /// report and the DOM `securitypolicyviolation` event), and failed requests.
 export async function watchedPage(browser, { device = 'desktop', locale = 'ja-JP', extraHTTPHeaders } = {}) {
   const context = await browser.newContext({ ...DEVICES[device], locale, extraHTTPHeaders });
-  // Runs before any page script, through DevTools, so the page's CSP does not apply to it.
+  const seen = { console: [], pageErrors: [], failedRequests: [], responses: [], csp: [] };
+  // Every document's CSP violations reach us through a DevTools binding (which the page's
+  // CSP does not govern), so none is lost when the page navigates.
+  await context.exposeBinding('__khCspViolation', ({ frame }, v) => seen.csp.push({ ...v, url: frame.url() }));
   await context.addInitScript(() => {
     window.__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {
-      window.__cspViolations.push({
-        directive: e.violatedDirective,
-        blocked: e.blockedURI,
-        sample: e.sample,
-      });
+      const v = { directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample };
+      window.__cspViolations.push(v);
+      window.__khCspViolation(v);
     });
   });
   const page = await context.newPage();
-  const seen = { console: [], pageErrors: [], failedRequests: [], responses: [] };
+  // Fail in seconds, not Playwright's default 30 s, when something a user would click is not there.
+  page.setDefaultTimeout(15000);
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') {
       seen.console.push({ type: m.type(), text: m.text(), url: m.location().url || page.url() });
@@ -75,11 +78,6 @@ export async function watchedPage(browser, { device = 'desktop', locale = 'ja-JP
   );
   page.on('response', (r) => seen.responses.push({ url: r.url(), status: r.status() }));
   return { context, page, seen };
-}
-
-/// The CSP violations the page's own document has seen so far.
-export async function cspViolations(page) {
-  return page.evaluate(() => window.__cspViolations || []);
 }
 
 /// What a user sees of a page's structure, for the Rust side to judge.
@@ -133,3 +131,37 @@ export async function layout(page) {
     };
   });
 }
+
+/// Types the credentials and submits the form (by tap on touch devices); returns the status
+/// of the POST and of the page it ends on.
+export async function submitLogin(page, user, password, { touch = false } = {}) {
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  const done = page.waitForNavigation();
+  if (touch) await page.tap('button[type=submit]');
+  else await page.click('button[type=submit]');
+  const resp = await done;
+  return navigation(resp);
+}
+
+/// The status and URL a navigation ended on, with the methods of its redirect chain.
+export function navigation(resp) {
+  const methods = [];
+  for (let req = resp.request(); req; req = req.redirectedFrom()) methods.unshift(req.method());
+  const url = new URL(resp.url());
+  return { status: resp.status(), methods, url: url.pathname + url.search, host: url.host };
+}
+
+/// Reports what the page saw that a user would not: console errors, uncaught exceptions,
+/// CSP violations, failed requests.
+export async function reportHealth(where, page, seen) {
+  report('health', {
+    where,
+    console: seen.console,
+    pageErrors: seen.pageErrors,
+    csp: seen.csp,
+    failedRequests: seen.failedRequests,
+    errorResponses: seen.responses.filter((r) => r.status >= 400),
+  });
+}
+

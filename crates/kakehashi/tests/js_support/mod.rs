@@ -221,3 +221,66 @@ pub fn run_script(script: &str, args: &[&str], limit: Duration) -> ScriptRun {
         elapsed: started.elapsed(),
     }
 }
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_default()
+}
+
+/// Judges every `health` line: no uncaught exception, no CSP violation, no failed request,
+/// and no console error or warning — except Chromium's own note that a document came with
+/// an error status, when that status is one the portal sends on purpose (`expected`, e.g.
+/// 401 for a wrong password) and it was the login page's.
+#[track_caller]
+pub fn assert_healthy(run: &ScriptRun, expected: &[u16]) {
+    let health = run.all("health");
+    assert!(!health.is_empty(), "no health report\n{}", run.transcript());
+    for h in health {
+        let where_ = s(h, "where");
+        // Chromium fetches the icon lazily after the page has loaded and aborts that fetch
+        // when the script moves on at once; any other failed request is a finding.
+        let failed: Vec<&Value> = h["failedRequests"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|r| {
+                        !(s(r, "failure") == "net::ERR_ABORTED"
+                            && s(r, "url").ends_with("/portal-assets/icon.svg"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            failed.is_empty(),
+            "{where_}: failed requests: {failed:?}\n{}",
+            run.transcript()
+        );
+        for key in ["pageErrors", "csp"] {
+            assert_eq!(
+                h[key].as_array().map(Vec::len),
+                Some(0),
+                "{where_}: {key}: {}\n{}",
+                h[key],
+                run.transcript()
+            );
+        }
+        let responses = h["errorResponses"].as_array().cloned().unwrap_or_default();
+        for m in h["console"].as_array().cloned().unwrap_or_default() {
+            let text = s(&m, "text");
+            let url = s(&m, "url");
+            let on_purpose = expected.iter().any(|code| {
+                text.starts_with(&format!(
+                    "Failed to load resource: the server responded with a status of {code} "
+                )) && url.contains("/login")
+                    && responses
+                        .iter()
+                        .any(|r| r["url"] == url && r["status"] == *code)
+            });
+            assert!(
+                on_purpose,
+                "{where_}: console {}: {text} ({url})\n{}",
+                s(&m, "type"),
+                run.transcript()
+            );
+        }
+    }
+}
