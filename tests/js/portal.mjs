@@ -12,6 +12,7 @@
 //   return-to USER PASSWORD                return_to from the launcher, and off-site ones
 //   devices USER PASSWORD                  iPad and Chromebook: overflow and touch targets, login by touch
 //   lockout USER WRONG PASSWORD TIMES      TIMES wrong passwords, then the right one
+//   launch USER PASSWORD APP_NAME...       on an iPad, taps each app's tile; reports the new window
 
 import { report, run } from './lib/report.mjs';
 import { launch, watchedPage, snapshot, layout, submitLogin, navigation, reportHealth } from './lib/browser.mjs';
@@ -164,6 +165,35 @@ const scenarios = {
         await reportHealth(device, page, seen);
         await context.close();
       }
+    } finally {
+      await browser.close();
+    }
+  },
+
+  async launch(user, password, ...apps) {
+    const browser = await launch();
+    try {
+      const { context, page, seen } = await watchedPage(browser, { device: 'ipad' });
+      await page.goto(loginUrl());
+      await submitLogin(page, user, password, { touch: true });
+      for (const name of apps) {
+        const tile = page.locator('.app a', { hasText: name });
+        const attrs = { target: await tile.getAttribute('target'), rel: await tile.getAttribute('rel') };
+        const [popup] = await Promise.all([context.waitForEvent('page'), tile.tap()]);
+        await popup.waitForLoadState();
+        const doc = seen.responses.filter((r) => r.url === popup.url()).pop();
+        report('launched', {
+          app: name,
+          ...attrs,
+          status: doc ? doc.status : null,
+          opener: await popup.evaluate(() => window.opener !== null),
+          ...(await snapshot(popup)),
+          back: await popup.locator('a.button').getAttribute('href').catch(() => null),
+          layout: await layout(popup),
+        });
+        await popup.close();
+      }
+      await reportHealth('launch', page, seen);
     } finally {
       await browser.close();
     }

@@ -179,7 +179,7 @@ async fn a_wrong_password_shows_the_same_message_as_an_unknown_user() {
     for key in ["notice", "url", "title", "h1", "lang"] {
         assert_eq!(wrong[key], unknown[key], "{key}");
     }
-    assert_healthy(&run, &[401]);
+    assert_healthy(&run, &[(401, "/login")]);
 }
 
 #[tokio::test]
@@ -291,6 +291,42 @@ async fn on_an_ipad_and_a_chromebook_the_pages_fit_and_touch_targets_are_at_leas
 }
 
 #[tokio::test]
+async fn a_tile_opens_its_app_in_a_new_window_and_school_affairs_ask_for_a_second_factor() {
+    let env = Env::sqlite().await;
+    let node = demo_with_apps(&env);
+    let run = portal(
+        &node,
+        "demo",
+        "launch",
+        &[TEACHER, TEACHER_PASSWORD, "校務支援システム"],
+    );
+    let v = run.one("launched");
+    // A new window without a handle back to the portal (iPad Safari blocks the third-party
+    // cookies an app in a frame would need; noopener keeps the app from steering the portal).
+    assert_eq!((s(v, "target"), s(v, "rel")), ("_blank", "noopener"), "{v}");
+    assert_eq!(v["opener"], false, "{v}");
+    // A password-only teacher gets the explanation, in Japanese, and a way back.
+    assert_eq!(v["status"], 403, "{v}");
+    assert!(s(v, "url").starts_with("/t/demo/launch/"), "{v}");
+    assert_eq!(s(v, "lang"), "ja");
+    assert_eq!(s(v, "h1"), "二要素認証が必要です");
+    assert_eq!(s(v, "back"), "/t/demo/?lang=ja");
+    let layout = &v["layout"];
+    assert!(
+        layout["scrollWidth"].as_f64() <= layout["clientWidth"].as_f64(),
+        "{layout}"
+    );
+    for c in layout["controls"].as_array().cloned().unwrap_or_default() {
+        assert!(
+            c["width"].as_f64().unwrap_or(0.0) >= 44.0
+                && c["height"].as_f64().unwrap_or(0.0) >= 44.0,
+            "too small to tap: {c}"
+        );
+    }
+    assert_healthy(&run, &[(403, "/launch/")]);
+}
+
+#[tokio::test]
 async fn a_pupil_is_locked_out_after_ten_failures_in_a_fresh_tenant_and_others_are_not() {
     let env = Env::sqlite().await;
     let node = start(&env, &["--demo"]);
@@ -346,7 +382,7 @@ async fn a_pupil_is_locked_out_after_ten_failures_in_a_fresh_tenant_and_others_a
     assert_eq!(right["status"], 423, "locked even with the right password");
     assert_eq!(s(right, "notice"), LOCKED);
     assert_eq!(right["hasLogout"], false);
-    assert_healthy(&run, &[401, 423]);
+    assert_healthy(&run, &[(401, "/login"), (423, "/login")]);
 
     // The same username in the demo tenant, from the same address, is not locked.
     let other = portal(&node, "demo", "login", &[PUPIL, PUPIL_PASSWORD]);

@@ -64,19 +64,21 @@ export async function watchedPage(browser, { device = 'desktop', locale = 'ja-JP
       window.__khCspViolation(v);
     });
   });
-  const page = await context.newPage();
-  // Fail in seconds, not Playwright's default 30 s, when something a user would click is not there.
-  page.setDefaultTimeout(15000);
-  page.on('console', (m) => {
+  // Listeners on the context see every page of it, windows opened by the page included.
+  context.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') {
-      seen.console.push({ type: m.type(), text: m.text(), url: m.location().url || page.url() });
+      const where = m.page() ? m.page().url() : '';
+      seen.console.push({ type: m.type(), text: m.text(), url: m.location().url || where });
     }
   });
-  page.on('pageerror', (e) => seen.pageErrors.push(String(e)));
-  page.on('requestfailed', (r) =>
+  context.on('weberror', (e) => seen.pageErrors.push(String(e.error())));
+  context.on('requestfailed', (r) =>
     seen.failedRequests.push({ url: r.url(), failure: r.failure() && r.failure().errorText }),
   );
-  page.on('response', (r) => seen.responses.push({ url: r.url(), status: r.status() }));
+  context.on('response', (r) => seen.responses.push({ url: r.url(), status: r.status() }));
+  const page = await context.newPage();
+  // Fail in seconds, not Playwright's default 30 s, when something a user would click is not there.
+  context.setDefaultTimeout(15000);
   return { context, page, seen };
 }
 

@@ -228,10 +228,11 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 
 /// Judges every `health` line: no uncaught exception, no CSP violation, no failed request,
 /// and no console error or warning — except Chromium's own note that a document came with
-/// an error status, when that status is one the portal sends on purpose (`expected`, e.g.
-/// 401 for a wrong password) and it was the login page's.
+/// an error status, when it is one the server sends on purpose: `expected` lists each such
+/// status with a fragment of the URL that answers it (e.g. 401 for a wrong password on
+/// `/login`).
 #[track_caller]
-pub fn assert_healthy(run: &ScriptRun, expected: &[u16]) {
+pub fn assert_healthy(run: &ScriptRun, expected: &[(u16, &str)]) {
     let health = run.all("health");
     assert!(!health.is_empty(), "no health report\n{}", run.transcript());
     for h in health {
@@ -267,10 +268,10 @@ pub fn assert_healthy(run: &ScriptRun, expected: &[u16]) {
         for m in h["console"].as_array().cloned().unwrap_or_default() {
             let text = s(&m, "text");
             let url = s(&m, "url");
-            let on_purpose = expected.iter().any(|code| {
+            let on_purpose = expected.iter().any(|(code, path)| {
                 text.starts_with(&format!(
                     "Failed to load resource: the server responded with a status of {code} "
-                )) && url.contains("/login")
+                )) && url.contains(path)
                     && responses
                         .iter()
                         .any(|r| r["url"] == url && r["status"] == *code)
