@@ -10,6 +10,8 @@
 //                                              introspection, refresh rotation and reuse,
 //                                              SSO, revocation, prompt=none, RP-initiated logout
 //   form-post USER PASSWORD CALLBACK_PORT      response_mode=form_post
+//   logout-confirm USER PASSWORD CALLBACK_PORT RP-initiated logout without id_token_hint: the
+//                                              user confirms on our page, then back to the RP
 //   client-credentials                         client_credentials (scope roster), introspection,
 //                                              revocation
 //
@@ -297,6 +299,30 @@ const scenarios = {
       const t = await attempt(async () => tokenSummary(await exchange(config, a.hit, r)));
       report('form-post-tokens', t);
       await reportHealth('form-post', page, seen);
+    } finally {
+      await browser.close();
+      await cb.close();
+    }
+  },
+
+  async 'logout-confirm'(user, password, port) {
+    const config = await discover();
+    const cb = await callbackServer(port);
+    const browser = await launch();
+    try {
+      const { page, seen } = await watchedPage(browser);
+      await page.goto(issuer + '/login');
+      await submitLogin(page, user, password);
+      const url = oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: cb.postLogoutUri, state: 'bye-456' });
+      await page.goto(url.href);
+      const confirm = { url: new URL(page.url()).pathname, h1: await page.textContent('h1').catch(() => null) };
+      const landed = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
+      await page.click('form button[type=submit]');
+      const hit = await landed;
+      report('logout-confirm', { confirm, landed: hit.url || null, error: hit.error || null, stoppedAt: hit.error ? page.url() : null });
+      await page.goto(issuer + '/');
+      report('after-logout', { url: new URL(page.url()).pathname, signedIn: !!(await page.$('button.signout')) });
+      await reportHealth('logout-confirm', page, seen);
     } finally {
       await browser.close();
       await cb.close();
