@@ -58,9 +58,10 @@ async fn launch_allowed(
     _session: &PortalSession,
 ) -> Response {
     match app.protocol.as_str() {
-        // The OIDC arm goes to the app's registered launch address; the SAML arm posts an
-        // IdP-initiated Response to the SP's ACS.
-        "oidc" | "saml" => html(
+        // The OIDC arm goes to the app's registered launch address.
+        "oidc" => crate::oidc::launch_response(_st, lang, tenant, app).await,
+        // The SAML arm posts an IdP-initiated Response to the SP's ACS.
+        "saml" => html(
             StatusCode::NOT_FOUND,
             pages::no_launch_address(lang, tenant.as_str(), &app.name),
             &[],
