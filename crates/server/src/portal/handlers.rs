@@ -183,7 +183,18 @@ async fn render_login(
         username,
         notice,
     });
-    html(status, body, &set)
+    let mut resp = html(status, body, &set);
+    // Signing in to continue an authorization request ends at the client: the form's
+    // redirects must be allowed to lead there (see `continuation_origin`).
+    if let Some(r) = return_to {
+        if let Some(origin) = crate::oidc::authorize::continuation_origin(st, tenant, r).await {
+            if let Ok(v) = HeaderValue::from_str(&super::http::csp_with_form_action(&origin)) {
+                resp.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
+    resp
 }
 
 pub async fn login_submit(
