@@ -21,13 +21,3 @@ export async function run(main) {
     process.exitCode = 1;
   }
 }
-
-/// The command line's positional arguments after the script name, with a usage check.
-export function args(names) {
-  const got = process.argv.slice(2);
-  if (got.length < names.length) {
-    process.stderr.write(`usage: node ${process.argv[1]} ${names.join(' ')}\n`);
-    process.exit(2);
-  }
-  return Object.fromEntries(names.map((n, i) => [n, got[i]]));
-}
