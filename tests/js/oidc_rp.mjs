@@ -8,7 +8,8 @@
 //   discovery                                  discovery + JWKS as openid-client sees them
 //   code USER PASSWORD CALLBACK_PORT           code + PKCE through the browser, userinfo,
 //                                              introspection, refresh rotation and reuse,
-//                                              SSO, revocation, prompt=none, RP-initiated logout
+//                                              SSO, prompt=login, revocation, prompt=none,
+//                                              RP-initiated logout
 //   form-post USER PASSWORD CALLBACK_PORT      response_mode=form_post
 //   logout-confirm USER PASSWORD CALLBACK_PORT RP-initiated logout without id_token_hint: the
 //                                              user confirms on our page, then back to the RP
@@ -250,6 +251,17 @@ const scenarios = {
       report('revoked-access-userinfo', await attempt(() => oidc.fetchUserInfo(config, t3.access_token, sub)));
       report('revoke-refresh', await attempt(() => oidc.tokenRevocation(config, t3.refresh_token)));
       report('revoked-refresh-grant', await attempt(() => oidc.refreshTokenGrant(config, t3.refresh_token)));
+
+      // 3b. prompt=login: the login form again despite the session, then a newer auth_time.
+      await new Promise((r) => setTimeout(r, 1100));
+      const rl = await authRequest(config, cb, { prompt: 'login' });
+      const al = await authorizeInBrowser(page, cb, rl, user, password);
+      const tl = await exchange(config, must(al, 'prompt=login'), rl);
+      report('prompt-login', {
+        loginShown: al.loginShown,
+        sameSub: tl.claims().sub === sub,
+        newerAuthTime: tl.claims().auth_time > t1.claims().auth_time,
+      });
 
       // 4. prompt=none with a live session: a code, no page shown.
       const r4 = await authRequest(config, cb, { prompt: 'none' });

@@ -230,6 +230,11 @@ async fn openid_client_signs_a_pupil_in_with_code_and_pkce_refreshes_revokes_and
         (&Value::Bool(false), &Value::Bool(true)),
         "{sso}"
     );
+    // prompt=login (OIDC Core 3.1.2.1): the form again although signed in, a fresh auth_time.
+    let fresh = run.one("prompt-login");
+    assert_eq!(fresh["loginShown"], true, "{fresh}");
+    assert_eq!(fresh["sameSub"], true, "{fresh}");
+    assert_eq!(fresh["newerAuthTime"], true, "{fresh}");
     // Revocation (RFC 7009) of an access token and of a refresh token.
     assert_eq!(run.one("revoke-access")["ok"], true);
     assert_eq!(
