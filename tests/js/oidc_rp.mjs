@@ -13,6 +13,9 @@
 //   form-post USER PASSWORD CALLBACK_PORT      response_mode=form_post
 //   logout-confirm USER PASSWORD CALLBACK_PORT RP-initiated logout without id_token_hint: the
 //                                              user confirms on our page, then back to the RP
+//   launcher USER PASSWORD CALLBACK_PORT APP   signed in to the portal on an iPad, taps the app's
+//                                              tile: the RP's launch URL starts an authorization
+//                                              request that the portal session answers (SSO)
 //   client-credentials                         client_credentials (scope roster), introspection,
 //                                              revocation
 //
@@ -63,6 +66,7 @@ async function attempt(f) {
 /// The RP's own small web server: records every request to /cb (GET query or POST form
 /// body) and /logged-out, and hands them out in order.
 async function callbackServer(port) {
+  const ctl = { launchTarget: null };
   const waiting = [];
   const arrived = [];
   const server = http.createServer((req, res) => {
@@ -71,6 +75,12 @@ async function callbackServer(port) {
     req.on('end', () => {
       if (req.url === '/favicon.ico') {
         res.writeHead(204).end();
+        return;
+      }
+      // The RP's launch URL (what the portal's tile opens): start an authorization request,
+      // as a real RP does when a user arrives without its own session.
+      if (req.url.startsWith('/launch') && ctl.launchTarget) {
+        res.writeHead(302, { location: ctl.launchTarget }).end();
         return;
       }
       const hit = { method: req.method, url: `http://127.0.0.1:${port}${req.url}`, body, contentType: req.headers['content-type'] };
@@ -85,7 +95,7 @@ async function callbackServer(port) {
     server.once('error', reject);
     server.listen(Number(port), '127.0.0.1', resolve);
   });
-  return {
+  return Object.assign(ctl, {
     redirectUri: `http://127.0.0.1:${port}/cb`,
     postLogoutUri: `http://127.0.0.1:${port}/logged-out`,
     next(timeoutMs = 30000) {
@@ -103,7 +113,7 @@ async function callbackServer(port) {
       });
     },
     close: () => new Promise((r) => server.close(r)),
-  };
+  });
 }
 
 /// Everything an authorization request needs, fresh.
@@ -335,6 +345,33 @@ const scenarios = {
       await page.goto(issuer + '/');
       report('after-logout', { url: new URL(page.url()).pathname, signedIn: !!(await page.$('button.signout')) });
       await reportHealth('logout-confirm', page, seen);
+    } finally {
+      await browser.close();
+      await cb.close();
+    }
+  },
+
+  async launcher(user, password, port, appName) {
+    const config = await discover();
+    const cb = await callbackServer(port);
+    const browser = await launch();
+    try {
+      const { context, page, seen } = await watchedPage(browser, { device: 'ipad' });
+      await page.goto(issuer + '/login');
+      await submitLogin(page, user, password, { touch: true });
+      const r = await authRequest(config, cb);
+      cb.launchTarget = r.url.href;
+      const tile = page.locator('.app a', { hasText: appName });
+      const hit = cb.next(15000).catch((e) => ({ error: String(e.message || e) }));
+      const [popup] = await Promise.all([context.waitForEvent('page'), tile.tap()]);
+      const got = await hit;
+      if (got.error) {
+        report('launcher', { error: got.error, stoppedAt: popup.url() });
+      } else {
+        const t = await attempt(async () => tokenSummary(await exchange(config, got, r)));
+        report('launcher', { popupOpened: true, loginShownInPopup: new URL(popup.url()).pathname.endsWith('/login'), tokens: t });
+      }
+      await reportHealth('launcher', page, seen);
     } finally {
       await browser.close();
       await cb.close();

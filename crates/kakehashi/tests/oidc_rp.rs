@@ -30,8 +30,6 @@ fn register(env: &Env, extra: &[&str]) -> Client {
         "add",
         "--tenant",
         "demo",
-        "--name",
-        "openid-client RP",
         "--protocol",
         "oidc",
         "--security-class",
@@ -39,6 +37,9 @@ fn register(env: &Env, extra: &[&str]) -> Client {
         "--format",
         "json",
     ];
+    if !extra.contains(&"--name") {
+        args.extend(["--name", "openid-client RP"]);
+    }
     args.extend_from_slice(extra);
     let out = env.run(&args).ok();
     let v: Value = serde_json::from_str(&out.stdout)
@@ -348,5 +349,47 @@ async fn rp_initiated_logout_without_a_hint_is_confirmed_by_the_user_and_returns
     );
     let after = run.one("after-logout");
     assert_eq!(after["signedIn"], false, "{after}");
+    assert_healthy(&run, &[]);
+}
+
+#[tokio::test]
+async fn a_pupil_taps_a_tile_and_is_signed_in_to_the_app_without_logging_in_again() {
+    let env = Env::sqlite().await;
+    let node = common::node::start(&env, &["--demo"]);
+    let port = free_port();
+    let cb = format!("http://127.0.0.1:{port}/cb");
+    let launch = format!("http://127.0.0.1:{port}/launch");
+    let client = register(
+        &env,
+        &[
+            "--name",
+            "デジタル教科書",
+            "--audience",
+            "students",
+            "--redirect-uri",
+            &cb,
+            "--launch-url",
+            &launch,
+        ],
+    );
+    let issuer = format!("{}/t/demo", node.url);
+    let port_arg = port.to_string();
+    let run = rp(
+        "launcher",
+        &issuer,
+        &client,
+        &["minami.s01", "demo1234", &port_arg, "デジタル教科書"],
+    );
+    let v = run.one("launcher");
+    assert!(
+        v["error"].is_null(),
+        "the tile did not reach the app\n{}",
+        run.transcript()
+    );
+    assert_eq!(v["loginShownInPopup"], false, "{v}");
+    let tokens = &v["tokens"];
+    assert_eq!(tokens["ok"], true, "{tokens}");
+    assert_eq!(tokens["value"]["claims"]["aud"], client.id.as_str());
+    assert_eq!(tokens["value"]["claims"]["iss"], issuer.as_str());
     assert_healthy(&run, &[]);
 }
