@@ -2,52 +2,24 @@
 //! proof asks for it beside the `openidconnect` crate): code + PKCE with state, nonce and
 //! RFC 9207 `iss` checked by the RP, userinfo with the subject check, refresh rotation,
 //! client_credentials, introspection, revocation and RP-initiated logout. On SQLite and
-//! PostgreSQL. Needs Node.js and npm; the test installs `openid-client` into Cargo's test
-//! temp directory and fails (never skips) with a message when it cannot.
+//! PostgreSQL. The RP script is `tests/js/oidc_exchange.mjs`, with the pinned `openid-client` of
+//! `tests/js/` (installed by `./scripts/test`); a missing node or package fails the test
+//! naming it, never skips. `oidc_rp.rs` drives the same RP through Chromium.
 
 mod common;
+mod js_support;
 mod oidc_support;
 mod portal_support;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::Env;
 use oidc_support::*;
 use portal_support::{start, Browser, TEACHER, TEACHER_PASSWORD};
 
-/// The directory holding `node_modules/openid-client` and the RP script.
-fn openid_client_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("openid-client-rp");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    if !dir.join("node_modules/openid-client/package.json").exists() {
-        let status = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
-            .arg(&dir)
-            .arg("openid-client@6")
-            .status()
-            .unwrap_or_else(|e| {
-                panic!("npm is needed for the openid-client interop test ({e}); install Node.js 20 and npm (apt-get install -y nodejs npm)")
-            });
-        assert!(
-            status.success(),
-            "npm install openid-client@6 failed; check network access to the npm registry"
-        );
-    }
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/interop/openid_client_rp.mjs"
-        ),
-        dir.join("rp.mjs"),
-    )
-    .expect("copy the RP script");
-    dir
-}
-
 #[tokio::test]
 async fn npm_openid_client_completes_code_pkce_refresh_client_credentials_and_logout() {
-    let rp_dir = openid_client_dir();
+    js_support::preflight(false);
     for env in Env::both().await {
         let node = start(&env, &["--demo"]);
         let issuer = format!("{}/t/demo", node.url);
@@ -87,8 +59,9 @@ async fn npm_openid_client_completes_code_pkce_refresh_client_credentials_and_lo
             "nonce": "nonce-1", "post_logout_redirect_uri": "http://127.0.0.1:9/bye",
         });
         let out = Command::new("node")
-            .arg(rp_dir.join("rp.mjs"))
+            .arg("oidc_exchange.mjs")
             .arg(input.to_string())
+            .current_dir(js_support::js_dir())
             .output()
             .expect("run node (install Node.js 20)");
         let stdout = String::from_utf8_lossy(&out.stdout);

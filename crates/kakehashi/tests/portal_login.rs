@@ -177,6 +177,29 @@ async fn return_to_is_followed_only_inside_the_tenant() {
             r.header("location"),
             Some("/t/demo/login?lang=ja&return_to=%2Ft%2Fdemo%2F")
         );
+        // ... in the language asked for, there and back.
+        let r = request(&node.addr, "GET", "/t/demo/?lang=en", "", None);
+        assert_eq!(
+            r.header("location"),
+            Some("/t/demo/login?lang=en&return_to=%2Ft%2Fdemo%2F%3Flang%3Den")
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_link_an_icon_and_favicon_ico_exists() {
+    let env = Env::both().await.into_iter().next().expect("sqlite env");
+    let node = start(&env, &["--demo"]);
+    let page = request(&node.addr, "GET", "/t/demo/login", "", None);
+    assert!(page
+        .body
+        .contains("<link rel=\"icon\" href=\"/portal-assets/icon.svg\""));
+    for path in ["/portal-assets/icon.svg", "/favicon.ico"] {
+        let r = request(&node.addr, "GET", path, "", None);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("image/svg+xml"), "{path}");
+        assert!(r.body.starts_with("<svg "), "{path}");
+        assert!(!r.body.contains("<script"), "{path}");
     }
 }
 
@@ -443,4 +466,73 @@ async fn launching_applies_the_audience_and_asks_for_a_second_factor_on_school_a
             "{to}"
         );
     }
+}
+
+/// The login page's CSP `form-action` lets the sign-in end at a client only for an
+/// authorization request of a registered client to one of its registered redirect URIs
+/// (browsers apply `form-action` to the redirects after the form: login → authorize →
+/// client). Anything else keeps `form-action 'self'`.
+#[tokio::test]
+async fn the_login_form_may_lead_only_to_a_registered_redirect_uri() {
+    use base64::Engine;
+    let env = Env::both().await.into_iter().next().expect("sqlite env");
+    let node = start(&env, &["--demo"]);
+    let out = env
+        .run(&[
+            "app",
+            "add",
+            "--tenant",
+            "demo",
+            "--name",
+            "RP",
+            "--protocol",
+            "oidc",
+            "--security-class",
+            "learning",
+            "--redirect-uri",
+            "https://rp.example:8443/cb",
+            "--format",
+            "json",
+        ])
+        .ok();
+    let app: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let client_id = app["client_id"].as_str().expect("client_id");
+    let csp_for = |redirect_uri: &str, client: &str| {
+        let query = format!(
+            "response_type=code&client_id={client}&redirect_uri={}&scope=openid",
+            enc(redirect_uri)
+        );
+        let r = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(query);
+        let return_to = enc(&format!("/t/demo/authorize?r={r}"));
+        let page = request(
+            &node.addr,
+            "GET",
+            &format!("/t/demo/login?return_to={return_to}"),
+            "",
+            None,
+        );
+        assert_eq!(page.status, 200);
+        page.header("content-security-policy")
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let registered = csp_for("https://rp.example:8443/cb", client_id);
+    assert!(
+        registered.contains("form-action 'self' https://rp.example:8443;")
+            || registered.ends_with("form-action 'self' https://rp.example:8443"),
+        "{registered}"
+    );
+    for (uri, client) in [
+        ("https://evil.example/cb", client_id),
+        ("https://rp.example:8443/cb", "no-such-client"),
+    ] {
+        let csp = csp_for(uri, client);
+        assert!(csp.contains("form-action 'self'"), "{csp}");
+        assert!(!csp.contains("example"), "{uri} {client}: {csp}");
+    }
+    let plain = request(&node.addr, "GET", "/t/demo/login", "", None);
+    assert!(plain
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .contains("form-action 'self'"));
 }

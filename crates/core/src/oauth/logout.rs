@@ -13,8 +13,9 @@ use crate::Clock;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogoutOutcome {
     /// Ask the user to confirm (the request does not prove it comes from the session's own
-    /// relying party: RP-Initiated Logout 2, "the OP SHOULD ask the End-User").
-    Confirm,
+    /// relying party: RP-Initiated Logout 2, "the OP SHOULD ask the End-User"). `redirect`
+    /// is where confirming leads (already checked against the client's registration).
+    Confirm { redirect: Option<String> },
     /// Done: go to the client's `post_logout_redirect_uri` (with `state`), or show our page.
     Done {
         redirect: Option<String>,
@@ -60,7 +61,7 @@ pub async fn end_session(
         _ => false,
     };
     if !hint_matches && !confirmed {
-        return Ok(Ok(LogoutOutcome::Confirm));
+        return Ok(Ok(LogoutOutcome::Confirm { redirect }));
     }
     session::logout(p.store, p.clock, session).await?;
     let mut tx = p.store.begin().await?;

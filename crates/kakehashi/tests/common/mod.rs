@@ -27,6 +27,15 @@ impl Env {
         v
     }
 
+    /// SQLite only: for tests about what a browser or a peer sees, where the backend is not
+    /// the subject (the same behaviour is proven on both backends elsewhere).
+    pub async fn sqlite() -> Env {
+        Env {
+            db: TestDb::sqlite().await,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         self.db.label
     }
@@ -45,6 +54,31 @@ impl Env {
             cmd.env_remove("KAKEHASHI_DATABASE_URL");
         }
         Run::from(cmd.output().expect("run kakehashi"))
+    }
+
+    /// Runs `kakehashi ARGS` with `input` on its standard input (`--password-stdin`).
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
+        cmd.args(args)
+            .env("KAKEHASHI_DATA_DIR", self.data_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if self.db.label == "postgresql" {
+            cmd.env("KAKEHASHI_DATABASE_URL", &self.db.url);
+        } else {
+            cmd.env_remove("KAKEHASHI_DATABASE_URL");
+        }
+        let mut child = cmd.spawn().expect("spawn kakehashi");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+        Run::from(child.wait_with_output().expect("wait for kakehashi"))
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

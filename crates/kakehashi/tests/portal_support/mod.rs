@@ -2,7 +2,7 @@
 //! over raw TCP (no redirects followed, cookies handled by hand), and a browser-like session
 //! that logs in through the real form.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -150,8 +150,36 @@ async fn run(st: AppState, raw: String, query: String, headers: HeaderMap) -> Re
     }
 }
 
+/// Where a browser signing in on the login page with this `return_to` is sent at the end:
+/// the origin of the redirect URI, when `return_to` continues an authorization request of a
+/// registered client to one of its registered redirect URIs. The login page's CSP
+/// `form-action` must allow it, because browsers apply `form-action` to every redirect that
+/// follows a form submission (CSP 3 §6.4.1: login POST → 303 authorize → 303 client), and a
+/// form that may post only to `'self'` would otherwise stop the sign-in short of the client.
+pub(crate) async fn continuation_origin(
+    st: &AppState,
+    tenant: &kakehashi_store::TenantId,
+    return_to: &str,
+) -> Option<String> {
+    let query = return_to.strip_prefix(&format!("/t/{tenant}/authorize?"))?;
+    let params = Params::from_urlencoded(&unwrap_query(query.to_owned()));
+    let (client_id, redirect_uri) = (params.get("client_id")?, params.get("redirect_uri")?);
+    let client = kakehashi_core::oauth::clients::find(&st.store, tenant, client_id)
+        .await
+        .ok()??;
+    if !client
+        .policy
+        .redirect_uris
+        .iter()
+        .any(|u| u == redirect_uri)
+    {
+        return None;
+    }
+    origin_of(redirect_uri).map(str::to_owned)
+}
+
 /// `scheme://host[:port]` of an absolute URL (for the form_post page's `form-action`).
-fn origin_of(url: &str) -> Option<&str> {
+pub(crate) fn origin_of(url: &str) -> Option<&str> {
     let after_scheme = url.find("://")? + 3;
     let end = url[after_scheme..]
         .find(['/', '?', '#'])

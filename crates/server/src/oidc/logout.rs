@@ -104,12 +104,24 @@ async fn run(
     };
     let secure = st.public_url.starts_with("https://");
     match outcome {
-        LogoutOutcome::Confirm => match &session {
-            Some(s) => html(
-                StatusCode::OK,
-                pages::logout_confirm(tenant.as_str(), &s.csrf_secret, &query),
-                &[],
-            ),
+        LogoutOutcome::Confirm { redirect } => match &session {
+            Some(s) => {
+                let mut resp = html(
+                    StatusCode::OK,
+                    pages::logout_confirm(tenant.as_str(), &s.csrf_secret, &query),
+                    &[],
+                );
+                // Confirming redirects to the client: browsers apply the page's
+                // `form-action` to that redirect too (CSP 3), so it must allow the client.
+                if let Some(origin) = redirect.as_deref().and_then(super::authorize::origin_of) {
+                    let csp = crate::portal::http::csp_with_form_action(origin);
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+                        resp.headers_mut()
+                            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+                    }
+                }
+                resp
+            }
             None => see_other(&format!("/t/{tenant}/login?logged_out=1"), &[]),
         },
         LogoutOutcome::Done {

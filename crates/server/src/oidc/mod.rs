@@ -26,7 +26,7 @@ use kakehashi_oidc::Issuer;
 
 use crate::AppState;
 
-mod authorize;
+pub(crate) mod authorize;
 mod logout;
 mod pages;
 mod token;

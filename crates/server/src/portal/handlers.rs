@@ -183,7 +183,18 @@ async fn render_login(
         username,
         notice,
     });
-    html(status, body, &set)
+    let mut resp = html(status, body, &set);
+    // Signing in to continue an authorization request ends at the client: the form's
+    // redirects must be allowed to lead there (see `continuation_origin`).
+    if let Some(r) = return_to {
+        if let Some(origin) = crate::oidc::authorize::continuation_origin(st, tenant, r).await {
+            if let Ok(v) = HeaderValue::from_str(&super::http::csp_with_form_action(&origin)) {
+                resp.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
+    resp
 }
 
 pub async fn login_submit(
@@ -360,7 +371,14 @@ pub async fn launcher(
     };
     let session = match current_session(&st, &tenant, &headers).await {
         Ok(Some(s)) => s,
-        Ok(None) => return login_redirect(&tenant, lang, &launcher_path(&tenant)),
+        Ok(None) => {
+            // Back to the launcher in the language the visitor asked for, not the default.
+            let back = match q.lang.as_deref() {
+                Some(l @ ("ja" | "en")) => format!("{}?lang={l}", launcher_path(&tenant)),
+                _ => launcher_path(&tenant),
+            };
+            return login_redirect(&tenant, lang, &back);
+        }
         Err(e) => return internal(e),
     };
     let list = match apps::apps_for(&st.store, &tenant, &session.user.role).await {
@@ -415,6 +433,31 @@ pub async fn icon(
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=3600"),
+    );
+    resp
+}
+
+/// The portal's icon (SVG), linked from every page and also served as `/favicon.ico`: without
+/// one, browsers fetch `/favicon.ico`, get a 404 and log a console error on every page.
+pub async fn icon_svg() -> Response {
+    let mut resp = pages::ICON_SVG.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // An SVG opened on its own is a document: no script, nothing loaded from elsewhere.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
     );
     resp
 }

@@ -51,6 +51,15 @@ pub fn clear_cookie(name: &str, tenant: &str, secure: bool) -> String {
 pub const CSP: &str = "default-src 'self'; script-src 'self'; object-src 'none'; \
     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// The portal's CSP with one more origin its forms may lead to (the login page continuing
+/// an authorization request: the client's redirect URI origin, checked by the caller).
+pub fn csp_with_form_action(origin: &str) -> String {
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    )
+}
+
 /// Adds the security headers every portal response carries.
 pub fn harden(headers: &mut HeaderMap) {
     let set = |h: &mut HeaderMap, k: HeaderName, v: &'static str| {

@@ -9,6 +9,7 @@
 //! - `GET  /t/{tenant}/launch/{id}` — launch an app: the launch policy, then its protocol.
 //! - `GET  /t/{tenant}/apps/{id}/icon` — an app's icon, for a signed-in user who may see it.
 //! - `GET  /portal-assets/portal.css` — the stylesheet.
+//! - `GET  /portal-assets/icon.svg`, `/favicon.ico` — the icon.
 
 pub(crate) mod handlers;
 pub(crate) mod http;
@@ -32,4 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/launch/{id}", get(launch::launch))
         .route("/t/{tenant}/apps/{id}/icon", get(handlers::icon))
         .route("/portal-assets/portal.css", get(handlers::css))
+        .route("/portal-assets/icon.svg", get(handlers::icon_svg))
+        .route("/favicon.ico", get(handlers::icon_svg))
 }

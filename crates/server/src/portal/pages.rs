@@ -28,6 +28,7 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<link rel=\"stylesheet\" href=\"/portal-assets/portal.css\">\n\
+         <link rel=\"icon\" href=\"/portal-assets/icon.svg\" type=\"image/svg+xml\">\n\
          </head>\n<body>\n{body}\n</body>\n</html>\n",
         lang.code(),
         esc(title)
@@ -329,6 +330,12 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
         &body,
     )
 }
+
+/// The portal's icon: a bridge (架け橋) over a blue tile.
+pub const ICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#1a5fb4\"/>\
+<path d=\"M4 21Q16 7 28 21M3 21h26M10 15v6M16 13v8M22 15v6\" fill=\"none\" stroke=\"#fff\" \
+stroke-width=\"2.5\" stroke-linecap=\"round\"/></svg>\n";
 
 /// The stylesheet (served from our origin: the CSP allows no inline style).
 pub const CSS: &str = "\

@@ -1,6 +1,7 @@
 // A second, independent relying party: npm openid-client 6.x (a strict one: it checks the
 // ID token's signature, iss, aud, exp, iat and nonce, the authorization response's state and
-// RFC 9207 iss). The Rust test drives the browser part and hands over the callback URL;
+// RFC 9207 iss). crates/kakehashi/tests/oidc_openid_client.rs drives the browser part over
+// plain HTTP and hands over the callback URL;
 // this script does the rest and prints one JSON object.
 import * as client from 'openid-client';
 
