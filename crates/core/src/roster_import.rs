@@ -203,38 +203,54 @@ async fn apply_entity(
     let mut written: Vec<&Record> = Vec::with_capacity(records.len());
     let mut deactivate: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::with_capacity(records.len());
+    // Bulk gives the tenant's rows the file's order. While the file's rows are unchanged and
+    // already stored in that order (a nightly re-import of the same roster), they keep their
+    // place and are not rewritten; from the first row that breaks the run, every row is
+    // written at the end, in file order, as before.
+    let mut in_place = mode == ProcessingMode::Bulk;
+    let mut last_position = i64::MIN;
+    // What the projections are given: every row written, and the rows kept in place, whose
+    // primary role and initial password (if any) are applied as when they were rewritten.
+    let mut projected: Vec<&Record> = Vec::with_capacity(records.len());
     for r in records {
         seen.insert(&r.sourced_id);
         let old = existing.get(&r.sourced_id);
         if r.status == Some(RowStatus::ToBeDeleted) {
             // Delta §2.1.1: tobedeleted removes the row from the tenant's active roster.
-            if old.is_some_and(|o| o.active) {
+            if old.is_some_and(|o| o.record.active) {
                 counts.deactivated += 1;
                 deactivate.push(r.sourced_id.clone());
             }
             continue;
         }
-        let new = StoredRecord::from_record(r);
+        let new = StoredRecord::from_record(entity, r);
         match old {
             None => counts.created += 1,
-            Some(o) if *o == new => {
+            Some(o) if o.record == new => {
                 counts.unchanged += 1;
                 // In delta mode an unchanged row keeps its place; bulk rewrites the order.
                 if mode == ProcessingMode::Delta {
                     continue;
                 }
+                if in_place && o.position > last_position {
+                    last_position = o.position;
+                    projected.push(r);
+                    continue;
+                }
             }
             Some(_) => counts.updated += 1,
         }
+        in_place = false;
         writes.push(new);
         written.push(r);
+        projected.push(r);
     }
     if mode == ProcessingMode::Bulk {
         // Bulk §2.1.1: the file is the whole set; what disappeared is deactivated.
         let mut gone: Vec<&String> = existing
             .values()
-            .filter(|o| o.active && !seen.contains(o.sourced_id.as_str()))
-            .map(|o| &o.sourced_id)
+            .filter(|o| o.record.active && !seen.contains(o.record.sourced_id.as_str()))
+            .map(|o| &o.record.sourced_id)
             .collect();
         gone.sort();
         counts.deactivated += gone.len() as u64;
@@ -242,45 +258,35 @@ async fn apply_entity(
     }
     let first = stored::next_position(tx, tenant, entity).await?;
     stored::write_records(tx, tenant, entity, &writes, first, at).await?;
-    write_projection(tx, tenant, entity, &written, at).await?;
+    write_projection(tx, tenant, entity, &written, &projected, at).await?;
     stored::deactivate(tx, tenant, entity, &deactivate, at).await?;
     progress.advance(records.len() as u64);
     Ok(counts)
 }
 
-/// Keeps the typed tables (`users`, `memberships`) in step with the rows just written.
+/// Keeps the typed tables (`users`, `memberships`) in step with the rows just written
+/// (`records`) and the rows of the file that are now the tenant's (`projected`: those written
+/// and those a bulk file left in place, unchanged).
 async fn write_projection(
     tx: &mut Tx,
     tenant: &TenantId,
     entity: Entity,
     records: &[&Record],
+    projected: &[&Record],
     at: &str,
 ) -> Result<(), ImportError> {
     match entity {
         Entity::Users => {
             let users: Vec<UserRow> = records.iter().map(|r| user_row(r)).collect();
             stored::write_users(tx, tenant, &users, at).await?;
-            // A `password` column is an initial password: hashed (argon2id) into the
-            // credentials, never kept in the roster row (see `StoredRecord::from_record`).
-            let plain: Vec<(String, String)> = records
-                .iter()
-                .filter_map(|r| Some((r.sourced_id.clone(), r.get("password")?.to_owned())))
-                .collect();
-            for (user, phc) in passwords::hash_many(&plain)? {
-                identity::set_password_hash(tx, tenant, &user, &phc, at).await?;
-            }
+            set_initial_passwords(tx, tenant, projected, at).await?;
         }
         Entity::Roles => {
             // The primary role of a user is what the portal shows and authorises by.
-            let roles: Vec<(String, String)> = records
+            let roles: Vec<(&str, &str)> = projected
                 .iter()
                 .filter(|r| r.get("roleType") == Some("primary"))
-                .filter_map(|r| {
-                    Some((
-                        r.get("userSourcedId")?.to_owned(),
-                        r.get("role")?.to_owned(),
-                    ))
-                })
+                .filter_map(|r| Some((r.get("userSourcedId")?, r.get("role")?)))
                 .collect();
             stored::set_roles(tx, tenant, &roles).await?;
         }
@@ -299,6 +305,24 @@ async fn write_projection(
             stored::write_memberships(tx, tenant, &rows).await?;
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// A `password` column is an initial password: hashed (argon2id) into the credentials, never
+/// kept in the roster row (see `StoredRecord::from_record`).
+async fn set_initial_passwords(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    records: &[&Record],
+    at: &str,
+) -> Result<(), ImportError> {
+    let plain: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|r| Some((r.sourced_id.clone(), r.get("password")?.to_owned())))
+        .collect();
+    for (user, phc) in passwords::hash_many(&plain)? {
+        identity::set_password_hash(tx, tenant, &user, &phc, at).await?;
     }
     Ok(())
 }
