@@ -139,6 +139,7 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
     let at = clock.now_text();
+    let primary_roles = primary_roles(roster);
     let mut entities = BTreeMap::new();
     for entity in Entity::ALL {
         let mode = roster.mode(entity);
@@ -147,7 +148,14 @@ pub async fn apply(
         }
         let records = roster.records(entity);
         progress.stage(entity.file_stem(), records.len() as u64);
-        let counts = apply_entity(tx, req.tenant, entity, mode, records, &at, progress).await?;
+        let target = Target {
+            tenant: req.tenant,
+            entity,
+            mode,
+            at: &at,
+            primary_roles: &primary_roles,
+        };
+        let counts = apply_entity(tx, &target, records, progress).await?;
         entities.insert(entity, counts);
     }
     let summary = ImportSummary {
@@ -188,15 +196,47 @@ pub async fn apply(
     Ok(summary)
 }
 
-async fn apply_entity(
-    tx: &mut Tx,
-    tenant: &TenantId,
+/// The primary role (roles.csv, `roleType=primary`) of each user the package gives one, the
+/// last row winning as it does in `set_roles`. A user created by users.csv gets it at once,
+/// so that the roles step, which still decides every role, finds nothing left to change.
+fn primary_roles(roster: &Roster) -> HashMap<&str, &str> {
+    let mut roles = HashMap::new();
+    if roster.mode(Entity::Roles) == ProcessingMode::Absent {
+        return roles;
+    }
+    for r in roster.records(Entity::Roles) {
+        if r.status == Some(RowStatus::ToBeDeleted) || r.get("roleType") != Some("primary") {
+            continue;
+        }
+        if let (Some(user), Some(role)) = (r.get("userSourcedId"), r.get("role")) {
+            roles.insert(user, role);
+        }
+    }
+    roles
+}
+
+/// Where and how one entity file is applied.
+struct Target<'a> {
+    tenant: &'a TenantId,
     entity: Entity,
     mode: ProcessingMode,
+    at: &'a str,
+    primary_roles: &'a HashMap<&'a str, &'a str>,
+}
+
+async fn apply_entity(
+    tx: &mut Tx,
+    target: &Target<'_>,
     records: &[Record],
-    at: &str,
     progress: &dyn Progress,
 ) -> Result<EntityCounts, ImportError> {
+    let Target {
+        tenant,
+        entity,
+        mode,
+        at,
+        ..
+    } = *target;
     let existing = stored::load_all(tx, tenant, entity).await?;
     let mut counts = EntityCounts::default();
     let mut writes: Vec<StoredRecord> = Vec::with_capacity(records.len());
@@ -258,7 +298,7 @@ async fn apply_entity(
     }
     let first = stored::next_position(tx, tenant, entity).await?;
     stored::write_records(tx, tenant, entity, &writes, first, at).await?;
-    write_projection(tx, tenant, entity, &written, &projected, at).await?;
+    write_projection(tx, target, &written, &projected).await?;
     stored::deactivate(tx, tenant, entity, &deactivate, at).await?;
     progress.advance(records.len() as u64);
     Ok(counts)
@@ -269,15 +309,17 @@ async fn apply_entity(
 /// and those a bulk file left in place, unchanged).
 async fn write_projection(
     tx: &mut Tx,
-    tenant: &TenantId,
-    entity: Entity,
+    target: &Target<'_>,
     records: &[&Record],
     projected: &[&Record],
-    at: &str,
 ) -> Result<(), ImportError> {
-    match entity {
+    let (tenant, at) = (target.tenant, target.at);
+    match target.entity {
         Entity::Users => {
-            let users: Vec<UserRow> = records.iter().map(|r| user_row(r)).collect();
+            let users: Vec<UserRow> = records
+                .iter()
+                .map(|r| user_row(r, target.primary_roles))
+                .collect();
             stored::write_users(tx, tenant, &users, at).await?;
             set_initial_passwords(tx, tenant, projected, at).await?;
         }
@@ -327,7 +369,7 @@ async fn set_initial_passwords(
     Ok(())
 }
 
-fn user_row(r: &Record) -> UserRow {
+fn user_row(r: &Record, primary_roles: &HashMap<&str, &str>) -> UserRow {
     let text = |k: &str| r.get(k).unwrap_or_default().to_owned();
     let opt = |k: &str| r.get(k).map(str::to_owned);
     UserRow {
@@ -338,8 +380,11 @@ fn user_row(r: &Record) -> UserRow {
         family_name: text("familyName"),
         kana_given_name: opt("metadata.jp.kanaGivenName"),
         kana_family_name: opt("metadata.jp.kanaFamilyName"),
-        // Set from roles.csv (primary role); kept on conflict.
-        role: String::new(),
+        // From roles.csv (primary role): given to a new user, kept on conflict, then set by
+        // `set_roles` where roles.csv changes it.
+        role: primary_roles
+            .get(r.sourced_id.as_str())
+            .map_or_else(String::new, |&r| r.to_owned()),
         email: opt("email"),
         enabled: r.get("enabledUser") != Some("false"),
         active: true,

@@ -4,6 +4,7 @@
 //! This module writes what it is told to write; the import policy (bulk replaces, delta
 //! upserts, what counts as changed) lives in `kakehashi-core`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use kakehashi_oneroster::{Entity, Record, RowStatus};
@@ -39,10 +40,10 @@ impl StoredRecord {
     /// the export carry the column, in the order first seen.
     pub fn from_record(entity: Entity, r: &Record) -> StoredRecord {
         let canonical = kakehashi_oneroster::header(entity);
-        let fields: Vec<&(String, String)> = r
+        let fields: Vec<&(Cow<'static, str>, String)> = r
             .fields
             .iter()
-            .filter(|(k, v)| k != "password" && !(v.is_empty() && canonical.contains(&k.as_str())))
+            .filter(|(k, v)| k != "password" && !(v.is_empty() && canonical.contains(&k.as_ref())))
             .collect();
         StoredRecord {
             sourced_id: r.sourced_id.clone(),
@@ -55,7 +56,7 @@ impl StoredRecord {
 
     /// Back to a OneRoster row (line numbers are positions in the export).
     pub fn to_record(&self, line: u64) -> Result<Record> {
-        let fields: Vec<(String, String)> =
+        let fields: Vec<(Cow<'static, str>, String)> =
             serde_json::from_str(&self.fields).map_err(|e| StoreError::Corrupt {
                 table: "roster_records",
                 detail: format!("fields of {}: {e}", self.sourced_id),
