@@ -230,11 +230,15 @@ struct Batch<'a> {
 
 impl<'a> Batch<'a> {
     fn new(conn: &AnyConnection, sql: &str) -> Batch<'a> {
+        Batch::with_placeholders(is_positional(conn), sql)
+    }
+
+    fn with_placeholders(positional: bool, sql: &str) -> Batch<'a> {
         Batch {
             sql: sql.to_owned(),
             args: AnyArguments::default(),
             n: 0,
-            positional: conn.backend_name() == "SQLite",
+            positional,
         }
     }
 
@@ -279,6 +283,10 @@ impl<'a> Batch<'a> {
     }
 }
 
+fn is_positional(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
 /// `INSERT … ON CONFLICT (key) DO UPDATE` of many rows, in batches. Both SQLite (3.24+) and
 /// PostgreSQL accept this form with `excluded.`.
 async fn upsert_rows<'a, const N: usize>(
@@ -302,9 +310,13 @@ async fn upsert_rows<'a, const N: usize>(
     );
     // Rows are bound one batch at a time so that an import never holds a second copy of
     // everything it writes.
+    let positional = is_positional(conn);
     let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        let mut batch = Batch::new(conn, &head);
+    let mut build = || -> Result<Option<Batch<'a>>> {
+        if rows.peek().is_none() {
+            return Ok(None);
+        }
+        let mut batch = Batch::with_placeholders(positional, &head);
         for (i, row) in rows.by_ref().take(MAX_PARAMS / N).enumerate() {
             if i > 0 {
                 batch.push_sql(", ");
@@ -312,7 +324,16 @@ async fn upsert_rows<'a, const N: usize>(
             batch.bind_tuple(row)?;
         }
         batch.push_sql(&tail);
-        batch.execute(conn).await?;
+        Ok(Some(batch))
+    };
+    let mut next = build()?;
+    while let Some(batch) = next {
+        // The database works on one batch (sqlx-sqlite in its own thread, PostgreSQL in its
+        // server) while this thread binds the next: the first poll of `execute` sends the
+        // statement, and statements still run one after the other, in order.
+        let (done, built) = tokio::join!(batch.execute(conn), async { build() });
+        done?;
+        next = built?;
     }
     Ok(())
 }
