@@ -139,6 +139,7 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
     let at = clock.now_text();
+    let primary_roles = primary_roles(roster);
     let mut entities = BTreeMap::new();
     for entity in Entity::ALL {
         let mode = roster.mode(entity);
@@ -147,7 +148,14 @@ pub async fn apply(
         }
         let records = roster.records(entity);
         progress.stage(entity.file_stem(), records.len() as u64);
-        let counts = apply_entity(tx, req.tenant, entity, mode, records, &at, progress).await?;
+        let target = Target {
+            tenant: req.tenant,
+            entity,
+            mode,
+            at: &at,
+            primary_roles: &primary_roles,
+        };
+        let counts = apply_entity(tx, &target, records, progress).await?;
         entities.insert(entity, counts);
     }
     let summary = ImportSummary {
@@ -188,53 +196,101 @@ pub async fn apply(
     Ok(summary)
 }
 
-async fn apply_entity(
-    tx: &mut Tx,
-    tenant: &TenantId,
+/// The primary role (roles.csv, `roleType=primary`) of each user the package gives one, the
+/// last row winning as it does in `set_roles`. A user created by users.csv gets it at once,
+/// so that the roles step, which still decides every role, finds nothing left to change.
+fn primary_roles(roster: &Roster) -> HashMap<&str, &str> {
+    let mut roles = HashMap::new();
+    if roster.mode(Entity::Roles) == ProcessingMode::Absent {
+        return roles;
+    }
+    for r in roster.records(Entity::Roles) {
+        if r.status == Some(RowStatus::ToBeDeleted) || r.get("roleType") != Some("primary") {
+            continue;
+        }
+        if let (Some(user), Some(role)) = (r.get("userSourcedId"), r.get("role")) {
+            roles.insert(user, role);
+        }
+    }
+    roles
+}
+
+/// Where and how one entity file is applied.
+struct Target<'a> {
+    tenant: &'a TenantId,
     entity: Entity,
     mode: ProcessingMode,
+    at: &'a str,
+    primary_roles: &'a HashMap<&'a str, &'a str>,
+}
+
+async fn apply_entity(
+    tx: &mut Tx,
+    target: &Target<'_>,
     records: &[Record],
-    at: &str,
     progress: &dyn Progress,
 ) -> Result<EntityCounts, ImportError> {
+    let Target {
+        tenant,
+        entity,
+        mode,
+        at,
+        ..
+    } = *target;
     let existing = stored::load_all(tx, tenant, entity).await?;
     let mut counts = EntityCounts::default();
     let mut writes: Vec<StoredRecord> = Vec::with_capacity(records.len());
     let mut written: Vec<&Record> = Vec::with_capacity(records.len());
     let mut deactivate: Vec<String> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::with_capacity(records.len());
+    // Bulk gives the tenant's rows the file's order. While the file's rows are unchanged and
+    // already stored in that order (a nightly re-import of the same roster), they keep their
+    // place and are not rewritten; from the first row that breaks the run, every row is
+    // written at the end, in file order, as before.
+    let mut in_place = mode == ProcessingMode::Bulk;
+    let mut last_position = i64::MIN;
+    // What the projections are given: every row written, and the rows kept in place, whose
+    // primary role and initial password (if any) are applied as when they were rewritten.
+    let mut projected: Vec<&Record> = Vec::with_capacity(records.len());
     for r in records {
         seen.insert(&r.sourced_id);
         let old = existing.get(&r.sourced_id);
         if r.status == Some(RowStatus::ToBeDeleted) {
             // Delta §2.1.1: tobedeleted removes the row from the tenant's active roster.
-            if old.is_some_and(|o| o.active) {
+            if old.is_some_and(|o| o.record.active) {
                 counts.deactivated += 1;
                 deactivate.push(r.sourced_id.clone());
             }
             continue;
         }
-        let new = StoredRecord::from_record(r);
+        let new = StoredRecord::from_record(entity, r);
         match old {
             None => counts.created += 1,
-            Some(o) if *o == new => {
+            Some(o) if o.record == new => {
                 counts.unchanged += 1;
                 // In delta mode an unchanged row keeps its place; bulk rewrites the order.
                 if mode == ProcessingMode::Delta {
                     continue;
                 }
+                if in_place && o.position > last_position {
+                    last_position = o.position;
+                    projected.push(r);
+                    continue;
+                }
             }
             Some(_) => counts.updated += 1,
         }
+        in_place = false;
         writes.push(new);
         written.push(r);
+        projected.push(r);
     }
     if mode == ProcessingMode::Bulk {
         // Bulk §2.1.1: the file is the whole set; what disappeared is deactivated.
         let mut gone: Vec<&String> = existing
             .values()
-            .filter(|o| o.active && !seen.contains(o.sourced_id.as_str()))
-            .map(|o| &o.sourced_id)
+            .filter(|o| o.record.active && !seen.contains(o.record.sourced_id.as_str()))
+            .map(|o| &o.record.sourced_id)
             .collect();
         gone.sort();
         counts.deactivated += gone.len() as u64;
@@ -242,45 +298,37 @@ async fn apply_entity(
     }
     let first = stored::next_position(tx, tenant, entity).await?;
     stored::write_records(tx, tenant, entity, &writes, first, at).await?;
-    write_projection(tx, tenant, entity, &written, at).await?;
+    write_projection(tx, target, &written, &projected).await?;
     stored::deactivate(tx, tenant, entity, &deactivate, at).await?;
     progress.advance(records.len() as u64);
     Ok(counts)
 }
 
-/// Keeps the typed tables (`users`, `memberships`) in step with the rows just written.
+/// Keeps the typed tables (`users`, `memberships`) in step with the rows just written
+/// (`records`) and the rows of the file that are now the tenant's (`projected`: those written
+/// and those a bulk file left in place, unchanged).
 async fn write_projection(
     tx: &mut Tx,
-    tenant: &TenantId,
-    entity: Entity,
+    target: &Target<'_>,
     records: &[&Record],
-    at: &str,
+    projected: &[&Record],
 ) -> Result<(), ImportError> {
-    match entity {
+    let (tenant, at) = (target.tenant, target.at);
+    match target.entity {
         Entity::Users => {
-            let users: Vec<UserRow> = records.iter().map(|r| user_row(r)).collect();
-            stored::write_users(tx, tenant, &users, at).await?;
-            // A `password` column is an initial password: hashed (argon2id) into the
-            // credentials, never kept in the roster row (see `StoredRecord::from_record`).
-            let plain: Vec<(String, String)> = records
+            let users: Vec<UserRow> = records
                 .iter()
-                .filter_map(|r| Some((r.sourced_id.clone(), r.get("password")?.to_owned())))
+                .map(|r| user_row(r, target.primary_roles))
                 .collect();
-            for (user, phc) in passwords::hash_many(&plain)? {
-                identity::set_password_hash(tx, tenant, &user, &phc, at).await?;
-            }
+            stored::write_users(tx, tenant, &users, at).await?;
+            set_initial_passwords(tx, tenant, projected, at).await?;
         }
         Entity::Roles => {
             // The primary role of a user is what the portal shows and authorises by.
-            let roles: Vec<(String, String)> = records
+            let roles: Vec<(&str, &str)> = projected
                 .iter()
                 .filter(|r| r.get("roleType") == Some("primary"))
-                .filter_map(|r| {
-                    Some((
-                        r.get("userSourcedId")?.to_owned(),
-                        r.get("role")?.to_owned(),
-                    ))
-                })
+                .filter_map(|r| Some((r.get("userSourcedId")?, r.get("role")?)))
                 .collect();
             stored::set_roles(tx, tenant, &roles).await?;
         }
@@ -303,7 +351,25 @@ async fn write_projection(
     Ok(())
 }
 
-fn user_row(r: &Record) -> UserRow {
+/// A `password` column is an initial password: hashed (argon2id) into the credentials, never
+/// kept in the roster row (see `StoredRecord::from_record`).
+async fn set_initial_passwords(
+    tx: &mut Tx,
+    tenant: &TenantId,
+    records: &[&Record],
+    at: &str,
+) -> Result<(), ImportError> {
+    let plain: Vec<(String, String)> = records
+        .iter()
+        .filter_map(|r| Some((r.sourced_id.clone(), r.get("password")?.to_owned())))
+        .collect();
+    for (user, phc) in passwords::hash_many(&plain)? {
+        identity::set_password_hash(tx, tenant, &user, &phc, at).await?;
+    }
+    Ok(())
+}
+
+fn user_row(r: &Record, primary_roles: &HashMap<&str, &str>) -> UserRow {
     let text = |k: &str| r.get(k).unwrap_or_default().to_owned();
     let opt = |k: &str| r.get(k).map(str::to_owned);
     UserRow {
@@ -314,8 +380,11 @@ fn user_row(r: &Record) -> UserRow {
         family_name: text("familyName"),
         kana_given_name: opt("metadata.jp.kanaGivenName"),
         kana_family_name: opt("metadata.jp.kanaFamilyName"),
-        // Set from roles.csv (primary role); kept on conflict.
-        role: String::new(),
+        // From roles.csv (primary role): given to a new user, kept on conflict, then set by
+        // `set_roles` where roles.csv changes it.
+        role: primary_roles
+            .get(r.sourced_id.as_str())
+            .map_or_else(String::new, |&r| r.to_owned()),
         email: opt("email"),
         enabled: r.get("enabledUser") != Some("false"),
         active: true,

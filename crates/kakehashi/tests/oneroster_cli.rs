@@ -374,3 +374,89 @@ async fn passwords_in_a_roster_are_never_stored_or_exported() {
         }
     }
 }
+
+/// Sourced ids of a package file, in file order.
+fn ids_of(dir: &Path, file: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    edit_csv(dir, file, |h, rows| {
+        ids = rows
+            .iter()
+            .map(|r| r[col(h, "sourcedId")].clone())
+            .collect();
+    });
+    ids
+}
+
+#[tokio::test]
+async fn bulk_reimport_exports_in_the_new_order_and_updates_primary_roles() {
+    for env in Env::both().await {
+        let pkg = demo_package(&env.path("pkg"));
+        env.run(&["tenant", "add", "--id", "city-a", "--name", "A"])
+            .ok();
+        env.run(&["oneroster", "import", "--tenant", "city-a", p(&pkg)])
+            .ok();
+        // Bulk §2.1.1: the file is the whole set, in its order. Unchanged rows whose order
+        // holds are left in place; the rest must still come out in the file's order.
+        edit_csv(&pkg, "users.csv", |_, rows| {
+            rows.swap(3, 4);
+            let first = rows.remove(0);
+            rows.push(first);
+        });
+        let mut changed_user = String::new();
+        edit_csv(&pkg, "roles.csv", |h, rows| {
+            let r = rows
+                .iter_mut()
+                .find(|r| r[col(h, "roleType")] == "primary" && r[col(h, "role")] == "student")
+                .expect("a pupil's primary role");
+            r[col(h, "role")] = "aide".into();
+            changed_user = r[col(h, "userSourcedId")].clone();
+        });
+        let again = env
+            .run(&[
+                "oneroster",
+                "import",
+                "--tenant",
+                "city-a",
+                "--format",
+                "json",
+                p(&pkg),
+            ])
+            .ok();
+        let s: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+        assert_eq!(s["entities"]["users"]["created"], 0, "{s}");
+        assert_eq!(s["entities"]["users"]["updated"], 0, "{s}");
+        assert_eq!(s["entities"]["roles"]["updated"], 1, "{s}");
+        let out = env.path("out");
+        env.run(&["oneroster", "export", "--tenant", "city-a", p(&out)])
+            .ok();
+        assert_eq!(
+            ids_of(&out, "users.csv"),
+            ids_of(&pkg, "users.csv"),
+            "{}",
+            env.label()
+        );
+        assert_eq!(
+            ids_of(&out, "roles.csv"),
+            ids_of(&pkg, "roles.csv"),
+            "{}",
+            env.label()
+        );
+        // The portal's view of the user follows the new primary role.
+        let store = kakehashi_store::Store::open(&env.database_url())
+            .await
+            .unwrap();
+        let tenant = kakehashi_store::TenantId::parse("city-a").unwrap();
+        let mut found = None;
+        let mut after = String::new();
+        loop {
+            let page = kakehashi_store::roster::list_users(&store, &tenant, &after, 100)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.username.clone();
+            found = found.or_else(|| page.into_iter().find(|u| u.sourced_id == changed_user));
+        }
+        assert_eq!(found.expect("the user").role, "aide", "{}", env.label());
+        store.close().await;
+    }
+}

@@ -4,6 +4,7 @@
 //! an export gives back what was imported. Typed access goes through [`Record::get`] by header
 //! name; the validator has already checked the values by then.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -104,8 +105,9 @@ pub struct Record {
     /// ISO 8601 date-time as written, `None` when empty.
     pub date_last_modified: Option<String>,
     /// Every other column of the row, `(header, value)`, in the file's header order. Empty
-    /// values are kept as `""`.
-    pub fields: Vec<(String, String)>,
+    /// values are kept as `""`. Header names the binding defines are shared (`'static`), so
+    /// that a large roster does not hold a copy of every header in every row.
+    pub fields: Vec<(Cow<'static, str>, String)>,
 }
 
 impl Record {

@@ -5,6 +5,7 @@
 //! Duplicate sourcedIds in files nothing points to are found with 64-bit hashes and confirmed
 //! by a second pass over the file that only looks at the suspect rows ([`confirm_dups`]).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -27,6 +28,8 @@ enum Special {
 
 struct Plan {
     name: String,
+    /// `name` for the rows: the schema's own `'static` name when the column is known.
+    column: Cow<'static, str>,
     spec: Option<&'static Column>,
     special: Special,
 }
@@ -181,6 +184,7 @@ impl FileScan<'_, '_> {
             };
             plans.push(Plan {
                 name: name.clone(),
+                column: spec.map_or_else(|| Cow::Owned(name.clone()), |s| Cow::Borrowed(s.name)),
                 spec,
                 special,
             });
@@ -404,7 +408,7 @@ fn to_record(record: &csv::ByteRecord, line: u64, plans: &[Plan]) -> Record {
             Special::DateLastModified => {
                 out.date_last_modified = (!v.is_empty()).then(|| v.to_owned());
             }
-            Special::Other => out.fields.push((plan.name.clone(), v.to_owned())),
+            Special::Other => out.fields.push((plan.column.clone(), v.to_owned())),
         }
     }
     out

@@ -106,7 +106,7 @@ pub fn columns_for(entity: Entity, rows: &[Record]) -> Vec<&str> {
     let mut cols: Vec<&str> = header(entity).to_vec();
     for r in rows {
         for (k, _) in &r.fields {
-            if !cols.contains(&k.as_str()) {
+            if !cols.contains(&k.as_ref()) {
                 cols.push(k);
             }
         }
@@ -126,7 +126,7 @@ fn write_table(roster: &Roster, entity: Entity, w: &mut dyn Write) -> io::Result
         values[1] = r.status.map_or("", |s| s.as_str());
         values[2] = r.date_last_modified.as_deref().unwrap_or("");
         for (k, v) in &r.fields {
-            if let Some(&i) = pos.get(k.as_str()) {
+            if let Some(&i) = pos.get(k.as_ref()) {
                 if i > 2 {
                     values[i] = v;
                 }

@@ -218,7 +218,7 @@ fn names_survive_read_write_read_exactly() {
                             x.fields
                                 .iter()
                                 .filter(|(_, v)| !v.is_empty())
-                                .cloned()
+                                .map(|(k, v)| (k.to_string(), v.clone()))
                                 .collect(),
                         )
                     })

@@ -4,6 +4,7 @@
 //! This module writes what it is told to write; the import policy (bulk replaces, delta
 //! upserts, what counts as changed) lives in `kakehashi-core`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use kakehashi_oneroster::{Entity, Record, RowStatus};
@@ -12,8 +13,13 @@ use sqlx::{AnyConnection, Arguments, Row};
 
 use crate::{Result, Store, StoreError, TenantId};
 
-/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's parameter limits.
+/// Ids per `IN (…)` or `VALUES` list of a batched UPDATE.
 const BATCH: usize = 500;
+
+/// Parameters per multi-row INSERT: under SQLite's (32,766) and PostgreSQL's (65,535) limits.
+/// Few, large statements matter on SQLite: each one keeps a statement journal of every page
+/// it touches, so a page that many rows of one statement touch is copied once, not per batch.
+const MAX_PARAMS: usize = 30_000;
 
 /// A OneRoster row as the store holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,10 +33,18 @@ pub struct StoredRecord {
 }
 
 impl StoredRecord {
-    /// The stored form of a parsed row. `password` never reaches the store in plain text.
-    pub fn from_record(r: &Record) -> StoredRecord {
-        let fields: Vec<&(String, String)> =
-            r.fields.iter().filter(|(k, _)| k != "password").collect();
+    /// The stored form of a parsed row of `entity`. `password` never reaches the store in
+    /// plain text. Empty values of the entity's canonical columns are left out: the export
+    /// writes every canonical column anyway (empty when a row has no value), so they would
+    /// only make every row longer. Empty values of other columns are kept, because they make
+    /// the export carry the column, in the order first seen.
+    pub fn from_record(entity: Entity, r: &Record) -> StoredRecord {
+        let canonical = kakehashi_oneroster::header(entity);
+        let fields: Vec<&(Cow<'static, str>, String)> = r
+            .fields
+            .iter()
+            .filter(|(k, v)| k != "password" && !(v.is_empty() && canonical.contains(&k.as_ref())))
+            .collect();
         StoredRecord {
             sourced_id: r.sourced_id.clone(),
             status: r.status.map(|s| s.as_str().to_owned()),
@@ -42,7 +56,7 @@ impl StoredRecord {
 
     /// Back to a OneRoster row (line numbers are positions in the export).
     pub fn to_record(&self, line: u64) -> Result<Record> {
-        let fields: Vec<(String, String)> =
+        let fields: Vec<(Cow<'static, str>, String)> =
             serde_json::from_str(&self.fields).map_err(|e| StoreError::Corrupt {
                 table: "roster_records",
                 detail: format!("fields of {}: {e}", self.sourced_id),
@@ -68,15 +82,22 @@ impl StoredRecord {
     }
 }
 
+/// A stored row and its export position.
+#[derive(Clone, Debug)]
+pub struct Positioned {
+    pub record: StoredRecord,
+    pub position: i64,
+}
+
 /// Every stored row of one entity of a tenant, active or not, by sourcedId.
 pub async fn load_all(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     entity: Entity,
-) -> Result<HashMap<String, StoredRecord>> {
+) -> Result<HashMap<String, Positioned>> {
     let rows = sqlx::query(
-        "SELECT sourced_id, status, date_last_modified, fields, active FROM roster_records
-         WHERE tenant_id = $1 AND entity = $2",
+        "SELECT sourced_id, status, date_last_modified, fields, active, position
+         FROM roster_records WHERE tenant_id = $1 AND entity = $2",
     )
     .bind(tenant.as_str())
     .bind(entity.file_stem())
@@ -84,8 +105,9 @@ pub async fn load_all(
     .await?;
     rows.iter()
         .map(|r| {
-            let rec = stored_from_row(r)?;
-            Ok((rec.sourced_id.clone(), rec))
+            let record = stored_from_row(r)?;
+            let position = r.try_get("position")?;
+            Ok((record.sourced_id.clone(), Positioned { record, position }))
         })
         .collect()
 }
@@ -161,91 +183,157 @@ pub async fn next_position(
     Ok(max + 1)
 }
 
-/// A value bound into a batched statement.
-#[derive(Clone, Debug)]
-pub enum Value {
-    Text(Option<String>),
+/// A value bound into a batched statement. Text is borrowed from the rows being written so
+/// that a batch costs no copy of them on our side.
+#[derive(Clone, Copy, Debug)]
+pub enum Value<'a> {
+    Text(Option<&'a str>),
     Int(i64),
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::Text(Some(s.to_owned()))
-    }
-}
-impl From<String> for Value {
-    fn from(s: String) -> Value {
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Value<'a> {
         Value::Text(Some(s))
     }
 }
-impl From<Option<String>> for Value {
-    fn from(s: Option<String>) -> Value {
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(s: &'a String) -> Value<'a> {
+        Value::Text(Some(s))
+    }
+}
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(s: Option<&'a str>) -> Value<'a> {
         Value::Text(s)
     }
 }
-impl From<i64> for Value {
-    fn from(i: i64) -> Value {
+impl From<i64> for Value<'_> {
+    fn from(i: i64) -> Self {
         Value::Int(i)
     }
 }
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
+impl From<bool> for Value<'_> {
+    fn from(b: bool) -> Self {
         Value::Int(b as i64)
     }
 }
 
+/// One statement's SQL and arguments, built together so that placeholders and binds cannot
+/// drift apart. Every placeholder gets its own argument: SQLite takes anonymous `?` (sqlx-sqlite
+/// resolves `$N` by name on every execution, several times slower for wide statements),
+/// PostgreSQL `$N`.
+struct Batch<'a> {
+    sql: String,
+    args: AnyArguments<'a>,
+    n: usize,
+    positional: bool,
+}
+
+impl<'a> Batch<'a> {
+    fn new(conn: &AnyConnection, sql: &str) -> Batch<'a> {
+        Batch::with_placeholders(is_positional(conn), sql)
+    }
+
+    fn with_placeholders(positional: bool, sql: &str) -> Batch<'a> {
+        Batch {
+            sql: sql.to_owned(),
+            args: AnyArguments::default(),
+            n: 0,
+            positional,
+        }
+    }
+
+    fn push_sql(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    /// Appends a placeholder for `v`.
+    fn bind(&mut self, v: Value<'a>) -> Result<()> {
+        use std::fmt::Write;
+        self.n += 1;
+        if self.positional {
+            self.sql.push('?');
+        } else {
+            let _ = write!(self.sql, "${}", self.n);
+        }
+        match v {
+            Value::Text(t) => self.args.add(t),
+            Value::Int(i) => self.args.add(i),
+        }
+        .map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))
+    }
+
+    /// `(v1, v2, …)`
+    fn bind_tuple(&mut self, values: impl IntoIterator<Item = Value<'a>>) -> Result<()> {
+        self.sql.push('(');
+        for (j, v) in values.into_iter().enumerate() {
+            if j > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(v)?;
+        }
+        self.sql.push(')');
+        Ok(())
+    }
+
+    async fn execute(self, conn: &mut AnyConnection) -> Result<()> {
+        sqlx::query_with(&self.sql, self.args)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn is_positional(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
 /// `INSERT … ON CONFLICT (key) DO UPDATE` of many rows, in batches. Both SQLite (3.24+) and
 /// PostgreSQL accept this form with `excluded.`.
-async fn upsert_rows(
+async fn upsert_rows<'a, const N: usize>(
     conn: &mut AnyConnection,
     table: &str,
-    columns: &[&str],
+    columns: &[&str; N],
     key: &[&str],
     keep_on_conflict: &[&str],
-    rows: impl Iterator<Item = Vec<Value>>,
+    rows: impl Iterator<Item = [Value<'a>; N]>,
 ) -> Result<()> {
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| !key.contains(c) && !keep_on_conflict.contains(c))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    // sqlx-sqlite resolves `$N` parameters by name on every execution; anonymous `?` binds
-    // in order and is several times cheaper for these wide statements.
-    let positional = conn.backend_name() == "SQLite";
-    // Rows are built one batch at a time so that an import never holds a second copy of
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let tail = format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        updates.join(", ")
+    );
+    // Rows are bound one batch at a time so that an import never holds a second copy of
     // everything it writes.
+    let positional = is_positional(conn);
     let mut rows = rows.peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Value>> = rows.by_ref().take(BATCH).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut args = AnyArguments::default();
-        let mut n = 0;
-        for (i, row) in chunk.iter().enumerate() {
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for (j, v) in row.iter().enumerate() {
-                n += 1;
-                if j > 0 {
-                    sql.push_str(", ");
-                }
-                if positional {
-                    sql.push('?');
-                } else {
-                    sql.push_str(&format!("${n}"));
-                }
-                let bound = match v {
-                    Value::Text(t) => args.add(t.clone()),
-                    Value::Int(i) => args.add(*i),
-                };
-                bound.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
-            }
-            sql.push(')');
+    let mut build = || -> Result<Option<Batch<'a>>> {
+        if rows.peek().is_none() {
+            return Ok(None);
         }
-        sql.push_str(&format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            key.join(", "),
-            updates.join(", ")
-        ));
-        sqlx::query_with(&sql, args).execute(&mut *conn).await?;
+        let mut batch = Batch::with_placeholders(positional, &head);
+        for (i, row) in rows.by_ref().take(MAX_PARAMS / N).enumerate() {
+            if i > 0 {
+                batch.push_sql(", ");
+            }
+            batch.bind_tuple(row)?;
+        }
+        batch.push_sql(&tail);
+        Ok(Some(batch))
+    };
+    let mut next = build()?;
+    while let Some(batch) = next {
+        // The database works on one batch (sqlx-sqlite in its own thread, PostgreSQL in its
+        // server) while this thread binds the next: the first poll of `execute` sends the
+        // statement, and statements still run one after the other, in order.
+        let (done, built) = tokio::join!(batch.execute(conn), async { build() });
+        done?;
+        next = built?;
     }
     Ok(())
 }
@@ -261,12 +349,12 @@ pub async fn write_records(
     at: &str,
 ) -> Result<()> {
     let rows = records.iter().enumerate().map(|(i, r)| {
-        vec![
+        [
             tenant.as_str().into(),
             entity.file_stem().into(),
             r.sourced_id.as_str().into(),
-            r.status.clone().into(),
-            r.date_last_modified.clone().into(),
+            r.status.as_deref().into(),
+            r.date_last_modified.as_deref().into(),
             r.fields.as_str().into(),
             r.active.into(),
             (first_position + i as i64).into(),
@@ -294,7 +382,8 @@ pub async fn write_records(
     .await
 }
 
-/// Marks rows inactive (they stay, for the audit trail and for a later reactivation).
+/// Marks rows inactive (they stay, for the audit trail and for a later reactivation), with
+/// their projections, a batch of ids per statement.
 pub async fn deactivate(
     conn: &mut AnyConnection,
     tenant: &TenantId,
@@ -302,38 +391,38 @@ pub async fn deactivate(
     sourced_ids: &[String],
     at: &str,
 ) -> Result<()> {
-    for id in sourced_ids {
-        sqlx::query(
-            "UPDATE roster_records SET active = 0, updated_at = $1
-             WHERE tenant_id = $2 AND entity = $3 AND sourced_id = $4",
-        )
-        .bind(at)
-        .bind(tenant.as_str())
-        .bind(entity.file_stem())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-        match entity {
-            Entity::Users => {
-                sqlx::query(
-                    "UPDATE users SET active = 0, updated_at = $1 WHERE tenant_id = $2 AND sourced_id = $3",
-                )
-                .bind(at)
-                .bind(tenant.as_str())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
+    let projection = match entity {
+        Entity::Users => Some((
+            "UPDATE users SET active = 0, updated_at = ",
+            " AND sourced_id IN ",
+        )),
+        Entity::Enrollments => Some((
+            "UPDATE memberships SET active = 0",
+            " AND enrollment_id IN ",
+        )),
+        _ => None,
+    };
+    for chunk in sourced_ids.chunks(BATCH) {
+        let ids = || chunk.iter().map(Value::from);
+        let mut b = Batch::new(conn, "UPDATE roster_records SET active = 0, updated_at = ");
+        b.bind(at.into())?;
+        b.push_sql(" WHERE tenant_id = ");
+        b.bind(tenant.as_str().into())?;
+        b.push_sql(" AND entity = ");
+        b.bind(entity.file_stem().into())?;
+        b.push_sql(" AND sourced_id IN ");
+        b.bind_tuple(ids())?;
+        b.execute(conn).await?;
+        if let Some((update, key)) = projection {
+            let mut b = Batch::new(conn, update);
+            if entity == Entity::Users {
+                b.bind(at.into())?;
             }
-            Entity::Enrollments => {
-                sqlx::query(
-                    "UPDATE memberships SET active = 0 WHERE tenant_id = $1 AND enrollment_id = $2",
-                )
-                .bind(tenant.as_str())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            }
-            _ => {}
+            b.push_sql(" WHERE tenant_id = ");
+            b.bind(tenant.as_str().into())?;
+            b.push_sql(key);
+            b.bind_tuple(ids())?;
+            b.execute(conn).await?;
         }
     }
     Ok(())
@@ -363,17 +452,17 @@ pub async fn write_users(
     at: &str,
 ) -> Result<()> {
     let rows = users.iter().map(|u| {
-        vec![
+        [
             tenant.as_str().into(),
             u.sourced_id.as_str().into(),
             u.username.as_str().into(),
-            u.user_master_identifier.clone().into(),
+            u.user_master_identifier.as_deref().into(),
             u.given_name.as_str().into(),
             u.family_name.as_str().into(),
-            u.kana_given_name.clone().into(),
-            u.kana_family_name.clone().into(),
+            u.kana_given_name.as_deref().into(),
+            u.kana_family_name.as_deref().into(),
             u.role.as_str().into(),
-            u.email.clone().into(),
+            u.email.as_deref().into(),
             u.enabled.into(),
             u.active.into(),
             at.into(),
@@ -405,19 +494,51 @@ pub async fn write_users(
     .await
 }
 
-/// Sets the primary role of users already written.
+/// Sets the primary role of users already written. When a user is listed twice the last role
+/// wins, as it would with one statement per row. Only users whose role changes are written, a
+/// batch per statement: `UPDATE … SET role = CASE sourced_id WHEN … END WHERE sourced_id IN
+/// (…)`, which both databases answer from the primary key (PostgreSQL, without statistics on a
+/// table filled in the same transaction, would scan the table for a join with a `VALUES` list).
 pub async fn set_roles(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    roles: &[(String, String)],
+    roles: &[(&str, &str)],
 ) -> Result<()> {
-    for (user, role) in roles {
-        sqlx::query("UPDATE users SET role = $1 WHERE tenant_id = $2 AND sourced_id = $3")
-            .bind(role)
+    if roles.is_empty() {
+        return Ok(());
+    }
+    let current: HashMap<String, String> =
+        sqlx::query_as("SELECT sourced_id, role FROM users WHERE tenant_id = $1")
             .bind(tenant.as_str())
-            .bind(user)
-            .execute(&mut *conn)
-            .await?;
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(roles.len());
+    for (i, (user, _)) in roles.iter().enumerate() {
+        last.insert(user, i);
+    }
+    let changed: Vec<(&str, &str)> = roles
+        .iter()
+        .enumerate()
+        .filter(|(i, (user, role))| {
+            last.get(user) == Some(i) && current.get(*user).is_some_and(|r| r != role)
+        })
+        .map(|(_, r)| *r)
+        .collect();
+    for chunk in changed.chunks(BATCH) {
+        let mut b = Batch::new(conn, "UPDATE users SET role = CASE sourced_id");
+        for (user, role) in chunk {
+            b.push_sql(" WHEN ");
+            b.bind((*user).into())?;
+            b.push_sql(" THEN ");
+            b.bind((*role).into())?;
+        }
+        b.push_sql(" ELSE role END WHERE tenant_id = ");
+        b.bind(tenant.as_str().into())?;
+        b.push_sql(" AND sourced_id IN ");
+        b.bind_tuple(chunk.iter().map(|(user, _)| Value::from(*user)))?;
+        b.execute(conn).await?;
     }
     Ok(())
 }
@@ -493,7 +614,7 @@ pub async fn write_memberships(
     rows: &[MembershipRow],
 ) -> Result<()> {
     let values = rows.iter().map(|m| {
-        vec![
+        [
             tenant.as_str().into(),
             m.enrollment_id.as_str().into(),
             m.user_sourced_id.as_str().into(),

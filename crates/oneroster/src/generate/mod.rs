@@ -61,7 +61,7 @@ fn record(entity: Entity, line: u64, id: &str, values: &[(&str, &str)]) -> Recor
         .iter()
         .map(|&c| {
             let v = values.iter().find(|(k, _)| *k == c).map_or("", |(_, v)| v);
-            (c.to_owned(), v.to_owned())
+            (c.into(), v.to_owned())
         })
         .collect();
     Record {
