@@ -6,7 +6,7 @@
 //! data takes the [`TenantId`]: the tenant boundary is in every query.
 //!
 //! Modules own one aggregate each: [`tenants`], [`roster`], [`audit`], [`identity`]
-//! (passwords and the application catalog).
+//! (passwords and the application catalog), [`saml`] (the SAML IdP).
 
 pub mod audit;
 pub mod identity;
@@ -14,6 +14,7 @@ pub mod keys;
 pub mod lrs;
 mod migrate;
 pub mod roster;
+pub mod saml;
 pub mod sessions;
 pub mod tenants;
 #[cfg(feature = "testing")]

@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "portal",
         sql: include_str!("../migrations/0005_portal.sql"),
     },
+    Migration {
+        version: 7,
+        name: "saml",
+        sql: include_str!("../migrations/0007_saml.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"
