@@ -376,3 +376,71 @@ async fn logout_ends_the_session() {
         assert_ne!(b.session_cookie, old);
     }
 }
+
+/// The id of the launcher tile whose name is `name`.
+fn tile_id(page: &str, name: &str) -> String {
+    page.split("<li class=\"app\" data-app-id=\"")
+        .skip(1)
+        .find(|tile| tile.contains(name))
+        .and_then(|tile| tile.split('"').next())
+        .unwrap_or_else(|| panic!("no tile named {name} in {page}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn launching_applies_the_audience_and_asks_for_a_second_factor_on_school_affairs() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        let mut teacher = Browser::new(&node, "demo");
+        assert_eq!(teacher.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let home = teacher.get("/t/demo/");
+        let koumu = tile_id(&home.body, "校務支援システム");
+        let tool = tile_id(&home.body, "授業支援ツール");
+        assert!(
+            home.body.contains(&format!(
+                "href=\"/t/demo/launch/{koumu}?lang=ja\" target=\"_blank\""
+            )),
+            "tiles open in a new window: {}",
+            home.body
+        );
+
+        // MEXT guideline: school-affairs data only with multi-factor authentication. A
+        // password-only session gets a page that says so, never the app.
+        let r = teacher.get(&format!("/t/demo/launch/{koumu}"));
+        assert_eq!(r.status, 403, "{label}: {}", r.body);
+        assert!(r.body.contains("二要素認証が必要です"), "{}", r.body);
+        assert!(r.body.contains("校務支援システム"));
+        assert!(
+            !r.body.contains("koumu.example"),
+            "nothing is sent to the SP"
+        );
+        let r = teacher.get(&format!("/t/demo/launch/{koumu}?lang=en"));
+        assert!(r.body.contains("Second factor required"), "{}", r.body);
+
+        // A pupil cannot launch the teachers' tool, nor learn that it exists.
+        let mut pupil = Browser::new(&node, "demo");
+        assert_eq!(pupil.login(PUPIL, PUPIL_PASSWORD).status, 303);
+        let r = pupil.get(&format!("/t/demo/launch/{tool}"));
+        assert_eq!(r.status, 404, "{label}");
+        assert!(r.body.contains("このアプリは使えません"));
+        let r = pupil.get(&format!("/t/demo/launch/{koumu}"));
+        assert_eq!(r.status, 404, "{label}: pupils never reach school affairs");
+        assert_eq!(pupil.get("/t/demo/launch/no-such-app").status, 404);
+
+        // Without a session: to the login page, coming back to the launch afterwards.
+        let anon = request(
+            &node.addr,
+            "GET",
+            &format!("/t/demo/launch/{tool}"),
+            "",
+            None,
+        );
+        assert_eq!(anon.status, 303);
+        let to = anon.header("location").unwrap_or_default();
+        assert!(
+            to.starts_with("/t/demo/login?") && to.contains(&format!("%2Flaunch%2F{tool}")),
+            "{to}"
+        );
+    }
+}

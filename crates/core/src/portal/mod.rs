@@ -9,10 +9,12 @@
 //! - [`login`]: one login attempt, and a teacher lifting a pupil's lockout.
 //! - [`session`]: resuming a session from its cookie token (idle and absolute timeouts), logout.
 //! - [`launcher`]: which of the tenant's apps a role sees.
+//! - [`access`]: whether a session may go into an app now (audience, second factor).
 //!
 //! Every state change (login, failure, lockout, unlock, logout) is audited in the same
 //! transaction as the change.
 
+pub mod access;
 pub mod launcher;
 pub mod login;
 pub mod policy;

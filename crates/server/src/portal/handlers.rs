@@ -22,9 +22,9 @@ use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
-    lang: Option<String>,
-    return_to: Option<String>,
-    logged_out: Option<String>,
+    pub(crate) lang: Option<String>,
+    pub(crate) return_to: Option<String>,
+    pub(crate) logged_out: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,13 +40,17 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
-fn internal(e: PortalError) -> Response {
+pub(crate) fn internal(e: PortalError) -> Response {
     tracing::error!(error = %e, "portal request failed");
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
 }
 
 /// The tenant of the path and its display name, or the 404 page.
-async fn tenant_of(st: &AppState, raw: &str, lang: Lang) -> Result<(TenantId, String), Response> {
+pub(crate) async fn tenant_of(
+    st: &AppState,
+    raw: &str,
+    lang: Lang,
+) -> Result<(TenantId, String), Response> {
     let nf = || html(StatusCode::NOT_FOUND, pages::not_found(lang), &[]);
     let Ok(id) = TenantId::parse(raw) else {
         return Err(nf());
@@ -63,7 +67,7 @@ fn secure(st: &AppState) -> bool {
 }
 
 /// The live session of the request's cookie in this tenant, if any.
-async fn current_session(
+pub(crate) async fn current_session(
     st: &AppState,
     tenant: &TenantId,
     headers: &HeaderMap,
@@ -80,6 +84,18 @@ async fn current_session(
 
 fn launcher_path(tenant: &TenantId) -> String {
     format!("/t/{tenant}/")
+}
+
+/// 303 to the tenant's login page, coming back to `return_to` (a path in this tenant) after.
+pub(crate) fn login_redirect(tenant: &TenantId, lang: Lang, return_to: &str) -> Response {
+    see_other(
+        &format!(
+            "/t/{tenant}/login?lang={}&return_to={}",
+            lang.code(),
+            url_encode(return_to)
+        ),
+        &[],
+    )
 }
 
 pub async fn login_page(
@@ -319,17 +335,7 @@ pub async fn launcher(
     };
     let session = match current_session(&st, &tenant, &headers).await {
         Ok(Some(s)) => s,
-        Ok(None) => {
-            let back = launcher_path(&tenant);
-            return see_other(
-                &format!(
-                    "/t/{tenant}/login?lang={}&return_to={}",
-                    lang.code(),
-                    url_encode(&back)
-                ),
-                &[],
-            );
-        }
+        Ok(None) => return login_redirect(&tenant, lang, &launcher_path(&tenant)),
         Err(e) => return internal(e),
     };
     let list = match apps::apps_for(&st.store, &tenant, &session.user.role).await {

@@ -6,12 +6,14 @@
 //! - `POST /t/{tenant}/login` — username + password; 303 to `return_to` or the launcher.
 //! - `POST /t/{tenant}/logout` — ends the session; 303 to the login page.
 //! - `GET  /t/{tenant}/` — the launcher (303 to login without a session).
+//! - `GET  /t/{tenant}/launch/{id}` — launch an app: the launch policy, then its protocol.
 //! - `GET  /t/{tenant}/apps/{id}/icon` — an app's icon, for a signed-in user who may see it.
 //! - `GET  /portal-assets/portal.css` — the stylesheet.
 
-mod handlers;
+pub(crate) mod handlers;
 pub(crate) mod http;
-mod pages;
+pub(crate) mod launch;
+pub(crate) mod pages;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -27,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/logout", post(handlers::logout))
         .route("/t/{tenant}/", get(handlers::launcher))
         .route("/t/{tenant}", get(handlers::to_launcher))
+        .route("/t/{tenant}/launch/{id}", get(launch::launch))
         .route("/t/{tenant}/apps/{id}/icon", get(handlers::icon))
         .route("/portal-assets/portal.css", get(handlers::css))
 }

@@ -144,6 +144,88 @@ pub fn forbidden(lang: Lang, tenant: &str) -> String {
     )
 }
 
+/// A message page with one way back to the launcher.
+fn back_to_launcher(lang: Lang, tenant: &str, heading: &str, text: &str) -> String {
+    let body = format!(
+        "<main class=\"card\">\n<h1>{}</h1>\n<p>{}</p>\n\
+         <p><a class=\"button\" href=\"/t/{}/?lang={}\">{}</a></p>\n</main>",
+        esc(heading),
+        text,
+        esc(tenant),
+        lang.code(),
+        t(lang, "アプリの一覧へ戻る", "Back to your apps"),
+    );
+    layout(
+        lang,
+        &format!("{heading} | {}", t(lang, "かけはし", "Kakehashi")),
+        &body,
+    )
+}
+
+/// Shown instead of signing a staff member in to a school-affairs app with a password only.
+pub fn second_factor_required(lang: Lang, tenant: &str, app_name: &str) -> String {
+    let text = match lang {
+        Lang::Ja => format!(
+            "「{}」は校務用のアプリです。成績や出欠などの大切な情報を守るため、パスワードに加えて\
+             二要素認証（指紋認証や配布されたセキュリティキー）が必要です。\
+             二要素認証を登録するには、学校の管理者に連絡してください。",
+            esc(app_name)
+        ),
+        Lang::En => format!(
+            "\u{201c}{}\u{201d} is a school-affairs app. To protect grades, attendance and other \
+             records it needs a second factor (a fingerprint reader or an issued security key) \
+             besides your password. Ask your school's administrator to set one up.",
+            esc(app_name)
+        ),
+    };
+    back_to_launcher(
+        lang,
+        tenant,
+        t(lang, "二要素認証が必要です", "Second factor required"),
+        &text,
+    )
+}
+
+/// Shown when the app does not exist or is not for this user.
+pub fn not_allowed(lang: Lang, tenant: &str) -> String {
+    back_to_launcher(
+        lang,
+        tenant,
+        t(lang, "このアプリは使えません", "This app is not available"),
+        t(
+            lang,
+            "このアプリは、あなたのアカウントでは使えないか、見つかりません。",
+            "This app is not available to your account, or it does not exist.",
+        ),
+    )
+}
+
+/// Shown when an allowed app has no way to be opened from the portal.
+pub fn no_launch_address(lang: Lang, tenant: &str, app_name: &str) -> String {
+    let text = match lang {
+        Lang::Ja => format!(
+            "「{}」には、ポータルから開くためのアドレスが登録されていません。\
+             アプリの画面から直接ログインしてください。",
+            esc(app_name)
+        ),
+        Lang::En => format!(
+            "\u{201c}{}\u{201d} has no address registered for opening it from the portal. \
+             Sign in from the app's own page.",
+            esc(app_name)
+        ),
+    };
+    back_to_launcher(
+        lang,
+        tenant,
+        t(
+            lang,
+            "このアプリはここから開けません",
+            "This app cannot be opened from here",
+        ),
+        &text,
+    )
+}
+
 /// The page for an unknown tenant.
 pub fn not_found(lang: Lang) -> String {
     let body = format!(
@@ -202,10 +284,16 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
         } else {
             String::new()
         };
+        // A new tab per app: tools open in their own window (iPad Safari blocks the
+        // third-party cookies an app in a frame would need).
         tiles.push_str(&format!(
-            "<li class=\"app\" data-app-id=\"{}\">{icon}<span class=\"app-name\">{}</span>{badge}</li>\n",
-            esc(&app.id),
-            esc(&app.name)
+            "<li class=\"app\" data-app-id=\"{id}\"><a href=\"/t/{tenant}/launch/{id_url}?lang={code}\" \
+             target=\"_blank\" rel=\"noopener\">{icon}<span class=\"app-name\">{name}</span>{badge}</a></li>\n",
+            id = esc(&app.id),
+            id_url = url_encode(&app.id),
+            tenant = esc(p.tenant),
+            code = lang.code(),
+            name = esc(&app.name)
         ));
     }
     let apps = if p.apps.is_empty() {
@@ -276,6 +364,7 @@ main{padding:1rem}
 box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .app img,.icon-placeholder{display:block;margin:0 auto .5rem;width:64px;height:64px;border-radius:12px}
 .icon-placeholder{background:#d0d7de}
+.app a{display:block;color:inherit;text-decoration:none;min-height:44px}
 .app-name{display:block;font-weight:bold}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
