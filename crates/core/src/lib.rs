@@ -9,6 +9,7 @@
 //! - [`passwords`]: argon2id hashing and the password policy.
 //! - [`apps`]: the application catalog (OIDC clients, SAML SPs), security classes, audiences.
 //! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
+//! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
@@ -21,6 +22,7 @@ pub mod passwords;
 pub mod portal;
 pub mod roster_export;
 pub mod roster_import;
+pub mod saml_idp;
 pub mod tenants;
 
 pub use clock::{Clock, SystemClock};
