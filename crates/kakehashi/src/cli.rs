@@ -179,6 +179,20 @@ pub struct AppAddArgs {
     pub saml_acs_url: Option<String>,
     #[arg(long, requires = "saml_acs_url")]
     pub saml_entity_id: Option<String>,
+    /// SAML: what to sign: assertion, response or both (default: both).
+    #[arg(long)]
+    pub saml_sign: Option<String>,
+    /// SAML: the NameID: persistent (pairwise per SP; default) or username.
+    #[arg(long)]
+    pub saml_name_id: Option<String>,
+    /// SAML: attributes to release, comma-separated (uid, sn, givenName, displayName, mail,
+    /// kanaFamilyName, kanaGivenName, role, school, classes, userMasterIdentifier).
+    #[arg(long)]
+    pub saml_attributes: Option<String>,
+    /// SAML: refuse unsigned AuthnRequests even when the SP's metadata does not say
+    /// AuthnRequestsSigned.
+    #[arg(long)]
+    pub saml_require_signed_requests: bool,
     /// pairwise (default) or user-master-identifier
     #[arg(long, default_value = "pairwise")]
     pub subject: String,

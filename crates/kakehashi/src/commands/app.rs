@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
-use kakehashi_core::apps::{self, AppError, Icon, NewApp, SamlSource};
+use kakehashi_core::apps::{self, AppError, Icon, NewApp, Protocol, SamlSource};
+use kakehashi_core::saml_idp::settings::{self as saml_settings, NameIdChoice, SpSettings};
 use kakehashi_core::{Actor, SystemClock};
 
 use crate::cli::{AppAddArgs, AppCommand, Format};
@@ -96,6 +97,7 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         subject_type: parse("subject", a.subject.parse())?,
         icon,
     };
+    let saml_settings = saml_settings_of(&a, new.protocol)?;
     let (_, store) = super::open(&a.data).await?;
     let reg = match apps::add(
         &store,
@@ -110,8 +112,25 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         Ok(reg) => reg,
         Err(e) => return user_error(e),
     };
+    if let Some(settings) = &saml_settings {
+        saml_settings::configure(
+            &store,
+            &SystemClock,
+            &Actor::command_line(),
+            &tenant,
+            &reg.app.id,
+            settings,
+        )
+        .await?;
+    }
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&reg)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&reg)?;
+            if let (Some(s), Some(obj)) = (&saml_settings, v.as_object_mut()) {
+                obj.insert("saml".into(), serde_json::to_value(s.to_row())?);
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
         Format::Text => {
             println!(
                 "registered {} ({}) in tenant {tenant}",
@@ -128,7 +147,47 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
                 println!("app id:         {}", reg.app.id);
                 println!("IdP metadata:   {md}");
             }
+            if let Some(s) = &saml_settings {
+                let row = s.to_row();
+                println!(
+                    "SAML:           sign {}, NameID {}, attributes [{}]{}",
+                    row.sign,
+                    row.name_id,
+                    row.attributes.join(", "),
+                    if row.require_signed_requests {
+                        ", signed AuthnRequests required"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SAML settings of `app add` (docs/SAML.md); `None` for an OIDC app.
+fn saml_settings_of(a: &AppAddArgs, protocol: Protocol) -> anyhow::Result<Option<SpSettings>> {
+    let given = a.saml_sign.is_some()
+        || a.saml_name_id.is_some()
+        || a.saml_attributes.is_some()
+        || a.saml_require_signed_requests;
+    if protocol != Protocol::Saml {
+        if given {
+            anyhow::bail!("--saml-sign, --saml-name-id, --saml-attributes and --saml-require-signed-requests are for --protocol saml");
+        }
+        return Ok(None);
+    }
+    let mut s = SpSettings::default();
+    if let Some(sign) = &a.saml_sign {
+        s.sign = parse("saml-sign", saml_settings::parse_placement(sign))?;
+    }
+    if let Some(n) = &a.saml_name_id {
+        s.name_id = parse("saml-name-id", NameIdChoice::parse(n))?;
+    }
+    if let Some(list) = &a.saml_attributes {
+        s.attributes = parse("saml-attributes", SpSettings::parse_attribute_list(list))?;
+    }
+    s.require_signed_requests = a.saml_require_signed_requests;
+    Ok(Some(s))
 }

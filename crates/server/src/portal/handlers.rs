@@ -25,6 +25,8 @@ pub struct PageQuery {
     pub(crate) lang: Option<String>,
     pub(crate) return_to: Option<String>,
     pub(crate) logged_out: Option<String>,
+    /// `login`: show the form even to a signed-in browser (SAML ForceAuthn, OIDC prompt=login).
+    pub(crate) prompt: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,8 +116,10 @@ pub async fn login_page(
         .as_deref()
         .and_then(|r| safe_return_to(tenant.as_str(), r));
     match current_session(&st, &tenant, &headers).await {
-        Ok(Some(_)) => return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[]),
-        Ok(None) => {}
+        Ok(Some(_)) if q.prompt.as_deref() != Some("login") => {
+            return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[])
+        }
+        Ok(_) => {}
         Err(e) => return internal(e),
     }
     let notice = if q.logged_out.is_some() {
