@@ -131,6 +131,8 @@ struct PendingRequest {
     classes: Vec<String>,
     binding: String,
     signed: bool,
+    /// When the request arrived (unix milliseconds): ForceAuthn needs a login after it.
+    received_ms: i64,
 }
 
 impl PendingRequest {
@@ -427,6 +429,7 @@ pub async fn receive(
             .unwrap_or_default(),
         binding: accepted.binding.uri().to_owned(),
         signed: accepted.signed,
+        received_ms: unix_ms(now),
     };
     let id = SamlId::random(&mut OsRng)
         .as_str()
@@ -490,6 +493,10 @@ pub async fn proceed(
     proceed_with(idp, &sp, &row, &pending, session).await
 }
 
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
@@ -521,8 +528,7 @@ async fn proceed_with(
     );
     // SAML Core 3.4.1: ForceAuthn means a fresh login after the request arrived.
     let fresh = session.is_some_and(|s| {
-        !p.force_authn
-            || instant(&s.auth_time).is_some_and(|t| t.unix_timestamp() >= row.created_at)
+        !p.force_authn || instant(&s.auth_time).is_some_and(|t| unix_ms(t) > p.received_ms)
     });
     let refusal = match session {
         Some(s) if fresh => match access::decide(&sp.app, s) {
