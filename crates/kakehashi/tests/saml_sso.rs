@@ -85,6 +85,11 @@ async fn metadata_publishes_one_signing_certificate_that_every_node_shares() {
         assert!(r
             .body
             .contains(&format!("entityID=\"{}/t/demo/saml/metadata\"", a.url)));
+        // Metadata 2.4.1: only the NameID formats we issue.
+        assert!(r
+            .body
+            .contains("nameid-format:persistent</md:NameIDFormat>"));
+        assert!(!r.body.contains("emailAddress"), "{}", r.body);
         let cert = |body: &str| {
             body.split("<ds:X509Certificate>")
                 .nth(1)
