@@ -113,3 +113,117 @@ async fn credentials_are_added_listed_removed_and_audited() {
         assert!(verified.stdout.contains("intact"), "{}", verified.stdout);
     }
 }
+
+/// Communication 3.3.s3.b7: a request without `X-Experience-API-Version` gets 400, and the
+/// answer's own version header names the line the LRS speaks to that tool. The 1.0.3 and 2.0
+/// lines expect different values there, so a credential can be registered for a line.
+#[tokio::test]
+async fn a_credential_registered_for_1_0_3_is_answered_in_1_0_3_without_a_version_header() {
+    for env in Env::both().await {
+        env.run(&["tenant", "add", "--id", "city-v", "--name", "V市"])
+            .ok();
+        let add = |extra: &[&str]| {
+            let mut args = vec![
+                "lrs",
+                "credential",
+                "add",
+                "--tenant",
+                "city-v",
+                "--name",
+                "tool",
+                "--format",
+                "json",
+            ];
+            args.extend_from_slice(extra);
+            let v: serde_json::Value =
+                serde_json::from_str(&env.run(&args).ok().stdout).expect("JSON");
+            (
+                v["key"].as_str().unwrap().to_owned(),
+                v["secret"].as_str().unwrap().to_owned(),
+                v["xapi_version"].clone(),
+            )
+        };
+        let (old_key, old_secret, line) = add(&["--xapi-version", "1.0.3"]);
+        assert_eq!(line, "1.0.3", "{}", env.label());
+        let (new_key, new_secret, line) = add(&[]);
+        assert!(line.is_null());
+        let bad = env.run(&[
+            "lrs",
+            "credential",
+            "add",
+            "--tenant",
+            "city-v",
+            "--name",
+            "x",
+            "--xapi-version",
+            "0.95",
+        ]);
+        assert_ne!(bad.code, 0, "an unknown version line is refused");
+
+        let node = common::node::start(&env, &[]);
+        let get = |key: &str, secret: &str, version: Option<&str>| {
+            let agent = plain_get(
+                &node.addr,
+                "/t/city-v/xapi/statements",
+                key,
+                secret,
+                version,
+            );
+            (agent.0, agent.1)
+        };
+        for (key, secret, want) in [
+            (&old_key, &old_secret, "1.0.3"),
+            (&new_key, &new_secret, "2.0.0"),
+        ] {
+            let (status, version) = get(key, secret, None);
+            assert_eq!(
+                (status, version.as_deref()),
+                (400, Some(want)),
+                "{}",
+                env.label()
+            );
+            // A request that names its version is answered in that line, whatever the
+            // credential says.
+            let (status, version) = get(key, secret, Some("2.0.0"));
+            assert_eq!((status, version.as_deref()), (200, Some("2.0.0")));
+            let (status, version) = get(key, secret, Some("1.0.3"));
+            assert_eq!((status, version.as_deref()), (200, Some("1.0.3")));
+        }
+    }
+}
+
+/// A GET over a fresh connection: (status, X-Experience-API-Version of the answer).
+fn plain_get(
+    addr: &str,
+    path: &str,
+    key: &str,
+    secret: &str,
+    version: Option<&str>,
+) -> (u16, Option<String>) {
+    use base64::Engine;
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
+    let version = version
+        .map(|v| format!("X-Experience-API-Version: {v}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n{version}Connection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let head = out.split("\r\n\r\n").next().unwrap_or("");
+    let version = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("x-experience-api-version")
+            .then(|| v.trim().to_owned())
+    });
+    (status, version)
+}

@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml",
         sql: include_str!("../migrations/0007_saml.sql"),
     },
+    Migration {
+        version: 8,
+        name: "lrs_version_line",
+        sql: include_str!("../migrations/0008_lrs_version_line.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

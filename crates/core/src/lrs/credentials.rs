@@ -5,6 +5,7 @@
 use kakehashi_store::lrs::credentials as db;
 use kakehashi_store::lrs::Credential;
 use kakehashi_store::{audit, Store, StoreError, TenantId};
+use kakehashi_xapi::Version;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,9 @@ pub struct NewCredential {
     pub secret: String,
     pub name: String,
     pub read_only: bool,
+    /// The xAPI line the tool speaks (see [`add`]); `None` = the latest.
+    #[serde(skip)]
+    pub version_line: Option<Version>,
 }
 
 impl std::fmt::Debug for NewCredential {
@@ -37,6 +41,8 @@ pub struct Authenticated {
     pub read_only: bool,
     /// Data 2.4.9: the authority the LRS sets on statements this credential stores.
     pub authority: Value,
+    /// The xAPI line the credential's tool speaks, when it was registered with one.
+    pub version_line: Option<Version>,
 }
 
 fn hash(secret: &str) -> String {
@@ -51,6 +57,11 @@ fn random_hex(bytes: usize) -> Result<String, LrsError> {
 }
 
 /// Creates a credential for `tenant` (which must exist) and audits it.
+///
+/// `version_line` (`1.0.3` or `2.0.0` lines) says which xAPI version the tool speaks. It only
+/// matters for a request without an `X-Experience-API-Version` header, which is refused with
+/// 400 (Communication 3.3.s3.b7) and whose response header then names the tool's line instead
+/// of the LRS's latest: the 1.0.3 and 2.0 lines expect different answers to that request.
 pub async fn add(
     store: &Store,
     clock: &dyn Clock,
@@ -58,6 +69,7 @@ pub async fn add(
     tenant: &TenantId,
     name: &str,
     read_only: bool,
+    version_line: Option<Version>,
 ) -> Result<NewCredential, LrsError> {
     let name = name.trim();
     if name.is_empty() {
@@ -79,6 +91,7 @@ pub async fn add(
             name: name.to_owned(),
             read_only,
             created_at: at.clone(),
+            version_line: version_line.map(|v| v.response_header().to_owned()),
         },
     )
     .await?;
@@ -86,7 +99,11 @@ pub async fn add(
         actor: actor.0.clone(),
         action: "lrs.credential.add".into(),
         target: format!("lrs-credential:{key}"),
-        details: json!({ "name": name, "read_only": read_only }),
+        details: json!({
+            "name": name,
+            "read_only": read_only,
+            "version_line": version_line.map(Version::response_header),
+        }),
     };
     audit::append(&mut tx, store.backend(), Some(tenant), &at, &event).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -95,6 +112,7 @@ pub async fn add(
         secret,
         name: name.to_owned(),
         read_only,
+        version_line,
     })
 }
 
@@ -161,5 +179,9 @@ pub async fn authenticate(
         }),
         key: cred.key,
         read_only: cred.read_only,
+        version_line: cred
+            .version_line
+            .as_deref()
+            .and_then(|v| Version::parse_header(v).ok()),
     })
 }

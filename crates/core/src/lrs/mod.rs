@@ -18,6 +18,7 @@ use kakehashi_xapi::XapiError;
 use time::OffsetDateTime;
 
 pub use credentials::{Authenticated, NewCredential};
+pub use kakehashi_xapi::Version;
 
 /// Why an LRS request failed.
 #[derive(Debug, thiserror::Error)]

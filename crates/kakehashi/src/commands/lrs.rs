@@ -31,6 +31,11 @@ pub enum CredentialCommand {
         /// May read statements and documents but not write them.
         #[arg(long)]
         read_only: bool,
+        /// The xAPI version line the tool speaks (`1.0.3` or `2.0.0`); it names the version in
+        /// the answer to a request that sends no X-Experience-API-Version header. Default:
+        /// the latest.
+        #[arg(long, value_parser = ["1.0.3", "2.0.0"])]
+        xapi_version: Option<String>,
         /// The URL tools reach this server at.
         #[arg(
             long,
@@ -69,9 +74,14 @@ pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
             tenant,
             name,
             read_only,
+            xapi_version,
             public_url,
             format,
         } => {
+            let version_line = xapi_version
+                .as_deref()
+                .map(kakehashi_core::lrs::Version::parse_header)
+                .transpose()?;
             let tenant = super::parse_tenant(&tenant)?;
             let (_, store) = super::open(&data).await?;
             let added = credentials::add(
@@ -81,6 +91,7 @@ pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
                 &tenant,
                 &name,
                 read_only,
+                version_line,
             )
             .await;
             let c = match added {
@@ -101,6 +112,7 @@ pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
                         "secret": c.secret,
                         "name": c.name,
                         "read_only": c.read_only,
+                        "xapi_version": c.version_line.map(|v| v.response_header()),
                     }))?
                 ),
                 Format::Text => {

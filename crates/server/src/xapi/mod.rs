@@ -72,9 +72,10 @@ async fn handle(
         .get("x-experience-api-version")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| Version::parse_header(v).ok());
-    let version_text = requested.map_or("2.0.0", Version::response_header);
     let resource = resource.trim_end_matches('/').to_owned();
     let head = method == Method::HEAD;
+    // The version line of the authenticated credential, for a request that names none.
+    let mut credential_line = None;
     let r = if method == Method::OPTIONS {
         preflight()
     } else {
@@ -86,6 +87,7 @@ async fn handle(
             uri.query(),
             &headers,
             body,
+            &mut credential_line,
         )
         .await
         {
@@ -93,6 +95,11 @@ async fn handle(
             Err(e) => response::error(&e),
         }
     };
+    // Communication 3.3.s3.b1: the LRS answers with the version it speaks: the requested
+    // line, else the credential's registered line, else the latest.
+    let version_text = requested
+        .or(credential_line)
+        .map_or("2.0.0", Version::response_header);
     let mut r = response::finish(r, version_text, origin.as_ref());
     // Communication 2.1.3.s2.b5: every statements GET answers Consistent-Through, whatever
     // its status.
@@ -121,6 +128,7 @@ fn preflight() -> Response {
     r
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     state: &AppState,
     tenant: &str,
@@ -129,6 +137,7 @@ async fn serve(
     query: Option<&str>,
     headers: &HeaderMap,
     body: Bytes,
+    credential_line: &mut Option<Version>,
 ) -> Result<Response, LrsError> {
     let tenant =
         TenantId::parse(tenant).map_err(|_| LrsError::NotFound(format!("no tenant {tenant:?}")))?;
@@ -137,6 +146,7 @@ async fn serve(
         return about(&req);
     }
     let who = authenticated(state, &tenant, &req).await?;
+    *credential_line = who.version_line;
     let version = match req.header("x-experience-api-version") {
         Some(v) => Version::parse_header(v)?,
         None => return Err(XapiError::Version("the header is required".into()).into()),

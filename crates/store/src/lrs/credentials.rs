@@ -14,13 +14,16 @@ pub struct Credential {
     pub name: String,
     pub read_only: bool,
     pub created_at: String,
+    /// `1.0.3` or `2.0.0`: the xAPI line the credential's tool speaks; `None` = the latest.
+    pub version_line: Option<String>,
 }
 
 /// Inserts a credential inside the caller's transaction.
 pub async fn insert(conn: &mut sqlx::AnyConnection, c: &Credential) -> Result<()> {
     sqlx::query(
-        "INSERT INTO lrs_credentials (tenant_id, api_key, secret_hash, name, read_only, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO lrs_credentials
+             (tenant_id, api_key, secret_hash, name, read_only, created_at, version_line)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(c.tenant.as_str())
     .bind(&c.key)
@@ -28,6 +31,7 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, c: &Credential) -> Result<()
     .bind(&c.name)
     .bind(i64::from(c.read_only))
     .bind(&c.created_at)
+    .bind(c.version_line.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -44,7 +48,7 @@ pub async fn remove(conn: &mut sqlx::AnyConnection, tenant: &TenantId, key: &str
     Ok(n > 0)
 }
 
-const COLUMNS: &str = "tenant_id, api_key, secret_hash, name, read_only, created_at";
+const COLUMNS: &str = "tenant_id, api_key, secret_hash, name, read_only, created_at, version_line";
 
 /// The credential `key` of `tenant`, if any.
 pub async fn get(store: &Store, tenant: &TenantId, key: &str) -> Result<Option<Credential>> {
@@ -77,5 +81,6 @@ fn from_row(tenant: &TenantId, r: &sqlx::any::AnyRow) -> Result<Credential> {
         name: r.try_get("name")?,
         read_only: r.try_get::<i64, _>("read_only")? != 0,
         created_at: r.try_get("created_at")?,
+        version_line: r.try_get("version_line")?,
     })
 }
