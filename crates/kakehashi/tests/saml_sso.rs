@@ -565,3 +565,116 @@ async fn pupils_are_refused_by_a_staff_sp_and_school_affairs_needs_a_second_fact
             .any(|(a, _)| a == "saml.sso.second_factor_required"));
     }
 }
+
+#[tokio::test]
+async fn single_logout_needs_a_signed_request_and_ends_the_portal_session() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start(&env, &["--demo"]);
+        const SLO_SP: &str = "https://slo.example.jp/sp";
+        const SLO_ACS: &str = "https://slo.example.jp/acs";
+        const SLO_URL: &str = "https://slo.example.jp/slo";
+        let key = sp_key("SLO SP");
+        let md = sp_metadata(SLO_SP, SLO_ACS, Some(key.certificate()), false).replace(
+            "<md:AssertionConsumerService",
+            &format!("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{SLO_URL}\"/><md:AssertionConsumerService"),
+        );
+        register(
+            &env,
+            "ログアウト試験",
+            &md,
+            &["--security-class", "learning"],
+        );
+        let idp_md = request(&node.addr, "GET", "/t/demo/saml/metadata", "", None).body;
+        assert!(
+            idp_md.contains(&format!("SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{}/t/demo/saml/slo\"", node.url)),
+            "{idp_md}"
+        );
+        let idp_cert = kakehashi_saml::Certificate::from_base64_der(
+            idp_md
+                .split("<ds:X509Certificate>")
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .expect("IdP certificate"),
+        )
+        .expect("certificate");
+
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let cookie = b.cookie();
+        let xml = authn_request(&node.url, &new_id(), SLO_SP, SLO_ACS, "", "");
+        let resp = saml_response(&b.get(&redirect_path(&xml, None, None))).expect("a Response");
+        let name_id = resp
+            .split("<saml:NameID")
+            .nth(1)
+            .and_then(|s| s.split('>').nth(1))
+            .and_then(|s| s.split('<').next())
+            .expect("NameID")
+            .to_owned();
+        let session_index = resp
+            .split("SessionIndex=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("SessionIndex")
+            .to_owned();
+        let logout = |id: &str| {
+            format!(
+                r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{url}/t/demo/saml/slo"><saml:Issuer>{SLO_SP}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{name_id}</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
+                now = now_instant(),
+                url = node.url
+            )
+        };
+        let slo_path = |xml: &str, key: Option<&kakehashi_saml::SigningKey>| {
+            let q = kakehashi_saml::binding::redirect::encode_redirect(
+                kakehashi_saml::binding::MessageParam::Request,
+                xml,
+                Some("after-logout"),
+                key,
+            )
+            .expect("encode");
+            format!("/t/demo/saml/slo?{q}")
+        };
+        // Profiles 4.4.4.1: an unsigned (or foreign-signed) LogoutRequest ends nothing.
+        refused_page(
+            &b.get(&slo_path(&logout(&new_id()), None)),
+            "unsigned LogoutRequest",
+        );
+        refused_page(
+            &b.get(&slo_path(&logout(&new_id()), Some(&sp_key("attacker")))),
+            "LogoutRequest signed by another key",
+        );
+        assert_eq!(
+            request(&node.addr, "GET", "/t/demo/", &cookie, None).status,
+            200
+        );
+
+        // Signed: the portal session ends; a signed LogoutResponse goes to the SP's SLO URL.
+        let signed = slo_path(&logout(&new_id()), Some(&key));
+        let r = b.get(&signed);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let loc = r.header("location").unwrap_or_default().to_owned();
+        let query = loc
+            .strip_prefix(&format!("{SLO_URL}?"))
+            .unwrap_or_else(|| panic!("{label}: {loc}"));
+        let msg = kakehashi_saml::binding::redirect::decode_redirect(query).expect("decode");
+        msg.verify_signature(&[idp_cert], &Default::default())
+            .expect("the LogoutResponse query is signed by the IdP (Bindings 3.4.4.1)");
+        assert!(msg.xml.contains("status:Success"), "{}", msg.xml);
+        assert_eq!(msg.relay_state.as_deref(), Some("after-logout"));
+        assert!(r
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("kakehashi_session=;") && c.contains("Max-Age=0")));
+        let after = request(&node.addr, "GET", "/t/demo/", &cookie, None);
+        assert_eq!(after.status, 303, "{label}: the portal session is over");
+        // The same LogoutRequest again is a replay.
+        refused_page(&b.get(&signed), "replayed LogoutRequest");
+        let actions = audit_actions(&env).await;
+        assert!(
+            actions
+                .iter()
+                .any(|(a, d)| a == "saml.slo" && d.contains("\"portalSessionsEnded\":1")),
+            "{label}: {actions:?}"
+        );
+    }
+}

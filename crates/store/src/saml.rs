@@ -341,3 +341,57 @@ pub async fn app_id_by_entity_id(
     .fetch_optional(store.pool())
     .await?)
 }
+
+/// The SP sessions of `app_id` for the user with `name_id`, limited to `session_indexes` when
+/// any are given (SAML Core 3.7.1: none means all of the principal's sessions at the SP).
+pub async fn sp_sessions_for_logout(
+    store: &Store,
+    tenant: &TenantId,
+    app_id: &str,
+    name_id: &str,
+    session_indexes: &[String],
+) -> Result<Vec<SpSessionRow>> {
+    let rows = sqlx::query(
+        "SELECT session_index, portal_session_hash, app_id, user_sourced_id, name_id, created_at
+         FROM saml_sp_sessions WHERE tenant_id = $1 AND app_id = $2 AND name_id = $3
+         ORDER BY created_at, session_index",
+    )
+    .bind(tenant.as_str())
+    .bind(app_id)
+    .bind(name_id)
+    .fetch_all(store.pool())
+    .await?;
+    let all = rows
+        .iter()
+        .map(|r| {
+            Ok(SpSessionRow {
+                session_index: r.try_get("session_index")?,
+                portal_session_hash: r.try_get("portal_session_hash")?,
+                app_id: r.try_get("app_id")?,
+                user_sourced_id: r.try_get("user_sourced_id")?,
+                name_id: r.try_get("name_id")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(all
+        .into_iter()
+        .filter(|s| session_indexes.is_empty() || session_indexes.contains(&s.session_index))
+        .collect())
+}
+
+/// Forgets every SP session started from a portal session (it has ended).
+pub async fn delete_sp_sessions_of(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    portal_session_hash: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM saml_sp_sessions WHERE tenant_id = $1 AND portal_session_hash = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(portal_session_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}

@@ -145,7 +145,7 @@ pub async fn metadata_xml(
     let md = IdpMetadata {
         entity_id: urls.entity_id,
         sso_url: urls.sso_url,
-        slo_url: None,
+        slo_url: Some(urls.slo_url),
         signing_certificates: published_certificates(store, master, clock, tenant).await?,
         want_authn_requests_signed: false,
         valid_until: Some(clock.now() + time::Duration::days(7)),

@@ -10,12 +10,14 @@
 //! - [`attributes`]: the attributes an SP may be released, and their SAML names.
 //! - [`sso`]: receiving an AuthnRequest (checks, replay cache), waiting for a login,
 //!   answering with a signed Response or a SAML error status, and IdP-initiated SSO.
+//! - [`slo`]: SP-initiated Single Logout (ends the portal session the SP's session came from).
 //!
 //! Every SSO, refusal and Response is audited.
 
 pub mod attributes;
 pub mod keys;
 pub mod settings;
+pub mod slo;
 pub mod sso;
 
 use kakehashi_saml::metadata::sp::SpMetadata;
@@ -48,6 +50,7 @@ pub struct IdpUrls {
     /// Our entity id: the metadata URL (Metadata 2.3.2 recommends a resolvable URL).
     pub entity_id: String,
     pub sso_url: String,
+    pub slo_url: String,
     pub metadata_url: String,
 }
 
@@ -57,6 +60,7 @@ impl IdpUrls {
         IdpUrls {
             entity_id: format!("{base}/metadata"),
             sso_url: format!("{base}/sso"),
+            slo_url: format!("{base}/slo"),
             metadata_url: format!("{base}/metadata"),
         }
     }

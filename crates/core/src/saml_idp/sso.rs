@@ -201,7 +201,7 @@ async fn audit_event(
 }
 
 /// Refuses with a page, audited as `saml.request.refused`.
-async fn refuse(
+pub(super) async fn refuse(
     idp: &Idp<'_>,
     sp_entity_id: Option<&str>,
     kind: RefusalKind,

@@ -5,6 +5,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::portal::session::PortalSession;
+use kakehashi_core::saml_idp::slo::{self, LogoutIncoming, LogoutOutcome};
 use kakehashi_core::saml_idp::sso::{self, Idp, Incoming, SsoOutcome};
 use kakehashi_core::saml_idp::{keys, SamlIdpError};
 use kakehashi_core::SystemClock;
@@ -14,7 +15,7 @@ use serde::Deserialize;
 
 use super::pages;
 use crate::portal::handlers::{current_session, internal, login_redirect, tenant_of, PageQuery};
-use crate::portal::http::{see_other, url_encode, Lang};
+use crate::portal::http::{clear_cookie, see_other, url_encode, Lang, SESSION_COOKIE};
 use crate::portal::launch::second_factor_required;
 use crate::AppState;
 
@@ -185,6 +186,97 @@ pub(crate) async fn launch(
 ) -> Response {
     match sso::idp_initiated(&idp(st, tenant), &app.id, session, None).await {
         Ok(outcome) => respond(lang, tenant, outcome),
+        Err(e) => failed(e),
+    }
+}
+
+/// Turns a logout outcome into the browser's next step, clearing the session cookie when the
+/// browser's own portal session was ended.
+fn respond_logout(
+    st: &AppState,
+    lang: Lang,
+    tenant: &TenantId,
+    outcome: LogoutOutcome,
+) -> Response {
+    let clear = |ended: bool| {
+        if ended {
+            vec![clear_cookie(
+                SESSION_COOKIE,
+                tenant.as_str(),
+                st.public_url.starts_with("https://"),
+            )]
+        } else {
+            vec![]
+        }
+    };
+    match outcome {
+        LogoutOutcome::Refused(r) => pages::refused(lang, &r),
+        LogoutOutcome::Redirect {
+            location,
+            ended_cookie_session,
+        } => see_other(&location, &clear(ended_cookie_session)),
+        LogoutOutcome::SignedOut {
+            ended_cookie_session,
+        } => see_other(
+            &format!("/t/{tenant}/login?lang={}&logged_out=1", lang.code()),
+            &clear(ended_cookie_session),
+        ),
+        LogoutOutcome::Post {
+            post,
+            ended_cookie_session,
+        } => {
+            let mut resp = pages::post_page(&post);
+            for c in clear(ended_cookie_session) {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    resp.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            resp
+        }
+    }
+}
+
+/// Single Logout, HTTP-Redirect binding (SAML Profiles 4.4, Bindings 3.4).
+pub async fn slo_redirect(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::pick(None, &headers);
+    let (tenant, session) = match tenant_and_session(&st, &raw, lang, &headers).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let raw_query = query.unwrap_or_default();
+    let incoming = LogoutIncoming::Redirect {
+        raw_query: &raw_query,
+    };
+    match slo::receive_logout(&idp(&st, &tenant), incoming, session.as_ref()).await {
+        Ok(outcome) => respond_logout(&st, lang, &tenant, outcome),
+        Err(e) => failed(e),
+    }
+}
+
+/// Single Logout, HTTP-POST binding (Bindings 3.5).
+pub async fn slo_post(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<SsoForm>,
+) -> Response {
+    let lang = Lang::pick(None, &headers);
+    let (tenant, session) = match tenant_and_session(&st, &raw, lang, &headers).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let saml_request = form.saml_request.unwrap_or_default();
+    let incoming = LogoutIncoming::Post {
+        saml_request: &saml_request,
+        relay_state: form.relay_state.as_deref(),
+    };
+    match slo::receive_logout(&idp(&st, &tenant), incoming, session.as_ref()).await {
+        Ok(outcome) => respond_logout(&st, lang, &tenant, outcome),
         Err(e) => failed(e),
     }
 }

@@ -6,6 +6,7 @@
 //! - `GET  /t/{tenant}/saml/sso` — AuthnRequest, HTTP-Redirect binding (Bindings 3.4).
 //! - `POST /t/{tenant}/saml/sso` — AuthnRequest, HTTP-POST binding (Bindings 3.5).
 //! - `GET  /t/{tenant}/saml/resume/{id}` — where the login returns to for a pending request.
+//! - `GET|POST /t/{tenant}/saml/slo` — SP-initiated Single Logout (Profiles 4.4).
 //! - IdP-initiated SSO is the `saml` arm of the portal's `/t/{tenant}/launch/{app_id}`.
 
 mod handlers;
@@ -26,4 +27,8 @@ pub fn routes() -> Router<AppState> {
             get(handlers::sso_redirect).post(handlers::sso_post),
         )
         .route("/t/{tenant}/saml/resume/{id}", get(handlers::resume))
+        .route(
+            "/t/{tenant}/saml/slo",
+            get(handlers::slo_redirect).post(handlers::slo_post),
+        )
 }
