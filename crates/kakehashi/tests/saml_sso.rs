@@ -438,6 +438,18 @@ async fn requested_authn_context_we_cannot_satisfy_is_answered_no_authn_context_
         assert_eq!(status_codes(&resp), ["Success"]);
         assert!(resp.contains("ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>"));
 
+        // A request far older than the accepted window (5 min + 3 min skew), from a registered
+        // SP to its registered ACS: the SP is told, Requester (Core 3.2.2.2).
+        let stale_id = new_id();
+        let fresh = authn_request(&node.url, &stale_id, OPEN_SP, OPEN_ACS, "", "");
+        let at = fresh.find("IssueInstant=\"").expect("IssueInstant") + "IssueInstant=\"".len();
+        let end = at + fresh[at..].find('"').expect("end of IssueInstant");
+        let stale = format!("{}2020-04-01T08:30:00Z{}", &fresh[..at], &fresh[end..]);
+        let r = b.get(&redirect_path(&stale, None, None));
+        let resp = saml_response(&r).unwrap_or_else(|| panic!("{label}: {}", r.body));
+        assert_eq!(status_codes(&resp), ["Requester"], "{resp}");
+        assert!(resp.contains(&format!("InResponseTo=\"{stale_id}\"")));
+
         // Core 3.4.1.1: a NameIDPolicy format we do not issue for this SP.
         let xml = authn_request(
             &node.url,

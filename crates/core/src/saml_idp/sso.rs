@@ -789,3 +789,64 @@ async fn issue(
         status: StatusCode::Success,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn amr(m: &[&str]) -> Vec<String> {
+        m.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn authn_context_reports_what_the_login_did() {
+        assert_eq!(
+            performed_class(&amr(&["pwd"])),
+            AuthnContextClass::PasswordProtectedTransport
+        );
+        assert_eq!(
+            performed_class(&amr(&["pwd", "hwk"])),
+            AuthnContextClass::RefedsMfa
+        );
+        assert_eq!(performed_class(&amr(&["hwk"])), AuthnContextClass::X509);
+    }
+
+    #[test]
+    fn a_pending_request_keeps_its_requested_context() {
+        for c in [
+            Comparison::Exact,
+            Comparison::Minimum,
+            Comparison::Maximum,
+            Comparison::Better,
+        ] {
+            let p = PendingRequest {
+                request_id: "_r".into(),
+                acs_url: "https://sp.example/acs".into(),
+                relay_state: None,
+                force_authn: false,
+                is_passive: false,
+                comparison: Some(comparison_str(c).into()),
+                classes: vec![AuthnContextClass::RefedsMfa.uri().into()],
+                binding: "b".into(),
+                signed: false,
+                received_ms: 0,
+            };
+            let json = serde_json::to_string(&p).unwrap();
+            let back: PendingRequest = serde_json::from_str(&json).unwrap();
+            let rac = back.requested().unwrap();
+            assert_eq!(rac.comparison, c);
+            assert_eq!(rac.classes, vec![AuthnContextClass::RefedsMfa]);
+        }
+    }
+
+    #[test]
+    fn only_errors_after_the_signature_check_may_go_to_the_acs() {
+        assert!(untrusted(&SamlError::UnknownAcs("x".into())));
+        assert!(untrusted(&SamlError::UnsignedRequest));
+        assert!(untrusted(&SamlError::WrongDestination {
+            found: "x".into()
+        }));
+        assert!(!untrusted(&SamlError::IssueInstantOutOfWindow("x".into())));
+        assert!(!untrusted(&SamlError::VersionMismatch("1.1".into())));
+    }
+}
