@@ -241,6 +241,27 @@ async fn unknown_acs_url_or_issuer_gets_an_error_page_and_nothing_is_posted() {
             &b.get(&redirect_path(&xml, None, None)),
             "wrong Destination",
         );
+        // Tenant isolation: the SP belongs to `demo`; another tenant does not know it.
+        env.run(&["tenant", "add", "--id", "other", "--name", "別の市"])
+            .ok();
+        let xml = authn_request(&node.url, &new_id(), OPEN_SP, OPEN_ACS, "", "")
+            .replace("/t/demo/saml/sso", "/t/other/saml/sso");
+        let q = kakehashi_saml::binding::redirect::encode_redirect(
+            kakehashi_saml::binding::MessageParam::Request,
+            &xml,
+            None,
+            None,
+        )
+        .expect("encode");
+        let r = request(
+            &node.addr,
+            "GET",
+            &format!("/t/other/saml/sso?{q}"),
+            "",
+            None,
+        );
+        refused_page(&r, "an SP of another tenant");
+        assert!(r.body.contains("not registered") || r.body.contains("登録されていません"));
         // Not SAML at all, and an XXE attempt (no DOCTYPE is ever parsed).
         refused_page(&b.get("/t/demo/saml/sso?SAMLRequest=%%%"), "garbage");
         let xxe = format!(
