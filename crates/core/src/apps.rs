@@ -10,6 +10,7 @@ use base64::Engine;
 use kakehashi_oidc::{ClientSecretHash, OsRng};
 use kakehashi_saml::metadata::SpMetadata;
 use kakehashi_store::identity::{self, AppRow};
+use kakehashi_store::oauth::OidcSettingsRow;
 use kakehashi_store::{audit, Store, StoreError, TenantId};
 
 use crate::tenants::{self, TenantError};
@@ -98,6 +99,112 @@ pub struct Registration {
     pub issuer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_metadata_url: Option<String>,
+    /// The OIDC settings in force (OIDC apps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSettingsRow>,
+}
+
+/// The OIDC settings a registration may choose; `None`/empty fields take the defaults
+/// (client_secret_basic or none, opaque access tokens, RS256, no claims beyond `sub`).
+#[derive(Clone, Debug, Default)]
+pub struct OidcOptions {
+    pub token_auth_method: Option<String>,
+    /// The client's JWKS (JSON) for `private_key_jwt`.
+    pub jwks: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` or `jwt`.
+    pub access_token_format: Option<String>,
+    /// `RS256` or `ES256`.
+    pub id_token_alg: Option<String>,
+    /// Claim groups: `name`, `kana`, `username`, `email`, `roster`.
+    pub release: Vec<String>,
+    pub launch_url: Option<String>,
+}
+
+impl OidcOptions {
+    fn is_default(&self) -> bool {
+        self.token_auth_method.is_none()
+            && self.jwks.is_none()
+            && self.post_logout_redirect_uris.is_empty()
+            && self.access_token_format.is_none()
+            && self.id_token_alg.is_none()
+            && self.release.is_empty()
+            && self.launch_url.is_none()
+    }
+}
+
+/// Checks the OIDC options against the registration; returns the settings to store.
+fn plan_oidc(new: &NewApp, o: &OidcOptions) -> Result<OidcSettingsRow, AppError> {
+    use crate::oauth::clients::{parse_auth_method, Release};
+    use kakehashi_oidc::ClientAuthMethod;
+    let method = match &o.token_auth_method {
+        Some(m) => parse_auth_method(m).map_err(invalid)?,
+        None if new.public => ClientAuthMethod::None,
+        None => ClientAuthMethod::ClientSecretBasic,
+    };
+    if new.public != (method == ClientAuthMethod::None) {
+        return Err(invalid(
+            "--token-auth-method none goes with --public, and --public with none",
+        ));
+    }
+    let jwks = match (&o.jwks, method) {
+        (Some(j), ClientAuthMethod::PrivateKeyJwt) => {
+            let set = kakehashi_oidc::JwkSet::parse(j)
+                .map_err(|e| invalid(format!("--jwks is not a usable JWK set: {e}")))?;
+            if set.verification_keys().map_or(true, |k| k.is_empty()) {
+                return Err(invalid("--jwks holds no usable public key"));
+            }
+            Some(j.clone())
+        }
+        (None, ClientAuthMethod::PrivateKeyJwt) => {
+            return Err(invalid(
+                "private_key_jwt needs the client's public keys: --jwks FILE",
+            ))
+        }
+        (Some(_), _) => {
+            return Err(invalid(
+                "--jwks goes with --token-auth-method private_key_jwt",
+            ))
+        }
+        (None, _) => None,
+    };
+    for uri in &o.post_logout_redirect_uris {
+        check_endpoint_url("post-logout redirect URI", uri)?;
+    }
+    if let Some(u) = &o.launch_url {
+        check_endpoint_url("launch URL", u)?;
+    }
+    let format = o
+        .access_token_format
+        .clone()
+        .unwrap_or_else(|| "opaque".into());
+    if !matches!(format.as_str(), "opaque" | "jwt") {
+        return Err(invalid(format!(
+            "access token format {format:?}: use opaque or jwt"
+        )));
+    }
+    let alg = o.id_token_alg.clone().unwrap_or_else(|| "RS256".into());
+    if !matches!(alg.as_str(), "RS256" | "ES256") {
+        return Err(invalid(format!(
+            "ID token algorithm {alg:?}: use RS256 or ES256"
+        )));
+    }
+    let mut release: Vec<String> = Vec::new();
+    for r in &o.release {
+        let r: Release = r.trim().parse().map_err(invalid)?;
+        if !release.iter().any(|x| x == r.as_str()) {
+            release.push(r.as_str().to_owned());
+        }
+    }
+    Ok(OidcSettingsRow {
+        token_auth_method: Some(method.as_str().to_owned()),
+        client_jwks: jwks,
+        post_logout_redirect_uris: o.post_logout_redirect_uris.clone(),
+        access_token_format: format,
+        id_token_alg: alg,
+        release_claims: release,
+        launch_url: o.launch_url.clone(),
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,14 +374,53 @@ pub async fn add(
     public_url: &str,
     new: &NewApp,
 ) -> Result<Registration, AppError> {
+    add_with_oidc(
+        store,
+        clock,
+        actor,
+        tenant,
+        public_url,
+        new,
+        &OidcOptions::default(),
+    )
+    .await
+}
+
+/// Registers an app with OIDC settings beyond the defaults.
+pub async fn add_with_oidc(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    public_url: &str,
+    new: &NewApp,
+    oidc: &OidcOptions,
+) -> Result<Registration, AppError> {
     tenants::require(store, tenant).await?;
     let at = clock.now_text();
-    let (row, secret) = plan(new, uuid::Uuid::new_v4().to_string(), &at)?;
+    let (mut row, mut secret) = plan(new, uuid::Uuid::new_v4().to_string(), &at)?;
+    let settings = match new.protocol {
+        Protocol::Oidc => Some(plan_oidc(new, oidc)?),
+        Protocol::Saml if oidc.is_default() => None,
+        Protocol::Saml => return Err(invalid("the OIDC options are for --protocol oidc")),
+    };
+    if settings
+        .as_ref()
+        .and_then(|s| s.token_auth_method.as_deref())
+        == Some("private_key_jwt")
+    {
+        // The client proves itself with its key; a secret would be a second way in.
+        row.client_secret_hash = None;
+        secret = None;
+    }
     let mut tx = store.begin().await?;
     if !identity::insert_app(&mut tx, tenant, &row).await? {
         return Err(AppError::DuplicateEntityId(
             row.saml_entity_id.clone().unwrap_or_default(),
         ));
+    }
+    if let Some(s) = &settings {
+        kakehashi_store::oauth::set_oidc_settings(&mut tx, tenant, &row.id, s).await?;
     }
     audit::append(
         &mut tx,
@@ -301,12 +447,22 @@ pub async fn add(
         idp_metadata_url: (!is_oidc).then(|| format!("{issuer}/saml/metadata")),
         issuer,
         app: row,
+        oidc: settings,
     })
 }
 
 pub async fn list(store: &Store, tenant: &TenantId) -> Result<Vec<AppRow>, AppError> {
     tenants::require(store, tenant).await?;
     Ok(identity::list_apps(store, tenant).await?)
+}
+
+/// The OIDC settings of the tenant's OIDC apps, by app id.
+pub async fn oidc_settings(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<Vec<(String, OidcSettingsRow)>, AppError> {
+    tenants::require(store, tenant).await?;
+    Ok(kakehashi_store::oauth::all_oidc_settings(store, tenant).await?)
 }
 
 pub async fn remove(

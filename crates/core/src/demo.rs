@@ -51,6 +51,50 @@ pub fn demo_password(role: &str) -> &'static str {
     }
 }
 pub const DEMO_TEACHER_PASSWORD: &str = "demo-teacher-2026";
+/// Where the demo relying party's responses go: a local RP on port 8000 (any OIDC library's
+/// example app), or the public OpenID Connect debugger.
+pub const DEMO_RP_REDIRECT_URIS: [&str; 2] = [
+    "http://127.0.0.1:8000/callback",
+    "https://oidcdebugger.com/debug",
+];
+
+/// Registers the demo tenant's OIDC relying party (staff may use it; names, kana and roster
+/// claims released) and returns its registration, secret included (shown once).
+pub async fn register_demo_client(
+    store: &Store,
+    clock: &dyn Clock,
+    public_url: &str,
+) -> Result<crate::apps::Registration, crate::apps::AppError> {
+    use crate::apps::{self, Audience, NewApp, OidcOptions, Protocol, SecurityClass, SubjectType};
+    let tenant =
+        TenantId::parse(DEMO_TENANT).map_err(|e| apps::AppError::Invalid(e.to_string()))?;
+    let new = NewApp {
+        name: "デモ RP (OIDC)".into(),
+        protocol: Protocol::Oidc,
+        security_class: SecurityClass::Learning,
+        audience: Some(Audience::Staff),
+        redirect_uris: DEMO_RP_REDIRECT_URIS.map(String::from).to_vec(),
+        public: false,
+        saml: None,
+        subject_type: SubjectType::Pairwise,
+        icon: None,
+    };
+    let oidc = OidcOptions {
+        post_logout_redirect_uris: vec!["http://127.0.0.1:8000/".into()],
+        release: ["name", "kana", "roster"].map(String::from).to_vec(),
+        ..OidcOptions::default()
+    };
+    apps::add_with_oidc(
+        store,
+        clock,
+        &Actor("system:demo".to_owned()),
+        &tenant,
+        public_url,
+        &new,
+        &oidc,
+    )
+    .await
+}
 pub const DEMO_PUPIL_PASSWORD: &str = "demo1234";
 
 async fn set_demo_passwords(

@@ -9,6 +9,7 @@
 //! - [`passwords`]: argon2id hashing and the password policy.
 //! - [`apps`]: the application catalog (OIDC clients, SAML SPs), security classes, audiences.
 //! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
+//! - [`oauth`]: the OpenID Provider's service (codes, tokens, userinfo, logout).
 //! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
@@ -18,6 +19,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod keyring;
 pub mod lrs;
+pub mod oauth;
 pub mod passwords;
 pub mod portal;
 pub mod roster_export;

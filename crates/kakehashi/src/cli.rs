@@ -193,12 +193,35 @@ pub struct AppAddArgs {
     /// AuthnRequestsSigned.
     #[arg(long)]
     pub saml_require_signed_requests: bool,
-    /// pairwise (default) or user-master-identifier
+    /// pairwise (default) or user-master-identifier (also spelled public)
     #[arg(long, default_value = "pairwise")]
     pub subject: String,
     /// A PNG, JPEG or WebP icon for the launcher.
     #[arg(long)]
     pub icon: Option<PathBuf>,
+    /// OIDC: how the client authenticates at the token endpoint: client_secret_basic
+    /// (default), client_secret_post, private_key_jwt (needs --jwks) or none (--public).
+    #[arg(long)]
+    pub token_auth_method: Option<String>,
+    /// OIDC: the client's public keys (a JWK Set file) for private_key_jwt.
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
+    /// OIDC: a registered post_logout_redirect_uri (RP-Initiated Logout); repeatable.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OIDC: access tokens as opaque references (default) or RFC 9068 JWTs (jwt).
+    #[arg(long)]
+    pub token_format: Option<String>,
+    /// OIDC: the ID token (and JWT access token) signing algorithm: RS256 (default) or ES256.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// OIDC: claim groups the app may receive, comma-separated: name, kana, username, email,
+    /// roster (default: none, only a pseudonymous sub).
+    #[arg(long, value_delimiter = ',')]
+    pub release: Vec<String>,
+    /// OIDC: where the launcher sends users to open the app (it then signs in by OIDC).
+    #[arg(long)]
+    pub launch_url: Option<String>,
     /// The URL users reach this server at (for the issuer printed).
     #[arg(
         long,

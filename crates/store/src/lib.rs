@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keys;
 pub mod lrs;
 mod migrate;
+pub mod oauth;
 pub mod roster;
 pub mod saml;
 pub mod sessions;

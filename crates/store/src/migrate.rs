@@ -37,6 +37,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0005_portal.sql"),
     },
     Migration {
+        version: 6,
+        name: "oauth",
+        sql: include_str!("../migrations/0006_oauth.sql"),
+    },
+    Migration {
         version: 7,
         name: "saml",
         sql: include_str!("../migrations/0007_saml.sql"),

@@ -113,12 +113,17 @@ pub async fn logout(
         .await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    end_app_sessions(store, session).await
+    end_app_sessions(store, clock, session).await
 }
 
 /// The hook for ending the app sessions a portal session started (OIDC logout, SAML SLO).
-/// Nothing to do until those protocols record their sessions.
-pub async fn end_app_sessions(_store: &Store, _session: &PortalSession) -> Result<(), PortalError> {
+/// OIDC: every access and refresh token issued from this session is revoked.
+pub async fn end_app_sessions(
+    store: &Store,
+    clock: &dyn Clock,
+    session: &PortalSession,
+) -> Result<(), PortalError> {
+    crate::oauth::logout::end_portal_session_tokens(store, clock, session).await?;
     Ok(())
 }
 

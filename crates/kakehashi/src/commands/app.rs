@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use kakehashi_core::apps::{self, AppError, Icon, NewApp, Protocol, SamlSource};
+use kakehashi_core::apps::{self, AppError, Icon, NewApp, OidcOptions, Protocol, SamlSource};
 use kakehashi_core::saml_idp::settings::{self as saml_settings, NameIdChoice, SpSettings};
 use kakehashi_core::{Actor, SystemClock};
 
@@ -20,8 +20,25 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 Ok(all) => all,
                 Err(e) => return user_error(e),
             };
+            let settings = match apps::oidc_settings(&store, &tenant).await {
+                Ok(s) => s,
+                Err(e) => return user_error(e),
+            };
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+                Format::Json => {
+                    let mut list = Vec::new();
+                    for a in &all {
+                        let mut v = serde_json::to_value(a)?;
+                        if let (Some(obj), Some((_, s))) = (
+                            v.as_object_mut(),
+                            settings.iter().find(|(id, _)| *id == a.id),
+                        ) {
+                            obj.insert("oidc".into(), serde_json::to_value(s)?);
+                        }
+                        list.push(v);
+                    }
+                    println!("{}", serde_json::to_string_pretty(&list)?)
+                }
                 Format::Text => {
                     for a in &all {
                         println!(
@@ -94,18 +111,41 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         redirect_uris: a.redirect_uris.clone(),
         public: a.public,
         saml,
-        subject_type: parse("subject", a.subject.parse())?,
+        subject_type: parse(
+            "subject",
+            match a.subject.as_str() {
+                "public" => "user-master-identifier",
+                other => other,
+            }
+            .parse(),
+        )?,
         icon,
     };
     let saml_settings = saml_settings_of(&a, new.protocol)?;
+    let oidc = OidcOptions {
+        token_auth_method: a.token_auth_method.clone(),
+        jwks: match &a.jwks {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+            ),
+            None => None,
+        },
+        post_logout_redirect_uris: a.post_logout_redirect_uris.clone(),
+        access_token_format: a.token_format.clone(),
+        id_token_alg: a.id_token_alg.clone(),
+        release: a.release.clone(),
+        launch_url: a.launch_url.clone(),
+    };
     let (_, store) = super::open(&a.data).await?;
-    let reg = match apps::add(
+    let reg = match apps::add_with_oidc(
         &store,
         &SystemClock,
         &Actor::command_line(),
         &tenant,
         &a.public_url,
         &new,
+        &oidc,
     )
     .await
     {
@@ -142,6 +182,23 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
             }
             if let Some(secret) = &reg.client_secret {
                 println!("client_secret:  {secret}   (shown once; store it now)");
+            }
+            if let Some(o) = &reg.oidc {
+                println!(
+                    "token auth:     {}",
+                    o.token_auth_method
+                        .as_deref()
+                        .unwrap_or("client_secret_basic")
+                );
+                println!("access tokens:  {}", o.access_token_format);
+                println!("ID token alg:   {}", o.id_token_alg);
+                println!(
+                    "claims:         sub{}",
+                    o.release_claims
+                        .iter()
+                        .map(|r| format!(", {r}"))
+                        .collect::<String>()
+                );
             }
             if let Some(md) = &reg.idp_metadata_url {
                 println!("app id:         {}", reg.app.id);

@@ -39,6 +39,18 @@ pub async fn run(
                     .get(&kakehashi_oneroster::Entity::Users)
                     .map_or(0, |c| c.created);
                 eprintln!("created the demo tenant `demo` with {users} users");
+                match demo::register_demo_client(&store, &SystemClock, &public_url).await {
+                    Ok(reg) => eprintln!(
+                        "registered the demo OpenID Connect client (shown once):\n  \
+                         issuer:        {}\n  client_id:     {}\n  client_secret: {}\n  \
+                         redirect URIs: {}",
+                        reg.issuer,
+                        reg.client_id.unwrap_or_default(),
+                        reg.client_secret.unwrap_or_default(),
+                        demo::DEMO_RP_REDIRECT_URIS.join(", ")
+                    ),
+                    Err(e) => eprintln!("could not register the demo OpenID Connect client: {e}"),
+                }
             }
             None => eprintln!("the demo tenant `demo` is already there"),
         }

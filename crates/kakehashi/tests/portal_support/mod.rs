@@ -15,6 +15,7 @@ pub const TEACHER_PASSWORD: &str = "demo-teacher-2026";
 pub const PUPIL: &str = "minami.s01";
 pub const PUPIL_PASSWORD: &str = "demo1234";
 
+#[allow(unused_imports)] // each test file uses a different part
 pub use crate::common::node::{start, start_node, Node};
 
 /// An HTTP response.

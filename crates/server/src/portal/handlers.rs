@@ -25,7 +25,8 @@ pub struct PageQuery {
     pub(crate) lang: Option<String>,
     pub(crate) return_to: Option<String>,
     pub(crate) logged_out: Option<String>,
-    /// `login`: show the form even to a signed-in browser (SAML ForceAuthn, OIDC prompt=login).
+    /// `login` when a fresh login is needed (OIDC Core 3.1.2.1 `prompt=login`, `max_age`;
+    /// SAML Core 3.4.1 `ForceAuthn`): the form is shown even to a signed-in browser.
     pub(crate) prompt: Option<String>,
 }
 
@@ -119,7 +120,8 @@ pub async fn login_page(
         Ok(Some(_)) if q.prompt.as_deref() != Some("login") => {
             return see_other(&return_to.unwrap_or_else(|| launcher_path(&tenant)), &[])
         }
-        Ok(_) => {}
+        Ok(Some(_)) => {}
+        Ok(None) => {}
         Err(e) => return internal(e),
     }
     let notice = if q.logged_out.is_some() {
@@ -289,8 +291,27 @@ pub async fn logout(
     Path(raw): Path<String>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    body: axum::body::Bytes,
 ) -> Response {
+    // RP-Initiated Logout 1.0 §2: the OpenID Provider's end-session endpoint shares this
+    // path and takes POST too; such a request has OIDC parameters and no portal CSRF field.
+    let fields = kakehashi_oidc::params::Params::from_urlencoded(&String::from_utf8_lossy(&body));
+    if fields.get("csrf").is_none()
+        && [
+            "id_token_hint",
+            "client_id",
+            "post_logout_redirect_uri",
+            "logout_hint",
+        ]
+        .iter()
+        .any(|k| fields.get(k).is_some())
+    {
+        let query = String::from_utf8_lossy(&body).into_owned();
+        return crate::oidc::end_session_post(st, raw, query, headers).await;
+    }
+    let form = CsrfForm {
+        csrf: fields.get("csrf").map(str::to_owned),
+    };
     let lang = Lang::pick(q.lang.as_deref(), &headers);
     let (tenant, _) = match tenant_of(&st, &raw, lang).await {
         Ok(t) => t,

@@ -58,14 +58,10 @@ async fn launch_allowed(
     session: &PortalSession,
 ) -> Response {
     match app.protocol.as_str() {
+        // The OIDC arm goes to the app's registered launch address.
+        "oidc" => crate::oidc::launch_response(st, lang, tenant, app).await,
         // SAML: an IdP-initiated Response POSTed to the SP's ACS (SAML Profiles 4.1.5).
         "saml" => crate::saml::launch(st, lang, tenant, app, session).await,
-        // The OIDC arm goes to the app's registered launch address.
-        "oidc" => html(
-            StatusCode::NOT_FOUND,
-            pages::no_launch_address(lang, tenant.as_str(), &app.name),
-            &[],
-        ),
         _ => html(
             StatusCode::NOT_FOUND,
             pages::no_launch_address(lang, tenant.as_str(), &app.name),

@@ -1,0 +1,112 @@
+//! RP-Initiated Logout 1.0 and the end of the app sessions a portal session started.
+
+use kakehashi_oidc::end_session::{self as rules, EndSessionError};
+use kakehashi_oidc::params::Params;
+use kakehashi_store::oauth as stored;
+use kakehashi_store::{audit, Store, StoreError};
+
+use super::{clients, keyring_set, OAuthServiceError, Provider};
+use crate::portal::session::{self, PortalSession};
+use crate::Clock;
+
+/// What the end-session endpoint does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogoutOutcome {
+    /// Ask the user to confirm (the request does not prove it comes from the session's own
+    /// relying party: RP-Initiated Logout 2, "the OP SHOULD ask the End-User").
+    Confirm,
+    /// Done: go to the client's `post_logout_redirect_uri` (with `state`), or show our page.
+    Done {
+        redirect: Option<String>,
+        ended_session: bool,
+    },
+}
+
+/// Handles an end-session request. `confirmed` is set when the user confirmed on our page
+/// (the caller checked the session's CSRF token).
+pub async fn end_session(
+    p: &Provider<'_>,
+    params: &Params,
+    session: Option<&PortalSession>,
+    confirmed: bool,
+) -> Result<Result<LogoutOutcome, EndSessionError>, OAuthServiceError> {
+    let keys = keyring_set(p)
+        .await?
+        .verification_keys(p.now())
+        .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+    let req = match rules::parse_end_session(params, &keys, p.issuer) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let client = match &req.client_id {
+        Some(id) => clients::find(p.store, p.tenant, id).await?,
+        None => None,
+    };
+    // RP-Initiated Logout 3.1: the redirect must be registered for the client.
+    let redirect = match req.post_logout_redirect(client.as_ref().map(|c| &c.policy)) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(session) = session else {
+        return Ok(Ok(LogoutOutcome::Done {
+            redirect,
+            ended_session: false,
+        }));
+    };
+    // The hint proves the request comes from an RP this session signed in to: its `sub` is
+    // the session user's `sub` for that client.
+    let hint_matches = match (&req.id_token_hint, &client) {
+        (Some(hint), Some(c)) => hint.sub == super::profile::subject(p, c, &session.user).await?,
+        _ => false,
+    };
+    if !hint_matches && !confirmed {
+        return Ok(Ok(LogoutOutcome::Confirm));
+    }
+    session::logout(p.store, p.clock, session).await?;
+    let mut tx = p.store.begin().await?;
+    p.audit(
+        &mut tx,
+        format!("user:{}/{}", p.tenant, session.user.sourced_id),
+        "oidc.logout",
+        format!("user:{}", session.user.sourced_id),
+        serde_json::json!({
+            "client": req.client_id, "hint": req.id_token_hint.is_some(),
+            "confirmed": confirmed, "redirect": redirect.is_some(),
+        }),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Ok(LogoutOutcome::Done {
+        redirect,
+        ended_session: true,
+    }))
+}
+
+/// Ends the OIDC app sessions a portal session started: every access and refresh token
+/// issued from it is revoked (audited with the clients concerned). Called by portal logout.
+pub async fn end_portal_session_tokens(
+    store: &Store,
+    clock: &dyn Clock,
+    session: &PortalSession,
+) -> Result<Vec<String>, StoreError> {
+    let now = clock.now().unix_timestamp();
+    let mut tx = store.begin().await?;
+    let clients = stored::revoke_session(&mut tx, &session.tenant, &session.id_hash, now).await?;
+    if !clients.is_empty() {
+        audit::append(
+            &mut tx,
+            store.backend(),
+            Some(&session.tenant),
+            &clock.now_text(),
+            &audit::Event {
+                actor: format!("user:{}/{}", session.tenant, session.user.sourced_id),
+                action: "oidc.app_sessions.end".into(),
+                target: format!("user:{}", session.user.sourced_id),
+                details: serde_json::json!({ "clients": clients }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(clients)
+}

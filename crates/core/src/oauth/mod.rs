@@ -1,0 +1,135 @@
+//! The OpenID Provider's service: what the authorization, token, userinfo, introspection,
+//! revocation and end-session endpoints do, on top of the rules in `kakehashi-oidc` and the
+//! state in `kakehashi_store::oauth`. Knows no HTTP: `kakehashi-server` turns requests into
+//! [`Provider`] calls and the results into the protocol's responses.
+//!
+//! - [`clients`]: an app of the catalog as a [`kakehashi_oidc::ClientPolicy`], plus its release
+//!   policy and settings.
+//! - [`authorize`]: an authentication request against the portal session and the app's
+//!   audience and security class; issuing one-time codes.
+//! - [`tokens`]: the token endpoint (authorization_code + PKCE, refresh_token with rotation
+//!   and reuse detection, client_credentials), client authentication.
+//! - [`resources`]: userinfo, introspection (RFC 7662), revocation (RFC 7009).
+//! - [`logout`]: RP-Initiated Logout 1.0, and ending the app sessions of a portal session.
+//! - [`profile`]: the user's claims (names, kana, roster) before release filtering.
+//!
+//! Every code issued, token issued, replayed code, reused refresh token, revocation and
+//! logout is audited in the same transaction as the change.
+
+pub mod authorize;
+pub mod clients;
+pub mod logout;
+pub mod profile;
+pub mod resources;
+pub mod tokens;
+
+use kakehashi_oidc::{Issuer, OAuthError};
+use kakehashi_store::{audit, Store, StoreError, TenantId};
+
+use crate::data_dir::MasterKey;
+use crate::keyring::KeyringError;
+use crate::Clock;
+
+/// Lifetime of an authorization code (RFC 6749 4.1.2: "a maximum ... of 10 minutes is
+/// RECOMMENDED"; one minute is plenty for a redirect).
+pub const CODE_LIFETIME: i64 = 60;
+/// Lifetime of access tokens (opaque and JWT).
+pub const ACCESS_TOKEN_LIFETIME: i64 = 3600;
+/// Lifetime of ID tokens.
+pub const ID_TOKEN_LIFETIME: i64 = 3600;
+/// Lifetime of a refresh token (each rotation starts a new one; logout revokes them).
+pub const REFRESH_TOKEN_LIFETIME: i64 = 14 * 24 * 3600;
+
+/// Failures below the protocol (the database, the keys, the random source).
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    #[error("signing failed: {0}")]
+    Signing(String),
+    #[error("the app {client_id:?} has unusable OIDC settings: {detail}")]
+    BadClient { client_id: String, detail: String },
+    #[error(transparent)]
+    Portal(#[from] crate::portal::PortalError),
+}
+
+/// What an endpoint answers when it cannot give the client what it asked for: a protocol
+/// error (sent in OAuth's format) or an internal failure (`server_error`).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    #[error(transparent)]
+    Protocol(#[from] OAuthError),
+    #[error(transparent)]
+    Internal(#[from] OAuthServiceError),
+}
+
+impl From<StoreError> for EndpointError {
+    fn from(e: StoreError) -> Self {
+        EndpointError::Internal(e.into())
+    }
+}
+
+/// One tenant's OpenID Provider for one request: where its state is, its issuer, the keys'
+/// master key and the clock.
+pub struct Provider<'a> {
+    pub store: &'a Store,
+    pub master: &'a MasterKey,
+    pub clock: &'a dyn Clock,
+    pub tenant: &'a TenantId,
+    pub issuer: &'a Issuer,
+}
+
+impl Provider<'_> {
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
+    /// Appends an audit event inside `tx`.
+    async fn audit(
+        &self,
+        tx: &mut kakehashi_store::Tx,
+        actor: String,
+        action: &str,
+        target: String,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        audit::append(
+            tx,
+            self.store.backend(),
+            Some(self.tenant),
+            &self.clock.now_text(),
+            &audit::Event {
+                actor,
+                action: action.to_owned(),
+                target,
+                details,
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// The tenant's signing keys (created on first use).
+async fn keyring_set(p: &Provider<'_>) -> Result<kakehashi_oidc::KeySet, OAuthServiceError> {
+    Ok(crate::keyring::key_set(p.store, p.master, p.clock, p.tenant).await?)
+}
+
+/// What the store keeps of a code or token: SHA-256, hex.
+pub fn token_hash(value: &str) -> String {
+    hex::encode(openssl::sha::sha256(value.as_bytes()))
+}
+
+/// A fresh random value (256 bits, base64url) for codes and tokens.
+pub fn random_value() -> String {
+    kakehashi_oidc::rng::random_token(&mut kakehashi_oidc::OsRng, 32)
+}
+
+/// A unix time from the portal's RFC 3339 text.
+pub(crate) fn unix_of(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}

@@ -1,0 +1,548 @@
+//! The token endpoint (RFC 6749 3.2, 4.1.3, 4.4, 6; OIDC Core 3.1.3) and client
+//! authentication (RFC 6749 2.3, RFC 7523, OIDC Core 9) shared with introspection and
+//! revocation.
+
+use kakehashi_oidc::authorize::ClaimsRequest;
+use kakehashi_oidc::claims::{AccessTokenClaims, Audience, IdTokenClaims, ACCESS_TOKEN_TYP};
+use kakehashi_oidc::client::AccessTokenFormat;
+use kakehashi_oidc::params::Params;
+use kakehashi_oidc::pkce::CodeChallenge;
+use kakehashi_oidc::token::{
+    self as rules, ClientAssertionContext, ClientAuthError, PresentedClientAuth, TokenRequest,
+    TokenResponse,
+};
+use kakehashi_oidc::KeySet;
+use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
+use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
+use kakehashi_store::roster::UserRow;
+use kakehashi_store::{StoreError, Tx};
+
+use super::clients::{self, RegisteredClient};
+use super::{
+    keyring_set, random_value, token_hash, EndpointError, OAuthServiceError, Provider,
+    ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME,
+};
+
+fn invalid_grant(d: &str) -> EndpointError {
+    EndpointError::Protocol(OAuthError::new(ErrorCode::InvalidGrant, d))
+}
+
+/// Authenticates the client of a token, introspection or revocation request. Failures are
+/// audited (without the secret) and answered `invalid_client` (401, with
+/// `WWW-Authenticate: Basic` when Basic was tried: RFC 6749 5.2).
+pub async fn authenticate(
+    p: &Provider<'_>,
+    authorization: Option<&str>,
+    form: &Params,
+) -> Result<RegisteredClient, EndpointError> {
+    let basic = authorization.is_some_and(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "));
+    let realm = p.issuer.as_str();
+    let presented = rules::extract_client_auth(authorization, form)
+        .map_err(|e| e.to_oauth_error(basic, realm))?;
+    let Some(client) = clients::find(p.store, p.tenant, presented.client_id()).await? else {
+        return Err(refuse(p, &presented, ClientAuthError::UnknownClient, basic).await);
+    };
+    let token_endpoint = p.issuer.token_endpoint();
+    let ctx = ClientAssertionContext {
+        token_endpoint: &token_endpoint,
+        issuer: p.issuer.as_str(),
+        now: p.now(),
+        leeway: 30,
+        max_lifetime: 600,
+    };
+    let authenticated = match rules::authenticate_client(&presented, &client.policy, &ctx) {
+        Ok(a) => a,
+        Err(e) => return Err(refuse(p, &presented, e, basic).await),
+    };
+    // OIDC Core 9: a private_key_jwt assertion is used once, across every node.
+    if let Some(j) = &authenticated.assertion_jti {
+        if !stored::first_assertion_use(
+            p.store,
+            p.tenant,
+            &client.app.id,
+            &j.jti,
+            j.expires_at,
+            p.now(),
+        )
+        .await?
+        {
+            return Err(refuse(p, &presented, ClientAuthError::AssertionReplayed, basic).await);
+        }
+    }
+    Ok(client)
+}
+
+/// Audits a failed client authentication and returns the `invalid_client` answer.
+async fn refuse(
+    p: &Provider<'_>,
+    presented: &PresentedClientAuth,
+    e: ClientAuthError,
+    basic: bool,
+) -> EndpointError {
+    let audited = async {
+        let mut tx = p.store.begin().await?;
+        p.audit(
+            &mut tx,
+            format!("client:{}", presented.client_id()),
+            "oidc.client_auth.failed",
+            format!("app:{}", presented.client_id()),
+            serde_json::json!({ "method": presented.method().as_str(), "reason": e.to_string() }),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)
+    }
+    .await;
+    match audited {
+        Ok(()) => e.to_oauth_error(basic, p.issuer.as_str()).into(),
+        Err(store) => EndpointError::Internal(store.into()),
+    }
+}
+
+/// What signing needs, fetched before any write transaction starts (SQLite has one writer:
+/// creating keys or the salt inside a transaction would wait on itself).
+pub(crate) struct Material {
+    pub keys: KeySet,
+    pub salt: String,
+}
+
+impl Material {
+    /// `with_keys` is false when nothing will be signed (opaque client_credentials), so
+    /// the sealed keys are not opened for nothing.
+    pub(crate) async fn load(
+        p: &Provider<'_>,
+        with_keys: bool,
+    ) -> Result<Material, OAuthServiceError> {
+        Ok(Material {
+            keys: if with_keys {
+                keyring_set(p).await?
+            } else {
+                KeySet::default()
+            },
+            salt: super::profile::salt(p).await?,
+        })
+    }
+}
+
+/// The token endpoint: authenticate, then the grant.
+pub async fn token(
+    p: &Provider<'_>,
+    authorization: Option<&str>,
+    form: &Params,
+) -> Result<TokenResponse, EndpointError> {
+    let client = authenticate(p, authorization, form).await?;
+    let request = rules::parse_token_request(form)?;
+    if !client.policy.allows_grant(request.grant_type()) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("this client may not use {}", request.grant_type()),
+        )
+        .into());
+    }
+    let signs = !matches!(request, TokenRequest::ClientCredentials { .. })
+        || client.policy.access_token_format == AccessTokenFormat::Jwt;
+    let m = Material::load(p, signs).await?;
+    match request {
+        TokenRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => authorization_code(p, &m, &client, &code, redirect_uri, code_verifier).await,
+        TokenRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh(p, &m, &client, &refresh_token, scope).await,
+        TokenRequest::ClientCredentials { scope } => {
+            client_credentials(p, &m, &client, scope).await
+        }
+    }
+}
+
+/// What a grant carries into the tokens it issues.
+struct Grant<'a> {
+    family_id: String,
+    user: &'a UserRow,
+    session_hash: Option<String>,
+    scopes: Vec<String>,
+    claims: Option<String>,
+    auth_time: i64,
+    acr: String,
+    amr: Vec<String>,
+    nonce: Option<String>,
+}
+
+async fn load_user(p: &Provider<'_>, sourced_id: &str) -> Result<Option<UserRow>, EndpointError> {
+    Ok(stored::active_user(p.store, p.tenant, sourced_id).await?)
+}
+
+async fn authorization_code(
+    p: &Provider<'_>,
+    m: &Material,
+    client: &RegisteredClient,
+    code: &str,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+) -> Result<TokenResponse, EndpointError> {
+    let now = p.now();
+    let mut tx = p.store.begin().await?;
+    let row = match stored::redeem_code(&mut tx, p.tenant, &token_hash(code), now).await? {
+        CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
+        CodeRedemption::Replayed(row) => {
+            // RFC 6749 4.1.2 / 10.5: a code used twice; revoke what the first use issued.
+            let revoked = stored::revoke_family(&mut tx, p.tenant, &row.family_id, now).await?;
+            p.audit(
+                &mut tx,
+                format!("client:{}", client.app.id),
+                "oidc.code.replay",
+                format!("app:{}", row.client_id),
+                serde_json::json!({ "user": row.user_sourced_id, "tokensRevoked": revoked }),
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Err(invalid_grant("the authorization code was already used"));
+        }
+        CodeRedemption::Redeemed(row) => row,
+    };
+    // From here a failure still consumes the code (commit, then refuse).
+    let refusal = if row.client_id != client.app.id {
+        Some("the code was issued to another client")
+    } else if row.expires_at <= now {
+        Some("the authorization code expired")
+    } else if redirect_uri.as_deref() != Some(row.redirect_uri.as_str()) {
+        // RFC 6749 4.1.3: required and identical when the request had one (ours always do).
+        Some("redirect_uri does not match the authorization request")
+    } else {
+        // RFC 7636 4.6 and RFC 9700 2.1.1 (PKCE downgrade): a stored challenge needs a
+        // matching verifier; a verifier for a code without a challenge is refused.
+        match (&row.code_challenge, &code_verifier) {
+            (Some(c), Some(v)) => CodeChallenge::from_stored(c.clone())
+                .verify(v)
+                .err()
+                .map(|_| "code_verifier does not match the code_challenge"),
+            (Some(_), None) => Some("code_verifier is required (PKCE)"),
+            (None, Some(_)) => Some("code_verifier sent for a code issued without PKCE"),
+            (None, None) => None,
+        }
+    };
+    if let Some(why) = refusal {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Err(invalid_grant(why));
+    }
+    let Some(user) = load_user(p, &row.user_sourced_id).await? else {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Err(invalid_grant("the user is no longer active"));
+    };
+    let grant = Grant {
+        family_id: row.family_id.clone(),
+        user: &user,
+        session_hash: row.session_hash.clone(),
+        scopes: row
+            .scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        claims: row.claims.clone(),
+        auth_time: row.auth_time,
+        acr: row.acr.clone(),
+        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+        nonce: row.nonce.clone(),
+    };
+    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "authorization_code").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(response)
+}
+
+async fn refresh(
+    p: &Provider<'_>,
+    m: &Material,
+    client: &RegisteredClient,
+    refresh_token: &str,
+    scope: Option<Vec<String>>,
+) -> Result<TokenResponse, EndpointError> {
+    let now = p.now();
+    let hash = token_hash(refresh_token);
+    let mut tx = p.store.begin().await?;
+    // A token of another client is refused before it is touched, so that client cannot burn it.
+    match stored::find_token(&mut tx, p.tenant, &hash).await? {
+        Some(t) if t.client_id == client.app.id => {}
+        _ => return Err(invalid_grant("unknown refresh token")),
+    }
+    let row = match stored::rotate_refresh(&mut tx, p.tenant, &hash, now).await? {
+        RefreshRotation::Invalid => return Err(invalid_grant("the refresh token is not valid")),
+        RefreshRotation::Reused(row) => {
+            // RFC 9700 4.14.2: a rotated refresh token came back; someone holds a copy.
+            // Revoke the whole family: the legitimate client signs in again.
+            let revoked = stored::revoke_family(&mut tx, p.tenant, &row.family_id, now).await?;
+            p.audit(
+                &mut tx,
+                format!("client:{}", client.app.id),
+                "oidc.refresh.reuse",
+                format!("app:{}", client.app.id),
+                serde_json::json!({ "user": row.user_sourced_id, "tokensRevoked": revoked }),
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Err(invalid_grant("the refresh token was already used"));
+        }
+        RefreshRotation::Rotated(row) => row,
+    };
+    let granted: Vec<String> = row
+        .scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    // RFC 6749 6: a narrower scope is allowed, a wider one is invalid_scope.
+    let scopes = match scope {
+        Some(asked) if !asked.iter().all(|s| granted.contains(s)) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope exceeds the original grant",
+            )
+            .into())
+        }
+        Some(asked) => asked,
+        None => granted,
+    };
+    let Some(user_id) = row.user_sourced_id.clone() else {
+        return Err(invalid_grant("not a user's refresh token"));
+    };
+    let Some(user) = load_user(p, &user_id).await? else {
+        tx.commit().await.map_err(StoreError::from)?;
+        return Err(invalid_grant("the user is no longer active"));
+    };
+    let grant = Grant {
+        family_id: row.family_id.clone(),
+        user: &user,
+        session_hash: row.session_hash.clone(),
+        scopes,
+        claims: row.claims.clone(),
+        auth_time: row.auth_time.unwrap_or(now),
+        acr: row.acr.clone().unwrap_or_default(),
+        amr: row
+            .amr
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or_default(),
+        nonce: None,
+    };
+    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "refresh_token").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(response)
+}
+
+async fn client_credentials(
+    p: &Provider<'_>,
+    m: &Material,
+    client: &RegisteredClient,
+    scope: Option<Vec<String>>,
+) -> Result<TokenResponse, EndpointError> {
+    // RFC 6749 4.4: confidential clients only.
+    if client.policy.auth_method == ClientAuthMethod::None {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients may not use client_credentials",
+        )
+        .into());
+    }
+    let scopes = scope.unwrap_or_default();
+    // No user, so no openid: user scopes are meaningless here.
+    let allowed = ["roster"];
+    if let Some(bad) = scopes.iter().find(|s| !allowed.contains(&s.as_str())) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!("scope {bad} is not available to client_credentials"),
+        )
+        .into());
+    }
+    let now = p.now();
+    let family = random_value();
+    let (access_token, jti) = access_token_value(p, m, client, &client.app.id, &scopes, None, now)?;
+    let mut tx = p.store.begin().await?;
+    stored::insert_token(
+        &mut tx,
+        p.tenant,
+        &TokenRow {
+            token_hash: token_hash(&access_token),
+            kind: "access".into(),
+            family_id: token_hash(&family),
+            client_id: client.app.id.clone(),
+            user_sourced_id: None,
+            session_hash: None,
+            subject: client.app.id.clone(),
+            scopes: scopes.join(" "),
+            claims: None,
+            auth_time: None,
+            acr: None,
+            amr: None,
+            jti,
+            issued_at: now,
+            expires_at: now + ACCESS_TOKEN_LIFETIME,
+            rotated_at: None,
+            revoked_at: None,
+        },
+    )
+    .await?;
+    p.audit(
+        &mut tx,
+        format!("client:{}", client.app.id),
+        "oidc.token.issue",
+        format!("app:{}", client.app.id),
+        serde_json::json!({
+            "grant": "client_credentials", "scopes": scopes.join(" "),
+            "format": client.settings.access_token_format,
+        }),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
+    response.scope = Some(scopes.join(" "));
+    Ok(response)
+}
+
+/// A new access token: random (opaque) or an RFC 9068 JWT signed with the app's algorithm.
+/// Returns the token and, for a JWT, its `jti`.
+fn access_token_value(
+    p: &Provider<'_>,
+    m: &Material,
+    client: &RegisteredClient,
+    sub: &str,
+    scopes: &[String],
+    user_auth: Option<(&Grant<'_>,)>,
+    now: i64,
+) -> Result<(String, Option<String>), OAuthServiceError> {
+    if client.policy.access_token_format == AccessTokenFormat::Opaque {
+        return Ok((random_value(), None));
+    }
+    let key = m
+        .keys
+        .for_client(client.policy.id_token_signed_response_alg)
+        .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+    let jti = random_value();
+    let claims = AccessTokenClaims {
+        iss: p.issuer.as_str().to_owned(),
+        // RFC 9068 3: the resource is this issuer's own APIs (userinfo and the rest).
+        aud: Audience::one(p.issuer.as_str()),
+        exp: now + ACCESS_TOKEN_LIFETIME,
+        iat: now,
+        sub: sub.to_owned(),
+        client_id: client.app.id.clone(),
+        jti: jti.clone(),
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+        auth_time: user_auth.map(|(g,)| g.auth_time),
+        acr: user_auth.map(|(g,)| g.acr.clone()),
+        amr: user_auth.map(|(g,)| g.amr.clone()),
+    };
+    let jwt = key
+        .sign_json(Some(ACCESS_TOKEN_TYP), &claims)
+        .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+    Ok((jwt, Some(jti)))
+}
+
+/// Access token, refresh token and ID token for a user's grant, stored and audited in `tx`.
+async fn issue_user_tokens(
+    p: &Provider<'_>,
+    m: &Material,
+    tx: &mut Tx,
+    client: &RegisteredClient,
+    g: &Grant<'_>,
+    grant_type: &str,
+) -> Result<TokenResponse, EndpointError> {
+    let now = p.now();
+    let sub = super::profile::subject_with_salt(client, g.user, &m.salt);
+    let (access_token, jti) = access_token_value(p, m, client, &sub, &g.scopes, Some((g,)), now)?;
+    let refresh_token = random_value();
+    let base = TokenRow {
+        token_hash: token_hash(&access_token),
+        kind: "access".into(),
+        family_id: g.family_id.clone(),
+        client_id: client.app.id.clone(),
+        user_sourced_id: Some(g.user.sourced_id.clone()),
+        session_hash: g.session_hash.clone(),
+        subject: sub.clone(),
+        scopes: g.scopes.join(" "),
+        claims: g.claims.clone(),
+        auth_time: Some(g.auth_time),
+        acr: Some(g.acr.clone()),
+        amr: serde_json::to_string(&g.amr).ok(),
+        jti,
+        issued_at: now,
+        expires_at: now + ACCESS_TOKEN_LIFETIME,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    stored::insert_token(tx, p.tenant, &base).await?;
+    stored::insert_token(
+        tx,
+        p.tenant,
+        &TokenRow {
+            token_hash: token_hash(&refresh_token),
+            kind: "refresh".into(),
+            jti: None,
+            expires_at: now + REFRESH_TOKEN_LIFETIME,
+            ..base.clone()
+        },
+    )
+    .await?;
+    // OIDC Core 3.1.3.3: an ID token when openid was granted (also on refresh, 12.2).
+    let id_token = if g.scopes.iter().any(|s| s == "openid") {
+        let key = m
+            .keys
+            .for_client(client.policy.id_token_signed_response_alg)
+            .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+        let mut claims = IdTokenClaims::new(
+            p.issuer.as_str(),
+            &sub,
+            &client.app.id,
+            now,
+            ID_TOKEN_LIFETIME,
+        )
+        .with_at_hash(key.alg(), &access_token);
+        claims.auth_time = Some(g.auth_time);
+        claims.nonce = g.nonce.clone();
+        // What was actually done at the portal (RFC 8176 amr), never more.
+        claims.acr = Some(g.acr.clone()).filter(|a| !a.is_empty());
+        claims.amr = Some(g.amr.clone()).filter(|a| !a.is_empty());
+        // OIDC Core 5.5: claims the RP asked for in the ID token itself, within the app's
+        // release policy.
+        if let Some(asked) = g
+            .claims
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<ClaimsRequest>(c).ok())
+            .filter(|c| !c.id_token.is_empty())
+        {
+            let extra = super::profile::released_claims(
+                p,
+                client,
+                g.user,
+                &sub,
+                &[],
+                Some(&asked.id_token),
+            )
+            .await?;
+            claims.extra = extra.into_iter().filter(|(k, _)| k != "sub").collect();
+        }
+        Some(
+            key.sign_json(Some("JWT"), &claims)
+                .map_err(|e| OAuthServiceError::Signing(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    p.audit(
+        tx,
+        format!("client:{}", client.app.id),
+        "oidc.token.issue",
+        format!("user:{}", g.user.sourced_id),
+        serde_json::json!({
+            "grant": grant_type, "app": client.app.id, "scopes": g.scopes.join(" "),
+            "format": client.settings.access_token_format, "idToken": id_token.is_some(),
+        }),
+    )
+    .await?;
+    let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
+    response.refresh_token = Some(refresh_token);
+    response.id_token = id_token;
+    response.scope = Some(g.scopes.join(" "));
+    Ok(response)
+}

@@ -1,0 +1,46 @@
+// A second, independent relying party: npm openid-client 6.x (a strict one: it checks the
+// ID token's signature, iss, aud, exp, iat and nonce, the authorization response's state and
+// RFC 9207 iss). The Rust test drives the browser part and hands over the callback URL;
+// this script does the rest and prints one JSON object.
+import * as client from 'openid-client';
+
+const input = JSON.parse(process.argv[2]);
+const out = {};
+try {
+  const config = await client.discovery(
+    new URL(input.issuer),
+    input.client_id,
+    input.client_secret,
+    undefined,
+    { execute: [client.allowInsecureRequests] },
+  );
+  const tokens = await client.authorizationCodeGrant(config, new URL(input.callback), {
+    pkceCodeVerifier: input.code_verifier,
+    expectedState: input.state,
+    expectedNonce: input.nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  out.sub = claims.sub;
+  out.amr = claims.amr;
+  out.nonce = claims.nonce;
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  out.userinfo = info;
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  out.refreshed = refreshed.refresh_token !== tokens.refresh_token && !!refreshed.access_token;
+  const cc = await client.clientCredentialsGrant(config, { scope: 'roster' });
+  const before = await client.tokenIntrospection(config, cc.access_token);
+  await client.tokenRevocation(config, cc.access_token);
+  const after = await client.tokenIntrospection(config, cc.access_token);
+  out.introspection = { before: before.active, after: after.active };
+  out.end_session = client
+    .buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token,
+      post_logout_redirect_uri: input.post_logout_redirect_uri,
+      state: 'bye',
+    })
+    .href;
+} catch (e) {
+  out.error = `${e.name}: ${e.message} ${e.code ?? ''} ${JSON.stringify(e.cause ?? '')}`;
+}
+console.log(JSON.stringify(out));

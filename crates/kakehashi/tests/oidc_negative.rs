@@ -1,0 +1,406 @@
+//! What the OpenID Provider must refuse, each case named after the rule it comes from, on
+//! SQLite and PostgreSQL against the real binary.
+
+mod common;
+mod oidc_support;
+mod portal_support;
+
+use common::Env;
+use oidc_support::*;
+use portal_support::{start, Browser, PUPIL, PUPIL_PASSWORD, TEACHER, TEACHER_PASSWORD};
+
+/// How many audit rows of `action` the demo tenant has.
+async fn audit_count(env: &Env, action: &str) -> i64 {
+    let store = kakehashi_store::Store::open(&env.database_url())
+        .await
+        .expect("open the test database");
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE chain = 'demo' AND action = $1")
+            .bind(action)
+            .fetch_one(store.pool())
+            .await
+            .expect("count audit rows");
+    store.close().await;
+    n
+}
+
+#[tokio::test]
+async fn rfc7636_and_rfc9700_2_1_1_pkce_downgrades_are_refused() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let public = register(
+            &env,
+            "demo",
+            "公開",
+            "http://127.0.0.1:9/pub",
+            &["--public"],
+        );
+        let conf = register(&env, "demo", "機密", "https://conf.example/cb", &[]);
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+
+        // A public client without a code_challenge (RFC 9700 2.1.1): invalid_request.
+        let r = b.get(&authorize_path(
+            "demo",
+            &public,
+            &[("scope", "openid"), ("state", "x")],
+        ));
+        assert_eq!(error_of(&r), "invalid_request");
+        // The plain method is not accepted (RFC 7636 4.2, RFC 9700 2.1.1: S256).
+        let r = b.get(&authorize_path(
+            "demo",
+            &public,
+            &[
+                ("scope", "openid"),
+                (
+                    "code_challenge",
+                    "abcdefghijabcdefghijabcdefghijabcdefghijabc",
+                ),
+                ("code_challenge_method", "plain"),
+            ],
+        ));
+        assert_eq!(error_of(&r), "invalid_request");
+
+        // A code with a challenge and no verifier at the token endpoint (RFC 7636 4.6).
+        let (verifier, challenge) = pkce();
+        let with_pkce = [
+            ("scope", "openid"),
+            ("state", "s"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        let code = code_of(
+            &b.get(&authorize_path("demo", &conf, &with_pkce)),
+            &conf,
+            "s",
+            &issuer,
+        );
+        let (r, v) = exchange(&node.addr, "demo", &conf, &code, None);
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        // A wrong verifier (RFC 7636 4.6).
+        let code = code_of(
+            &b.get(&authorize_path("demo", &conf, &with_pkce)),
+            &conf,
+            "s",
+            &issuer,
+        );
+        let (wrong, _) = pkce();
+        let (r, v) = exchange(&node.addr, "demo", &conf, &code, Some(&wrong));
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        // The right verifier works once.
+        let code = code_of(
+            &b.get(&authorize_path("demo", &conf, &with_pkce)),
+            &conf,
+            "s",
+            &issuer,
+        );
+        let (r, _) = exchange(&node.addr, "demo", &conf, &code, Some(&verifier));
+        assert_eq!(r.status, 200, "{}", r.body);
+        // A verifier for a code issued without a challenge: a downgrade attempt (RFC 9700 4.8.2).
+        let code = code_of(
+            &b.get(&authorize_path(
+                "demo",
+                &conf,
+                &[("scope", "openid"), ("state", "s")],
+            )),
+            &conf,
+            "s",
+            &issuer,
+        );
+        let (r, v) = exchange(&node.addr, "demo", &conf, &code, Some(&verifier));
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{}",
+            env.label()
+        );
+    }
+}
+
+#[tokio::test]
+async fn oidc_core_3_1_2_6_unknown_client_or_redirect_uri_mismatch_shows_a_page_never_redirects() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let mut evil = rp.clone();
+        evil.redirect_uri = "https://evil.example/cb".into();
+        let r = b.get(&authorize_path(
+            "demo",
+            &evil,
+            &[("scope", "openid"), ("state", "x")],
+        ));
+        assert_eq!(r.status, 400);
+        assert!(r.header("location").is_none());
+        assert!(r.body.contains("not registered"), "{}", r.body);
+        // A prefix of the registered URI is not it (OIDC Core 3.1.2.1: exact match).
+        evil.redirect_uri = "https://rp.example/cb/../x".into();
+        let r = b.get(&authorize_path("demo", &evil, &[("scope", "openid")]));
+        assert_eq!((r.status, r.header("location")), (400, None));
+        let mut unknown = rp.clone();
+        unknown.client_id = "no-such-client".into();
+        let r = b.get(&authorize_path("demo", &unknown, &[("scope", "openid")]));
+        assert_eq!((r.status, r.header("location")), (400, None));
+    }
+}
+
+#[tokio::test]
+async fn rfc6749_4_1_2_code_replay_fails_and_revokes_the_first_tokens() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "z")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let code = code_of(&resp, &rp, "z", &issuer);
+        let (r, first) = exchange(&node.addr, "demo", &rp, &code, None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let access = first["access_token"].as_str().unwrap();
+        assert_eq!(userinfo(&node.addr, "demo", access).0.status, 200);
+        let (r, v) = exchange(&node.addr, "demo", &rp, &code, None);
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        // RFC 6749 4.1.2 / 10.5: the tokens issued from the code are revoked.
+        assert_eq!(
+            userinfo(&node.addr, "demo", access).0.status,
+            401,
+            "{}",
+            env.label()
+        );
+        assert_eq!(audit_count(&env, "oidc.code.replay").await, 1);
+        let s = rp.secret.clone().unwrap();
+        let (_, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            Some((&rp.client_id, &s)),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", first["refresh_token"].as_str().unwrap()),
+            ],
+        );
+        assert_eq!(v["error"], "invalid_grant");
+    }
+}
+
+#[tokio::test]
+async fn rfc9700_4_14_2_refresh_token_reuse_revokes_the_whole_family() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let s = rp.secret.clone().unwrap();
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "r")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let (_, first) = exchange(
+            &node.addr,
+            "demo",
+            &rp,
+            &code_of(&resp, &rp, "r", &issuer),
+            None,
+        );
+        let r1 = first["refresh_token"].as_str().unwrap();
+        let refresh = |token: &str| {
+            post_form(
+                &node.addr,
+                "demo",
+                "token",
+                Some((&rp.client_id, &s)),
+                &[("grant_type", "refresh_token"), ("refresh_token", token)],
+            )
+        };
+        let (r, second) = refresh(r1);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r2 = second["refresh_token"].as_str().unwrap();
+        // A wider scope than granted is invalid_scope (RFC 6749 6) and does not rotate.
+        let (_, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            Some((&rp.client_id, &s)),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", r2),
+                ("scope", "openid email"),
+            ],
+        );
+        assert_eq!(v["error"], "invalid_scope", "{v}");
+        // The rotated r1 comes back: reuse. Everything of the family is revoked, r2 too.
+        let (_, v) = refresh(r1);
+        assert_eq!(v["error"], "invalid_grant");
+        let (_, v) = refresh(r2);
+        assert_eq!(
+            v["error"],
+            "invalid_grant",
+            "{}: the family is revoked",
+            env.label()
+        );
+        assert_eq!(audit_count(&env, "oidc.refresh.reuse").await, 1);
+        assert_eq!(
+            userinfo(&node.addr, "demo", second["access_token"].as_str().unwrap())
+                .0
+                .status,
+            401
+        );
+    }
+}
+
+#[tokio::test]
+async fn tenant_isolation_tenant_b_tokens_are_unknown_at_tenant_a() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        env.run(&["tenant", "add", "--id", "city-b", "--name", "B市"])
+            .ok();
+        let a = register(&env, "demo", "A", "https://a.example/cb", &[]);
+        let b_rp = register(&env, "city-b", "B", "https://b.example/cb", &[]);
+        let (bs, as_) = (b_rp.secret.clone().unwrap(), a.secret.clone().unwrap());
+        let (r, v) = post_form(
+            &node.addr,
+            "city-b",
+            "token",
+            Some((&b_rp.client_id, &bs)),
+            &[("grant_type", "client_credentials")],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let token = v["access_token"].as_str().unwrap();
+        // Tenant A's userinfo does not know it (RFC 6750 3.1 invalid_token) ...
+        let (r, v) = userinfo(&node.addr, "demo", token);
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (401, Some("invalid_token"))
+        );
+        // ... nor does its introspection (RFC 7662 2.2: only active:false).
+        let (_, v) = post_form(
+            &node.addr,
+            "demo",
+            "introspect",
+            Some((&a.client_id, &as_)),
+            &[("token", token)],
+        );
+        assert_eq!(v, serde_json::json!({"active": false}));
+        // Tenant B's client does not exist in tenant A.
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            Some((&b_rp.client_id, &bs)),
+            &[("grant_type", "client_credentials")],
+        );
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{}",
+            env.label()
+        );
+    }
+}
+
+#[tokio::test]
+async fn rfc6749_5_2_wrong_client_secret_is_401_invalid_client_with_www_authenticate() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            Some((&rp.client_id, "wrong")),
+            &[("grant_type", "client_credentials")],
+        );
+        assert_eq!(r.status, 401);
+        assert_eq!(v["error"], "invalid_client");
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Basic realm=")),
+            "{:?}",
+            r.headers
+        );
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        // client_secret_post with a wrong secret: 401 too (no Basic challenge needed).
+        let (r, v) = post_form(
+            &node.addr,
+            "demo",
+            "token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &rp.client_id),
+                ("client_secret", "wrong"),
+            ],
+        );
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (401, Some("invalid_client"))
+        );
+        // The failure is in the audit log.
+        assert!(audit_count(&env, "oidc.client_auth.failed").await >= 2);
+    }
+}
+
+#[tokio::test]
+async fn audience_and_launch_policy_pupil_refused_and_school_affairs_needs_a_second_factor() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let teachers = register(
+            &env,
+            "demo",
+            "授業",
+            "https://class.example/cb",
+            &["--audience", "teachers"],
+        );
+        let koumu = register(
+            &env,
+            "demo",
+            "校務支援",
+            "https://koumu.example/cb",
+            &["--security-class", "school-affairs", "--audience", "staff"],
+        );
+        let mut pupil = Browser::new(&node, "demo");
+        let r = authorize_as(
+            &mut pupil,
+            &authorize_path("demo", &teachers, &[("scope", "openid"), ("state", "p")]),
+            PUPIL,
+            PUPIL_PASSWORD,
+        );
+        // OIDC Core 3.1.2.6 / RFC 6749 4.1.2.1: access_denied back to the RP.
+        assert_eq!(error_of(&r), "access_denied");
+        let mut teacher = Browser::new(&node, "demo");
+        let r = authorize_as(
+            &mut teacher,
+            &authorize_path("demo", &koumu, &[("scope", "openid"), ("state", "k")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        // Never a silent sign-in with a password only: the second-factor page.
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert!(r.header("location").is_none());
+        assert!(r.body.contains("二要素認証"), "{}", r.body);
+        // prompt=none cannot show that page: interaction_required.
+        let r = teacher.get(&authorize_path(
+            "demo",
+            &koumu,
+            &[("scope", "openid"), ("prompt", "none")],
+        ));
+        assert_eq!(error_of(&r), "interaction_required", "{}", env.label());
+    }
+}

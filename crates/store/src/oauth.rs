@@ -1,0 +1,595 @@
+//! The OpenID Provider's state (migration `0006_oauth.sql`): per-app OIDC settings,
+//! one-time authorization codes, access and refresh tokens, the `private_key_jwt` replay
+//! cache and each tenant's pairwise salt.
+//!
+//! Codes and tokens are looked up by the SHA-256 of their value (the caller hashes), always
+//! together with the tenant: a token of tenant A finds nothing in tenant B. The one-time and
+//! rotation rules are single conditional UPDATEs, so two nodes racing on the same code or
+//! refresh token cannot both win.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::{Result, Store, StoreError, TenantId};
+
+/// The OIDC settings of an app (columns of `apps` added by migration 6).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OidcSettingsRow {
+    /// `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none`; `None`: the
+    /// default for the client type.
+    pub token_auth_method: Option<String>,
+    /// The client's JWKS (JSON text) for `private_key_jwt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_jwks: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` or `jwt`.
+    pub access_token_format: String,
+    /// `RS256` or `ES256`.
+    pub id_token_alg: String,
+    /// What the app may receive: `name`, `kana`, `username`, `email`, `roster`.
+    pub release_claims: Vec<String>,
+    pub launch_url: Option<String>,
+}
+
+impl Default for OidcSettingsRow {
+    fn default() -> Self {
+        OidcSettingsRow {
+            token_auth_method: None,
+            client_jwks: None,
+            post_logout_redirect_uris: Vec::new(),
+            access_token_format: "opaque".into(),
+            id_token_alg: "RS256".into(),
+            release_claims: Vec::new(),
+            launch_url: None,
+        }
+    }
+}
+
+fn json_list(table: &'static str, column: &str, text: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        table,
+        detail: format!("{column}: {e}"),
+    })
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Sets an app's OIDC settings (the app row must exist); `Ok(false)` when there is none.
+pub async fn set_oidc_settings(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    app_id: &str,
+    s: &OidcSettingsRow,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE apps SET token_auth_method = $1, client_jwks = $2, post_logout_redirect_uris = $3,
+            access_token_format = $4, id_token_alg = $5, release_claims = $6, launch_url = $7
+         WHERE tenant_id = $8 AND id = $9",
+    )
+    .bind(&s.token_auth_method)
+    .bind(&s.client_jwks)
+    .bind(to_json(&s.post_logout_redirect_uris))
+    .bind(&s.access_token_format)
+    .bind(&s.id_token_alg)
+    .bind(to_json(&s.release_claims))
+    .bind(&s.launch_url)
+    .bind(tenant.as_str())
+    .bind(app_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+const SETTINGS_COLUMNS: &str = "id, token_auth_method, client_jwks, post_logout_redirect_uris,
+    access_token_format, id_token_alg, release_claims, launch_url";
+
+fn settings_from_row(r: &sqlx::any::AnyRow) -> Result<(String, OidcSettingsRow)> {
+    let plru: String = r.try_get("post_logout_redirect_uris")?;
+    let release: String = r.try_get("release_claims")?;
+    Ok((
+        r.try_get("id")?,
+        OidcSettingsRow {
+            token_auth_method: r.try_get("token_auth_method")?,
+            client_jwks: r.try_get("client_jwks")?,
+            post_logout_redirect_uris: json_list("apps", "post_logout_redirect_uris", &plru)?,
+            access_token_format: r.try_get("access_token_format")?,
+            id_token_alg: r.try_get("id_token_alg")?,
+            release_claims: json_list("apps", "release_claims", &release)?,
+            launch_url: r.try_get("launch_url")?,
+        },
+    ))
+}
+
+/// One app's OIDC settings.
+pub async fn oidc_settings(
+    store: &Store,
+    tenant: &TenantId,
+    app_id: &str,
+) -> Result<Option<OidcSettingsRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SETTINGS_COLUMNS} FROM apps WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(app_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| settings_from_row(&r).map(|(_, s)| s))
+        .transpose()
+}
+
+/// The OIDC settings of every app of the tenant, by app id.
+pub async fn all_oidc_settings(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<Vec<(String, OidcSettingsRow)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SETTINGS_COLUMNS} FROM apps WHERE tenant_id = $1 AND protocol = 'oidc' ORDER BY id"
+    ))
+    .bind(tenant.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(settings_from_row).collect()
+}
+
+/// An authorization code as stored (the code itself only as its hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_sourced_id: String,
+    pub session_hash: Option<String>,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    /// Space-separated granted scopes.
+    pub scopes: String,
+    /// The `claims` request parameter (JSON), if any.
+    pub claims: Option<String>,
+    pub auth_time: i64,
+    pub acr: String,
+    /// JSON array.
+    pub amr: String,
+    pub expires_at: i64,
+    pub consumed_at: Option<i64>,
+    pub created_at: String,
+}
+
+pub async fn insert_code(conn: &mut AnyConnection, tenant: &TenantId, c: &CodeRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO oauth_codes (tenant_id, code_hash, family_id, client_id, user_sourced_id,
+            session_hash, redirect_uri, code_challenge, nonce, scopes, claims, auth_time, acr, amr,
+            expires_at, consumed_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(tenant.as_str())
+    .bind(&c.code_hash)
+    .bind(&c.family_id)
+    .bind(&c.client_id)
+    .bind(&c.user_sourced_id)
+    .bind(&c.session_hash)
+    .bind(&c.redirect_uri)
+    .bind(&c.code_challenge)
+    .bind(&c.nonce)
+    .bind(&c.scopes)
+    .bind(&c.claims)
+    .bind(c.auth_time)
+    .bind(&c.acr)
+    .bind(&c.amr)
+    .bind(c.expires_at)
+    .bind(c.consumed_at)
+    .bind(&c.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What presenting a code found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// First use: the code is now consumed.
+    Redeemed(CodeRow),
+    /// The code was already consumed (a replay, RFC 6749 4.1.2).
+    Replayed(CodeRow),
+    Unknown,
+}
+
+/// Consumes a code atomically: exactly one caller ever gets [`CodeRedemption::Redeemed`].
+pub async fn redeem_code(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    code_hash: &str,
+    now: i64,
+) -> Result<CodeRedemption> {
+    let n = sqlx::query(
+        "UPDATE oauth_codes SET consumed_at = $1
+         WHERE tenant_id = $2 AND code_hash = $3 AND consumed_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(code_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let row = sqlx::query(
+        "SELECT code_hash, family_id, client_id, user_sourced_id, session_hash, redirect_uri,
+            code_challenge, nonce, scopes, claims, auth_time, acr, amr, expires_at, consumed_at,
+            created_at
+         FROM oauth_codes WHERE tenant_id = $1 AND code_hash = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(code_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else {
+        return Ok(CodeRedemption::Unknown);
+    };
+    let code = CodeRow {
+        code_hash: r.try_get("code_hash")?,
+        family_id: r.try_get("family_id")?,
+        client_id: r.try_get("client_id")?,
+        user_sourced_id: r.try_get("user_sourced_id")?,
+        session_hash: r.try_get("session_hash")?,
+        redirect_uri: r.try_get("redirect_uri")?,
+        code_challenge: r.try_get("code_challenge")?,
+        nonce: r.try_get("nonce")?,
+        scopes: r.try_get("scopes")?,
+        claims: r.try_get("claims")?,
+        auth_time: r.try_get("auth_time")?,
+        acr: r.try_get("acr")?,
+        amr: r.try_get("amr")?,
+        expires_at: r.try_get("expires_at")?,
+        consumed_at: r.try_get("consumed_at")?,
+        created_at: r.try_get("created_at")?,
+    };
+    Ok(if n == 1 {
+        CodeRedemption::Redeemed(code)
+    } else {
+        CodeRedemption::Replayed(code)
+    })
+}
+
+/// An access or refresh token as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    pub token_hash: String,
+    /// `access` or `refresh`.
+    pub kind: String,
+    pub family_id: String,
+    pub client_id: String,
+    pub user_sourced_id: Option<String>,
+    pub session_hash: Option<String>,
+    /// The `sub` the client sees (pairwise or public; the client_id for client_credentials).
+    pub subject: String,
+    pub scopes: String,
+    pub claims: Option<String>,
+    pub auth_time: Option<i64>,
+    pub acr: Option<String>,
+    pub amr: Option<String>,
+    /// The JWT id of a JWT access token.
+    pub jti: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub rotated_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert_token(conn: &mut AnyConnection, tenant: &TenantId, t: &TokenRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO oauth_tokens (tenant_id, token_hash, kind, family_id, client_id,
+            user_sourced_id, session_hash, subject, scopes, claims, auth_time, acr, amr, jti,
+            issued_at, expires_at, rotated_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(tenant.as_str())
+    .bind(&t.token_hash)
+    .bind(&t.kind)
+    .bind(&t.family_id)
+    .bind(&t.client_id)
+    .bind(&t.user_sourced_id)
+    .bind(&t.session_hash)
+    .bind(&t.subject)
+    .bind(&t.scopes)
+    .bind(&t.claims)
+    .bind(t.auth_time)
+    .bind(&t.acr)
+    .bind(&t.amr)
+    .bind(&t.jti)
+    .bind(t.issued_at)
+    .bind(t.expires_at)
+    .bind(t.rotated_at)
+    .bind(t.revoked_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+const TOKEN_COLUMNS: &str = "token_hash, kind, family_id, client_id, user_sourced_id,
+    session_hash, subject, scopes, claims, auth_time, acr, amr, jti, issued_at, expires_at,
+    rotated_at, revoked_at";
+
+fn token_from_row(r: &sqlx::any::AnyRow) -> Result<TokenRow> {
+    Ok(TokenRow {
+        token_hash: r.try_get("token_hash")?,
+        kind: r.try_get("kind")?,
+        family_id: r.try_get("family_id")?,
+        client_id: r.try_get("client_id")?,
+        user_sourced_id: r.try_get("user_sourced_id")?,
+        session_hash: r.try_get("session_hash")?,
+        subject: r.try_get("subject")?,
+        scopes: r.try_get("scopes")?,
+        claims: r.try_get("claims")?,
+        auth_time: r.try_get("auth_time")?,
+        acr: r.try_get("acr")?,
+        amr: r.try_get("amr")?,
+        jti: r.try_get("jti")?,
+        issued_at: r.try_get("issued_at")?,
+        expires_at: r.try_get("expires_at")?,
+        rotated_at: r.try_get("rotated_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+/// The token with this hash in this tenant (whatever its state).
+pub async fn find_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+) -> Result<Option<TokenRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM oauth_tokens WHERE tenant_id = $1 AND token_hash = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| token_from_row(&r)).transpose()
+}
+
+/// What presenting a refresh token found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// First use of a live refresh token: it is now rotated (the caller issues the next).
+    Rotated(TokenRow),
+    /// A refresh token that was already rotated: reuse (RFC 9700 4.14.2).
+    Reused(TokenRow),
+    /// Unknown, revoked, expired or not a refresh token.
+    Invalid,
+}
+
+/// Marks a refresh token as used, atomically; exactly one caller gets `Rotated`.
+pub async fn rotate_refresh(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+) -> Result<RefreshRotation> {
+    let n = sqlx::query(
+        "UPDATE oauth_tokens SET rotated_at = $1
+         WHERE tenant_id = $2 AND token_hash = $3 AND kind = 'refresh'
+           AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let Some(row) = find_token(conn, tenant, token_hash).await? else {
+        return Ok(RefreshRotation::Invalid);
+    };
+    Ok(if n == 1 {
+        RefreshRotation::Rotated(row)
+    } else if row.kind == "refresh" && row.rotated_at.is_some() {
+        RefreshRotation::Reused(row)
+    } else {
+        RefreshRotation::Invalid
+    })
+}
+
+/// Revokes every live token of a family (a code's grant and all its rotations); returns
+/// how many were revoked.
+pub async fn revoke_family(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    family_id: &str,
+    now: i64,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE oauth_tokens SET revoked_at = $1
+         WHERE tenant_id = $2 AND family_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(family_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Revokes one token if it belongs to `client_id`; `Ok(false)` otherwise.
+pub async fn revoke_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE oauth_tokens SET revoked_at = $1
+         WHERE tenant_id = $2 AND token_hash = $3 AND client_id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .bind(client_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Revokes every live token issued from a portal session; returns the client ids that had
+/// tokens (the app sessions ended), sorted and unique.
+pub async fn revoke_session(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session_hash: &str,
+    now: i64,
+) -> Result<Vec<String>> {
+    let clients: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT client_id FROM oauth_tokens
+         WHERE tenant_id = $1 AND session_hash = $2 AND revoked_at IS NULL ORDER BY client_id",
+    )
+    .bind(tenant.as_str())
+    .bind(session_hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE oauth_tokens SET revoked_at = $1
+         WHERE tenant_id = $2 AND session_hash = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant.as_str())
+    .bind(session_hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(clients)
+}
+
+/// Records a `private_key_jwt` assertion id; `Ok(false)` when it was already seen (a replay).
+/// Expired entries of the tenant are dropped on the way.
+pub async fn first_assertion_use(
+    store: &Store,
+    tenant: &TenantId,
+    client_id: &str,
+    jti: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool> {
+    sqlx::query("DELETE FROM oauth_assertion_jtis WHERE tenant_id = $1 AND expires_at < $2")
+        .bind(tenant.as_str())
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    let n = sqlx::query(
+        "INSERT INTO oauth_assertion_jtis (tenant_id, client_id, jti, expires_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, client_id, jti) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(client_id)
+    .bind(jti)
+    .bind(expires_at)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// The tenant's pairwise salt, created from `fresh` on first use (the first writer wins on
+/// every node).
+pub async fn pairwise_salt(
+    store: &Store,
+    tenant: &TenantId,
+    fresh: &str,
+    at: &str,
+) -> Result<String> {
+    // Read first: after the first use this is a plain read, not a write on every request.
+    let existing: Option<String> =
+        sqlx::query_scalar("SELECT pairwise_salt FROM oauth_tenant_secrets WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(store.pool())
+            .await?;
+    if let Some(salt) = existing {
+        return Ok(salt);
+    }
+    sqlx::query(
+        "INSERT INTO oauth_tenant_secrets (tenant_id, pairwise_salt, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO NOTHING",
+    )
+    .bind(tenant.as_str())
+    .bind(fresh)
+    .bind(at)
+    .execute(store.pool())
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT pairwise_salt FROM oauth_tenant_secrets WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(store.pool())
+            .await?,
+    )
+}
+
+/// Deletes the tenant's codes and tokens that expired before `before` (housekeeping).
+pub async fn delete_expired(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    before: i64,
+) -> Result<u64> {
+    let codes = sqlx::query("DELETE FROM oauth_codes WHERE tenant_id = $1 AND expires_at < $2")
+        .bind(tenant.as_str())
+        .bind(before)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query("DELETE FROM oauth_tokens WHERE tenant_id = $1 AND expires_at < $2")
+        .bind(tenant.as_str())
+        .bind(before)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(codes + tokens)
+}
+
+/// Roster details for the roster claims: the `fields` JSON of a OneRoster record.
+pub async fn roster_fields(
+    store: &Store,
+    tenant: &TenantId,
+    entity: &str,
+    sourced_id: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT fields FROM roster_records
+         WHERE tenant_id = $1 AND entity = $2 AND sourced_id = $3 AND active = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(entity)
+    .bind(sourced_id)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// An active, enabled user by sourcedId (the holder of a code or token).
+pub async fn active_user(
+    store: &Store,
+    tenant: &TenantId,
+    sourced_id: &str,
+) -> Result<Option<crate::roster::UserRow>> {
+    let row = sqlx::query(
+        "SELECT sourced_id, username, user_master_identifier, given_name, family_name,
+                kana_given_name, kana_family_name, role, email
+         FROM users WHERE tenant_id = $1 AND sourced_id = $2 AND active = 1 AND enabled = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(sourced_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        Ok(crate::roster::UserRow {
+            sourced_id: r.try_get("sourced_id")?,
+            username: r.try_get("username")?,
+            user_master_identifier: r.try_get("user_master_identifier")?,
+            given_name: r.try_get("given_name")?,
+            family_name: r.try_get("family_name")?,
+            kana_given_name: r.try_get("kana_given_name")?,
+            kana_family_name: r.try_get("kana_family_name")?,
+            role: r.try_get("role")?,
+            email: r.try_get("email")?,
+            enabled: true,
+            active: true,
+        })
+    })
+    .transpose()
+}
