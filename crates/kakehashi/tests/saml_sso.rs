@@ -179,6 +179,13 @@ async fn sp_initiated_redirect_logs_in_answers_at_the_acs_and_refuses_a_replayed
             "persistent NameID is stable"
         );
 
+        // The portal's logout forgets the SP sessions it started.
+        assert_eq!(sp_session_rows(&env).await, 2, "{label}");
+        let home = b.get("/t/demo/");
+        let csrf = home.hidden("csrf").expect("the logout form's csrf");
+        assert_eq!(b.post("/t/demo/logout", &[("csrf", &csrf)]).status, 303);
+        assert_eq!(sp_session_rows(&env).await, 0, "{label}");
+
         let actions = audit_actions(&env).await;
         let count = |a: &str| actions.iter().filter(|(x, _)| x == a).count();
         assert_eq!(count("saml.sso"), 2, "{label}: {actions:?}");
@@ -710,4 +717,16 @@ async fn single_logout_needs_a_signed_request_and_ends_the_portal_session() {
             "{label}: {actions:?}"
         );
     }
+}
+
+async fn sp_session_rows(env: &Env) -> i64 {
+    let store = kakehashi_store::Store::open(&env.database_url())
+        .await
+        .expect("open store");
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM saml_sp_sessions")
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+    store.close().await;
+    n
 }

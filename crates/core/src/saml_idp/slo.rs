@@ -18,7 +18,7 @@ use kakehashi_saml::ids::OsRng;
 use kakehashi_saml::logout::{parse_logout_request, LogoutRequest, LogoutResponse};
 use kakehashi_saml::{Binding, SamlError, SamlId, SignatureError, StatusCode};
 use kakehashi_store::saml as stored;
-use kakehashi_store::{audit, sessions, StoreError};
+use kakehashi_store::{audit, sessions, Store, StoreError};
 
 use super::sso::{refuse, Idp, PostToSp, RefusalKind, SsoOutcome, CLOCK_SKEW, MAX_REQUEST_AGE};
 use super::{keys, IdpUrls, SamlIdpError, ServiceProvider};
@@ -278,4 +278,17 @@ pub async fn receive_logout(
             ended_cookie_session,
         })
     }
+}
+
+/// Forgets the SP sessions a portal session started, when the portal session ends by the
+/// portal's own logout. (Telling those SPs — IdP-initiated Single Logout — is not done yet;
+/// see docs/SAML.md.)
+pub async fn forget_portal_session(
+    store: &Store,
+    session: &PortalSession,
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = stored::delete_sp_sessions_of(&mut tx, &session.tenant, &session.id_hash).await?;
+    tx.commit().await?;
+    Ok(n)
 }
