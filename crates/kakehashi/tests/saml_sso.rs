@@ -730,3 +730,95 @@ async fn sp_session_rows(env: &Env) -> i64 {
     store.close().await;
     n
 }
+
+#[tokio::test]
+async fn app_add_stores_the_saml_settings_and_refuses_unknown_ones() {
+    for env in Env::both().await {
+        let label = env.label();
+        env.run(&["tenant", "add", "--id", "demo", "--name", "デモ市"])
+            .ok();
+        let base = [
+            "app",
+            "add",
+            "--tenant",
+            "demo",
+            "--name",
+            "校務",
+            "--protocol",
+            "saml",
+            "--security-class",
+            "learning",
+            "--saml-acs-url",
+            "https://koumu.example.jp/acs",
+            "--saml-entity-id",
+            "https://koumu.example.jp/sp",
+        ];
+        let bad = env.run(&[&base[..], &["--saml-attributes", "uid,password"]].concat());
+        assert_ne!(bad.code, 0, "{label}");
+        assert!(
+            bad.stderr.contains("unknown SAML attribute \"password\""),
+            "{}",
+            bad.stderr
+        );
+        let bad = env.run(&[&base[..], &["--saml-sign", "nothing"]].concat());
+        assert!(
+            bad.stderr.contains("assertion, response or both"),
+            "{}",
+            bad.stderr
+        );
+        env.run(
+            &[
+                &base[..],
+                &[
+                    "--saml-sign",
+                    "response",
+                    "--saml-name-id",
+                    "username",
+                    "--saml-attributes",
+                    "displayName, kanaFamilyName",
+                    "--saml-require-signed-requests",
+                ],
+            ]
+            .concat(),
+        )
+        .ok();
+        let list = env
+            .run(&["app", "list", "--tenant", "demo", "--format", "json"])
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+        assert_eq!(
+            v.as_array().map(Vec::len),
+            Some(1),
+            "{label}: the bad ones were not added"
+        );
+        let saml = &v[0]["saml"];
+        assert_eq!(saml["sign"], "response");
+        assert_eq!(saml["name_id"], "username");
+        assert_eq!(
+            saml["attributes"],
+            serde_json::json!(["displayName", "kanaFamilyName"])
+        );
+        assert_eq!(saml["require_signed_requests"], true);
+        let oidc = env.run(&[
+            "app",
+            "add",
+            "--tenant",
+            "demo",
+            "--name",
+            "ドリル",
+            "--protocol",
+            "oidc",
+            "--security-class",
+            "learning",
+            "--redirect-uri",
+            "https://drill.example/cb",
+            "--saml-sign",
+            "both",
+        ]);
+        assert!(
+            oidc.stderr.contains("are for --protocol saml"),
+            "{}",
+            oidc.stderr
+        );
+    }
+}

@@ -119,6 +119,15 @@ impl SpSettings {
     }
 }
 
+/// The stored settings of an app, as operators see them (`app list --format json`).
+pub async fn stored(
+    store: &Store,
+    tenant: &TenantId,
+    app_id: &str,
+) -> Result<Option<SpSettingsRow>, StoreError> {
+    stored::sp_settings(store, tenant, app_id).await
+}
+
 /// Stores the SAML settings of a SAML app (audited).
 pub async fn configure(
     store: &Store,

@@ -35,6 +35,14 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
                         ) {
                             obj.insert("oidc".into(), serde_json::to_value(s)?);
                         }
+                        if a.protocol == "saml" {
+                            if let (Some(obj), Some(s)) = (
+                                v.as_object_mut(),
+                                saml_settings::stored(&store, &tenant, &a.id).await?,
+                            ) {
+                                obj.insert("saml".into(), serde_json::to_value(s)?);
+                            }
+                        }
                         list.push(v);
                     }
                     println!("{}", serde_json::to_string_pretty(&list)?)
