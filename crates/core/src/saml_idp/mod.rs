@@ -10,11 +10,13 @@
 //! - [`attributes`]: the attributes an SP may be released, and their SAML names.
 //! - [`sso`]: receiving an AuthnRequest (checks, replay cache), waiting for a login,
 //!   answering with a signed Response or a SAML error status, and IdP-initiated SSO.
+//! - `issue`: building, signing, recording and auditing a successful Response.
 //! - [`slo`]: SP-initiated Single Logout (ends the portal session the SP's session came from).
 //!
 //! Every SSO, refusal and Response is audited.
 
 pub mod attributes;
+mod issue;
 pub mod keys;
 pub mod settings;
 pub mod slo;
