@@ -15,6 +15,11 @@ object on stdout; a failure prints {"ok": false, ...} and exits 1.
                        prints {"id", "url"} (redirect) or {"id", "url", "fields"} (post)
   saml_sp.py response  --dir D --saml-response B64 [--request-id ID | --unsolicited]
                        prints what pysaml2 parsed: NameID, attributes, AuthnContext, status
+  saml_sp.py logout    --dir D --name-id N --name-id-format F [--name-qualifier Q]
+                       [--sp-name-qualifier Q] --session-index S [--relay-state R]
+                       prints {"id", "url"}: a LogoutRequest, HTTP-Redirect, query-signed
+  saml_sp.py logout-response --dir D --query Q
+                       prints the status pysaml2 parsed from our LogoutResponse
 """
 
 import argparse
@@ -98,6 +103,7 @@ def sp_config(d):
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(c["acs"], BINDING_HTTP_POST)],
+                    "single_logout_service": [(c["slo"], BINDING_HTTP_REDIRECT)],
                 },
                 "authn_requests_signed": c["sign_requests"],
                 "want_response_signed": c["want_response_signed"],
@@ -120,6 +126,7 @@ def cmd_setup(a):
     c = {
         "entity_id": a.entity_id,
         "acs": a.acs,
+        "slo": a.acs.rsplit("/", 1)[0] + "/slo",
         "idp_metadata": os.path.abspath(a.idp_metadata),
         "sign_requests": a.sign_requests,
         "want_response_signed": a.want_response_signed,
@@ -220,6 +227,63 @@ def cmd_response(a):
     )
 
 
+def cmd_logout(a):
+    from saml2.saml import NameID
+
+    cfg, _ = sp_config(a.dir)
+    client = Saml2Client(config=cfg)
+    idp = idp_entity_id(cfg)
+    slo = cfg.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
+    if not slo:
+        fail(error="the IdP metadata has no HTTP-Redirect SingleLogoutService")
+    destination = slo[0]["location"]
+    name_id = NameID(
+        text=a.name_id,
+        format=a.name_id_format,
+        name_qualifier=a.name_qualifier,
+        sp_name_qualifier=a.sp_name_qualifier,
+    )
+    req_id, req = client.create_logout_request(
+        destination, idp, name_id=name_id, session_indexes=[a.session_index], sign=False
+    )
+    info = client.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(req),
+        destination,
+        relay_state=a.relay_state or "",
+        sign=True,
+        sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    )
+    print(json.dumps({"ok": True, "id": req_id, "url": dict(info["headers"])["Location"]}))
+
+
+def cmd_logout_response(a):
+    from urllib.parse import parse_qs
+
+    cfg, _ = sp_config(a.dir)
+    client = Saml2Client(config=cfg)
+    q = parse_qs(a.query)
+    try:
+        resp = client.parse_logout_request_response(q["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+    except Exception as e:
+        fail(error_class=type(e).__name__, error=str(e))
+    if resp is None:
+        fail(error_class="NoResponse", error="pysaml2 returned no LogoutResponse")
+    status = resp.response.status.status_code.value
+    print(
+        json.dumps(
+            {
+                "ok": True,
+                "status": status,
+                "in_response_to": resp.in_response_to,
+                "issuer": resp.issuer(),
+                "relay_state": q.get("RelayState", [None])[0],
+                "signed_query": "Signature" in q,
+            }
+        )
+    )
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -246,8 +310,25 @@ def main():
     g = v.add_mutually_exclusive_group(required=True)
     g.add_argument("--request-id")
     g.add_argument("--unsolicited", action="store_true")
+    lo = sub.add_parser("logout")
+    lo.add_argument("--dir", required=True)
+    lo.add_argument("--name-id", required=True)
+    lo.add_argument("--name-id-format", required=True)
+    lo.add_argument("--name-qualifier")
+    lo.add_argument("--sp-name-qualifier")
+    lo.add_argument("--session-index", required=True)
+    lo.add_argument("--relay-state")
+    lr = sub.add_parser("logout-response")
+    lr.add_argument("--dir", required=True)
+    lr.add_argument("--query", required=True)
     a = p.parse_args()
-    {"setup": cmd_setup, "request": cmd_request, "response": cmd_response}[a.cmd](a)
+    {
+        "setup": cmd_setup,
+        "request": cmd_request,
+        "response": cmd_response,
+        "logout": cmd_logout,
+        "logout-response": cmd_logout_response,
+    }[a.cmd](a)
 
 
 if __name__ == "__main__":

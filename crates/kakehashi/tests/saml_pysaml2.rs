@@ -182,6 +182,7 @@ async fn pysaml2_sp_initiated_redirect_signed_response_and_assertion_persistent_
             "{ava}"
         );
         let pupil_name_id = got["name_id"].as_str().expect("NameID").to_owned();
+        let pupil_login = got.clone();
 
         // The same pupil again: the persistent NameID does not change (Core 8.3.7).
         let (id2, path, _) = sp_request(&py, &sp, &["--binding", "redirect"]);
@@ -221,6 +222,59 @@ async fn pysaml2_sp_initiated_redirect_signed_response_and_assertion_persistent_
         let sso: Vec<_> = actions.iter().filter(|(a, _)| a == "saml.sso").collect();
         assert_eq!(sso.len(), 3, "{label}: {actions:?}");
         assert!(sso[0].1.contains("\"initiated\":\"idp\""), "{:?}", sso[0]);
+
+        // Single Logout (Profiles 4.4): pysaml2 signs a LogoutRequest for the pupil's first
+        // session; the portal session ends and pysaml2 accepts our LogoutResponse.
+        let si = |k: &str| pupil_login[k].as_str().unwrap_or_default().to_owned();
+        let (ok, lo) = sp_driver(
+            &py,
+            &[
+                "logout",
+                "--dir",
+                &sp.dir,
+                "--name-id",
+                &si("name_id"),
+                "--name-id-format",
+                &si("name_id_format"),
+                "--name-qualifier",
+                &si("name_qualifier"),
+                "--sp-name-qualifier",
+                &si("sp_name_qualifier"),
+                "--session-index",
+                &si("session_index"),
+                "--relay-state",
+                "bye",
+            ],
+        );
+        assert!(ok, "{label}: {lo}");
+        let url = lo["url"].as_str().expect("url");
+        let path = format!("/{}", url.splitn(4, '/').nth(3).expect("a path"));
+        let cookie = pupil.cookie();
+        assert_eq!(
+            request(&node.addr, "GET", "/t/demo/", &cookie, None).status,
+            200
+        );
+        let r = pupil.get(&path);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let loc = r.header("location").unwrap_or_default().to_owned();
+        let query = loc.split_once('?').map(|(_, q)| q).expect("a query");
+        let (ok, parsed) = sp_driver(
+            &py,
+            &["logout-response", "--dir", &sp.dir, "--query", query],
+        );
+        assert!(ok, "{label}: pysaml2 refused our LogoutResponse: {parsed}");
+        assert_eq!(
+            parsed["status"],
+            "urn:oasis:names:tc:SAML:2.0:status:Success"
+        );
+        assert_eq!(parsed["in_response_to"], lo["id"]);
+        assert_eq!(parsed["relay_state"], "bye");
+        assert_eq!(parsed["signed_query"], true);
+        let home = request(&node.addr, "GET", "/t/demo/", &cookie, None);
+        assert_eq!(
+            home.status, 303,
+            "{label}: the pupil's portal session ended"
+        );
     }
 }
 
