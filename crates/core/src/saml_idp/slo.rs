@@ -226,8 +226,7 @@ pub async fn receive_logout(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let ended_cookie_session =
-        cookie_session.is_some_and(|s| portal_hashes.iter().any(|h| *h == s.id_hash));
+    let ended_cookie_session = cookie_session.is_some_and(|s| portal_hashes.contains(&s.id_hash));
 
     // Core 3.7.3.2: Success once the principal's sessions here are ended.
     let slo = &sp.metadata.single_logout_services;
