@@ -822,3 +822,37 @@ async fn app_add_stores_the_saml_settings_and_refuses_unknown_ones() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_request_received_by_one_node_is_answered_by_another() {
+    for env in Env::both().await {
+        let label = env.label();
+        let a = start(&env, &["--demo"]);
+        let b = start(&env, &[]);
+        two_sps(&env);
+        // The request reaches node A; the login and the answer happen on node B: the pending
+        // request is in the database, not in a node. (Both nodes here have their own public
+        // URL, so the request is sent to A; in production they share one.)
+        let mut on_a = Browser::new(&a, "demo");
+        let id = new_id();
+        let xml = authn_request(&a.url, &id, OPEN_SP, OPEN_ACS, "", "");
+        let sso = on_a.get(&redirect_path(&xml, None, None));
+        let back = login_return_to(&sso);
+        let mut on_b = Browser::new(&b, "demo");
+        assert_eq!(
+            on_b.login_to(TEACHER, TEACHER_PASSWORD, Some(&back)).status,
+            303,
+            "{label}"
+        );
+        let done = on_b.get(&back);
+        let resp = saml_response(&done).unwrap_or_else(|| panic!("{label}: {}", done.body));
+        assert_eq!(status_codes(&resp), ["Success"]);
+        assert!(resp.contains(&format!("InResponseTo=\"{id}\"")));
+        // The pending request was answered once: resuming it again on node A is refused.
+        let mut on_a = Browser::new(&a, "demo");
+        on_a.session_cookie = on_b.session_cookie.clone();
+        let twice = on_a.get(&back);
+        refused_page(&twice, "a pending request answered twice");
+        assert!(twice.body.contains("有効期限"), "{label}: {}", twice.body);
+    }
+}
