@@ -149,6 +149,31 @@ pub enum AppCommand {
         #[arg(long)]
         id: String,
     },
+    /// Change a SAML app's settings (those not given keep their value; docs/SAML.md).
+    SamlSettings(Box<AppSamlSettingsArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct AppSamlSettingsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// The app id.
+    #[arg(long)]
+    pub id: String,
+    /// assertion, response or both.
+    #[arg(long)]
+    pub saml_sign: Option<String>,
+    /// persistent or username.
+    #[arg(long)]
+    pub saml_name_id: Option<String>,
+    /// Attributes to release, comma-separated (an empty value releases none).
+    #[arg(long)]
+    pub saml_attributes: Option<String>,
+    /// true or false.
+    #[arg(long)]
+    pub saml_require_signed_requests: Option<bool>,
 }
 
 #[derive(Args, Debug)]

@@ -799,6 +799,34 @@ async fn app_add_stores_the_saml_settings_and_refuses_unknown_ones() {
             serde_json::json!(["displayName", "kanaFamilyName"])
         );
         assert_eq!(saml["require_signed_requests"], true);
+        // `app saml-settings` changes what is given and keeps the rest.
+        let id = v[0]["id"].as_str().expect("id").to_owned();
+        env.run(&[
+            "app",
+            "saml-settings",
+            "--tenant",
+            "demo",
+            "--id",
+            &id,
+            "--saml-sign",
+            "both",
+            "--saml-attributes",
+            "",
+            "--saml-require-signed-requests",
+            "false",
+        ])
+        .ok();
+        let list = env
+            .run(&["app", "list", "--tenant", "demo", "--format", "json"])
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+        let saml = &v[0]["saml"];
+        assert_eq!(saml["sign"], "both", "{label}");
+        assert_eq!(saml["name_id"], "username", "kept");
+        assert_eq!(saml["attributes"], serde_json::json!([]));
+        assert_eq!(saml["require_signed_requests"], false);
+        env.run(&["app", "saml-settings", "--tenant", "demo", "--id", "nope"])
+            .code(1);
         let oidc = env.run(&[
             "app",
             "add",

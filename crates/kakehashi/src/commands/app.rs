@@ -4,11 +4,12 @@ use kakehashi_core::apps::{self, AppError, Icon, NewApp, OidcOptions, Protocol, 
 use kakehashi_core::saml_idp::settings::{self as saml_settings, NameIdChoice, SpSettings};
 use kakehashi_core::{Actor, SystemClock};
 
-use crate::cli::{AppAddArgs, AppCommand, Format};
+use crate::cli::{AppAddArgs, AppCommand, AppSamlSettingsArgs, Format};
 
 pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AppCommand::Add(args) => add(*args).await,
+        AppCommand::SamlSettings(args) => saml_settings_cmd(*args).await,
         AppCommand::List {
             data,
             tenant,
@@ -69,6 +70,52 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 Err(e) => user_error(e),
             }
         }
+    }
+}
+
+/// `app saml-settings`: changes the given settings of a SAML app, keeps the others.
+async fn saml_settings_cmd(a: AppSamlSettingsArgs) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(&a.tenant)?;
+    let (_, store) = super::open(&a.data).await?;
+    let Some(row) = saml_settings::stored(&store, &tenant, &a.id).await? else {
+        eprintln!("error: no app {:?} in tenant {tenant}", a.id);
+        return Ok(ExitCode::from(1));
+    };
+    let mut s = match SpSettings::from_row(&row) {
+        Ok(s) => s,
+        Err(e) => anyhow::bail!("the stored settings cannot be read: {e}"),
+    };
+    if let Some(sign) = &a.saml_sign {
+        s.sign = parse("saml-sign", saml_settings::parse_placement(sign))?;
+    }
+    if let Some(n) = &a.saml_name_id {
+        s.name_id = parse("saml-name-id", NameIdChoice::parse(n))?;
+    }
+    if let Some(list) = &a.saml_attributes {
+        s.attributes = parse("saml-attributes", SpSettings::parse_attribute_list(list))?;
+    }
+    if let Some(required) = a.saml_require_signed_requests {
+        s.require_signed_requests = required;
+    }
+    match saml_settings::configure(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &a.id,
+        &s,
+    )
+    .await
+    {
+        Ok(()) => {
+            println!("{}", serde_json::to_string_pretty(&s.to_row())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(kakehashi_core::saml_idp::SamlIdpError::UnknownApp { tenant, id }) => {
+            eprintln!("error: no SAML app {id:?} in tenant {tenant}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
