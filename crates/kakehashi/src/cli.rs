@@ -99,6 +99,21 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 86_400)]
         retired_seconds: i64,
     },
+    /// Rotate the tenant's SAML IdP signing key: the certificate already published in the
+    /// metadata as next starts signing; the old one stays published for a while.
+    RotateSaml {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// Seconds the next certificate must have been in the metadata (SPs refresh it on
+        /// their own schedule, some only when an operator re-imports it).
+        #[arg(long, default_value_t = 7 * 86_400)]
+        min_published_seconds: i64,
+        /// Seconds the old certificate stays in the metadata.
+        #[arg(long, default_value_t = 7 * 86_400)]
+        retired_seconds: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

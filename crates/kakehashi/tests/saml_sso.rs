@@ -884,3 +884,76 @@ async fn a_request_received_by_one_node_is_answered_by_another() {
         assert!(twice.body.contains("有効期限"), "{label}: {}", twice.body);
     }
 }
+
+/// Every `ds:X509Certificate` of a document, in order.
+fn certificates(xml: &str) -> Vec<String> {
+    xml.split("<ds:X509Certificate>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_signing_certificate_rotates_through_the_metadata_before_it_signs() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start(&env, &["--demo"]);
+        two_sps(&env);
+        let metadata = || request(&node.addr, "GET", "/t/demo/saml/metadata", "", None).body;
+        let before = certificates(&metadata());
+        assert_eq!(
+            before.len(),
+            2,
+            "{label}: current and next are both published"
+        );
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let mut signer = || {
+            let xml = authn_request(&node.url, &new_id(), OPEN_SP, OPEN_ACS, "", "");
+            let r = b.get(&redirect_path(&xml, None, None));
+            let resp = saml_response(&r).unwrap_or_else(|| panic!("{label}: {}", r.body));
+            certificates(&resp)[0].clone()
+        };
+        assert_eq!(signer(), before[0], "{label}: the current key signs");
+
+        // Too soon: the next certificate must have been published for a while (default 7 days).
+        let early = env.run(&["keys", "rotate-saml", "--tenant", "demo"]);
+        assert_eq!(early.code, 1, "{label}: {}", early.stderr);
+        assert!(
+            early.stderr.contains("SPs may not have it yet"),
+            "{}",
+            early.stderr
+        );
+        env.run(&[
+            "keys",
+            "rotate-saml",
+            "--tenant",
+            "demo",
+            "--min-published-seconds",
+            "0",
+        ])
+        .ok();
+        let after = certificates(&metadata());
+        assert_eq!(
+            after.len(),
+            3,
+            "{label}: current, a new next, and the retired one"
+        );
+        assert_eq!(
+            after[0], before[1],
+            "{label}: the published next key became current"
+        );
+        assert!(
+            after.contains(&before[0]),
+            "{label}: the old one stays published"
+        );
+        assert!(!before.contains(&after[1]), "{label}: a new next key");
+        assert_eq!(signer(), before[1], "{label}: it signs now");
+        let actions = audit_actions(&env).await;
+        assert!(
+            actions.iter().any(|(a, _)| a == "saml.keys.rotate"),
+            "{label}"
+        );
+    }
+}

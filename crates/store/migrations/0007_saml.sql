@@ -5,12 +5,14 @@
 
 -- The tenant's IdP signing key (RSA, for RSA-SHA256) and its self-signed X.509 certificate.
 -- The private key (PKCS#8 DER) is sealed with the master key like `signing_keys`; every node
--- sharing the database signs with the same key. `state` is `current` (signs, published);
--- rotation will add `next` (published before use) and `retired`.
+-- sharing the database signs with the same key. `state` is `next` (published in the metadata,
+-- not yet signing), `current` (signs) or `retired` (published until `retired_until`).
 CREATE TABLE saml_idp_keys (
     tenant_id          TEXT NOT NULL REFERENCES tenants(id),
     kid                TEXT NOT NULL,
     state              TEXT NOT NULL,
+    published_at       BIGINT NOT NULL,
+    retired_until      BIGINT,
     private_key_sealed TEXT NOT NULL,
     certificate_pem    TEXT NOT NULL,
     created_at         TEXT NOT NULL,

@@ -11,8 +11,12 @@ use crate::{lock_for_update, Backend, Result, Store, TenantId};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdpKeyRow {
     pub kid: String,
-    /// `current` (rotation will add `next` and `retired`).
+    /// `next`, `current` or `retired`.
     pub state: String,
+    /// When it was first published (unix seconds).
+    pub published_at: i64,
+    /// A retired key stays in the metadata until then (unix seconds).
+    pub retired_until: Option<i64>,
     pub private_key_sealed: String,
     pub certificate_pem: String,
     pub created_at: String,
@@ -29,8 +33,9 @@ pub async fn lock_idp_keys(
 
 pub async fn idp_keys(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<IdpKeyRow>> {
     let rows = sqlx::query(
-        "SELECT kid, state, private_key_sealed, certificate_pem, created_at
-         FROM saml_idp_keys WHERE tenant_id = $1 ORDER BY created_at, kid",
+        "SELECT kid, state, published_at, retired_until, private_key_sealed, certificate_pem,
+            created_at
+         FROM saml_idp_keys WHERE tenant_id = $1 ORDER BY published_at, kid",
     )
     .bind(tenant.as_str())
     .fetch_all(&mut *conn)
@@ -40,6 +45,8 @@ pub async fn idp_keys(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec
             Ok(IdpKeyRow {
                 kid: r.try_get("kid")?,
                 state: r.try_get("state")?,
+                published_at: r.try_get("published_at")?,
+                retired_until: r.try_get("retired_until")?,
                 private_key_sealed: r.try_get("private_key_sealed")?,
                 certificate_pem: r.try_get("certificate_pem")?,
                 created_at: r.try_get("created_at")?,
@@ -54,15 +61,38 @@ pub async fn insert_idp_key(
     k: &IdpKeyRow,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO saml_idp_keys (tenant_id, kid, state, private_key_sealed, certificate_pem, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO saml_idp_keys (tenant_id, kid, state, published_at, retired_until,
+            private_key_sealed, certificate_pem, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(tenant.as_str())
     .bind(&k.kid)
     .bind(&k.state)
+    .bind(k.published_at)
+    .bind(k.retired_until)
     .bind(&k.private_key_sealed)
     .bind(&k.certificate_pem)
     .bind(&k.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Changes the state of an IdP key (rotation).
+pub async fn set_idp_key_state(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    kid: &str,
+    state: &str,
+    retired_until: Option<i64>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE saml_idp_keys SET state = $1, retired_until = $2 WHERE tenant_id = $3 AND kid = $4",
+    )
+    .bind(state)
+    .bind(retired_until)
+    .bind(tenant.as_str())
+    .bind(kid)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -135,6 +135,8 @@ async fn idp_keys_are_per_tenant() {
         let row = IdpKeyRow {
             kid: "k1".into(),
             state: "current".into(),
+            published_at: 100,
+            retired_until: None,
             private_key_sealed: "v1.sealed".into(),
             certificate_pem: "-----BEGIN CERTIFICATE-----".into(),
             created_at: "2026-04-01T00:00:00.000Z".into(),

@@ -4,8 +4,11 @@
 //! node needs it first, sealed with the master key (AES-256-GCM, bound to its row) like the
 //! OIDC keyring, so every node sharing the database signs with the same key.
 //!
-//! Rotation is not implemented yet: it will publish a `next` certificate in the metadata
-//! before signing with it (SPs refresh metadata on their own schedule).
+//! Rotation never hands an SP a certificate it could not have fetched: there is always a
+//! `next` key, published in the metadata beside the `current` one before it ever signs.
+//! [`rotate`] makes `next` current (refused until it has been published long enough for SPs
+//! to refresh their copy of our metadata), keeps the old key published as `retired` for a
+//! while, and publishes a new `next`.
 
 use kakehashi_saml::metadata::idp::IdpMetadata;
 use kakehashi_saml::{Certificate, SigningKey};
@@ -21,7 +24,7 @@ use openssl::x509::{X509NameBuilder, X509};
 use super::{IdpUrls, SamlIdpError};
 use crate::data_dir::MasterKey;
 use crate::keyring::KeyringError;
-use crate::Clock;
+use crate::{Actor, Clock};
 
 /// How long the self-signed certificate says it is valid (SPs pin it; see the module docs).
 const CERT_DAYS: u32 = 3650;
@@ -35,7 +38,13 @@ fn context(tenant: &TenantId, kid: &str) -> String {
 }
 
 /// A new key and certificate, sealed.
-fn new_row(master: &MasterKey, tenant: &TenantId, at: &str) -> Result<IdpKeyRow, SamlIdpError> {
+fn new_row(
+    master: &MasterKey,
+    tenant: &TenantId,
+    state: &str,
+    now: i64,
+    at: &str,
+) -> Result<IdpKeyRow, SamlIdpError> {
     let rsa = Rsa::generate(2048).map_err(key_err)?;
     let key = PKey::from_rsa(rsa).map_err(key_err)?;
     let mut name = X509NameBuilder::new().map_err(key_err)?;
@@ -68,13 +77,22 @@ fn new_row(master: &MasterKey, tenant: &TenantId, at: &str) -> Result<IdpKeyRow,
         private_key_sealed: master.seal(&pkcs8, &context(tenant, &kid))?,
         certificate_pem: String::from_utf8(cert.to_pem().map_err(key_err)?).map_err(key_err)?,
         kid,
-        state: "current".into(),
+        state: state.to_owned(),
+        published_at: now,
+        retired_until: None,
         created_at: at.to_owned(),
     })
 }
 
-/// The rows of the tenant's keys, creating the first one if there is none. Safe to call from
-/// several nodes at once (the creation is serialised and re-checked under the lock).
+fn complete(rows: &[IdpKeyRow]) -> bool {
+    ["current", "next"]
+        .iter()
+        .all(|st| rows.iter().any(|r| r.state == *st))
+}
+
+/// The rows of the tenant's keys, creating a current and a next key when missing (first use,
+/// or after a rotation). Safe to call from several nodes at once (the creation is serialised
+/// and re-checked under the lock).
 async fn rows(
     store: &Store,
     master: &MasterKey,
@@ -84,16 +102,19 @@ async fn rows(
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
     let found = stored::idp_keys(&mut conn, tenant).await?;
     drop(conn);
-    if found.iter().any(|r| r.state == "current") {
+    if complete(&found) {
         return Ok(found);
     }
     let mut tx = store.begin().await?;
     stored::lock_idp_keys(&mut tx, store.backend(), tenant).await?;
     let mut found = stored::idp_keys(&mut tx, tenant).await?;
-    if !found.iter().any(|r| r.state == "current") {
-        let row = new_row(master, tenant, &clock.now_text())?;
-        stored::insert_idp_key(&mut tx, tenant, &row).await?;
-        found.push(row);
+    let now = clock.now().unix_timestamp();
+    for state in ["current", "next"] {
+        if !found.iter().any(|r| r.state == state) {
+            let row = new_row(master, tenant, state, now, &clock.now_text())?;
+            stored::insert_idp_key(&mut tx, tenant, &row).await?;
+            found.push(row);
+        }
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(found)
@@ -117,19 +138,84 @@ pub async fn signing_key(
     Ok(SigningKey::new(key, cert)?)
 }
 
-/// The certificates published in the metadata (every key not retired).
+/// The certificates published in the metadata: the current one first, then the next one,
+/// then retired ones until their time is up.
 pub async fn published_certificates(
     store: &Store,
     master: &MasterKey,
     clock: &dyn Clock,
     tenant: &TenantId,
 ) -> Result<Vec<Certificate>, SamlIdpError> {
-    rows(store, master, clock, tenant)
-        .await?
-        .iter()
-        .filter(|r| r.state != "retired")
-        .map(|r| Ok(Certificate::from_pem(r.certificate_pem.as_bytes())?))
-        .collect()
+    let now = clock.now().unix_timestamp();
+    let rows = rows(store, master, clock, tenant).await?;
+    let mut out = Vec::new();
+    for state in ["current", "next", "retired"] {
+        for r in rows.iter().filter(|r| r.state == state) {
+            if state == "retired" && r.retired_until.is_none_or(|u| u <= now) {
+                continue;
+            }
+            out.push(Certificate::from_pem(r.certificate_pem.as_bytes())?);
+        }
+    }
+    Ok(out)
+}
+
+/// Makes the next key current (refused until it has been published for
+/// `min_published_secs`), keeps the old current key published for `retired_secs`, and
+/// publishes a new next key. Audited as `saml.keys.rotate`. Returns the new current kid.
+pub async fn rotate(
+    store: &Store,
+    master: &MasterKey,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    min_published_secs: i64,
+    retired_secs: i64,
+) -> Result<String, SamlIdpError> {
+    rows(store, master, clock, tenant).await?;
+    let now = clock.now().unix_timestamp();
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    stored::lock_idp_keys(&mut tx, store.backend(), tenant).await?;
+    let found = stored::idp_keys(&mut tx, tenant).await?;
+    let (Some(current), Some(next)) = (
+        found.iter().find(|r| r.state == "current"),
+        found.iter().find(|r| r.state == "next"),
+    ) else {
+        return Err(key_err("the tenant has no current and next SAML key"));
+    };
+    let published_for = now - next.published_at;
+    if published_for < min_published_secs {
+        return Err(SamlIdpError::Invalid(format!(
+            "the next SAML key has been in the metadata for {published_for} s, less than \
+             {min_published_secs} s: SPs may not have it yet; try again later"
+        )));
+    }
+    stored::set_idp_key_state(
+        &mut tx,
+        tenant,
+        &current.kid,
+        "retired",
+        Some(now + retired_secs),
+    )
+    .await?;
+    stored::set_idp_key_state(&mut tx, tenant, &next.kid, "current", None).await?;
+    stored::insert_idp_key(&mut tx, tenant, &new_row(master, tenant, "next", now, &at)?).await?;
+    kakehashi_store::audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &kakehashi_store::audit::Event {
+            actor: actor.0.clone(),
+            action: "saml.keys.rotate".into(),
+            target: format!("saml-key:{}", next.kid),
+            details: serde_json::json!({ "retired": current.kid, "retiredUntil": now + retired_secs }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(next.kid.clone())
 }
 
 /// The tenant's IdP metadata document (SAML Metadata 2.4.3), valid for a week so that SPs
