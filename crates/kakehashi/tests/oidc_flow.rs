@@ -728,3 +728,85 @@ async fn rp_initiated_logout_by_post_and_cors_for_browser_clients() {
         assert_eq!(r.status, 401);
     }
 }
+
+#[tokio::test]
+async fn es256_id_token_and_max_age_zero_force_a_fresh_login() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(
+            &env,
+            "demo",
+            "ES256",
+            "https://es.example/cb",
+            &["--id-token-alg", "ES256"],
+        );
+        let http = openidconnect::ureq::builder().redirects(0).build();
+        let md = CoreProviderMetadata::discover(&IssuerUrl::new(issuer.clone()).unwrap(), &http)
+            .expect("discovery");
+        let client = CoreClient::from_provider_metadata(
+            md,
+            ClientId::new(rp.client_id.clone()),
+            rp.secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(RedirectUrl::new(rp.redirect_uri.clone()).unwrap());
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, csrf, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_extra_param("max_age", "0")
+            .set_pkce_challenge(challenge)
+            .url();
+        // OIDC Core 3.1.2.1 max_age=0: the live session is too old; the login form again.
+        let r = b.get(&path_of(url.as_str()));
+        let login = r.header("location").unwrap_or("").to_owned();
+        assert!(login.contains("prompt=login"), "{}: {login}", env.label());
+        let page = b.get(&login);
+        assert_eq!(page.status, 200);
+        let return_to = param(&format!("http://x{login}"), "return_to").unwrap();
+        let csrf_field = page.hidden("csrf").unwrap();
+        let done = b.post(
+            "/t/demo/login",
+            &[
+                ("csrf", &csrf_field),
+                ("username", TEACHER),
+                ("password", TEACHER_PASSWORD),
+                ("return_to", &return_to),
+            ],
+        );
+        let resp = b.get(done.header("location").unwrap());
+        let code = code_of(&resp, &rp, csrf.secret(), &issuer);
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request(&http)
+            .expect("code exchange");
+        let id_verifier = client
+            .id_token_verifier()
+            .set_allowed_algs(vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        let id_token = tokens.id_token().unwrap();
+        let claims = id_token
+            .claims(&id_verifier, &nonce)
+            .expect("ES256 ID token");
+        let age = chrono_free_age(claims.auth_time().unwrap().timestamp());
+        assert!(age < 120, "auth_time is the fresh login ({age} s ago)");
+        assert_eq!(
+            id_token.signing_alg().unwrap(),
+            &CoreJwsSigningAlgorithm::EcdsaP256Sha256
+        );
+    }
+}
+
+fn chrono_free_age(unix: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    now - unix
+}

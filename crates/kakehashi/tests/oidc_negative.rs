@@ -404,3 +404,124 @@ async fn audience_and_launch_policy_pupil_refused_and_school_affairs_needs_a_sec
         assert_eq!(error_of(&r), "interaction_required", "{}", env.label());
     }
 }
+
+#[tokio::test]
+async fn no_node_local_state_a_code_from_node_a_is_redeemed_once_across_nodes() {
+    // Several nodes share one PostgreSQL database behind a load balancer (ARCHITECTURE.md).
+    let env = Env::both().await.pop().expect("postgres");
+    let url = env.db.url.clone();
+    let (a, b) = (env.path("a"), env.path("b"));
+    // The CLI (env.run) is a third node of the same database.
+    common::node::share_master_key(&[&a, &b, &env.data_dir()]);
+    // (Each node here answers at its own address, so each has its own issuer string; behind
+    // a load balancer they would share --public-url.)
+    let node_a = portal_support::start_node(&a, Some(&url), &["--demo"]);
+    let node_b = portal_support::start_node(&b, Some(&url), &[]);
+    let issuer_a = format!("{}/t/demo", node_a.url);
+    let issuer = issuer_a.as_str();
+    let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+    let s = rp.secret.clone().unwrap();
+    let mut browser = Browser::new(&node_a, "demo");
+    let resp = authorize_as(
+        &mut browser,
+        &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "n")]),
+        TEACHER,
+        TEACHER_PASSWORD,
+    );
+    let code = code_of(&resp, &rp, "n", issuer);
+    // Redeemed at node B ...
+    let (r, tokens) = exchange(&node_b.addr, "demo", &rp, &code, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // ... replayed at node A: refused, and B's tokens revoked (RFC 6749 4.1.2).
+    let (r, v) = exchange(&node_a.addr, "demo", &rp, &code, None);
+    assert_eq!(
+        (r.status, v["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&node_b.addr, "demo", access).0.status, 401);
+    // A fresh grant: refreshed at A, the old refresh token reused at B is caught.
+    let resp = browser.get(&authorize_path(
+        "demo",
+        &rp,
+        &[("scope", "openid"), ("state", "m")],
+    ));
+    let (_, t) = exchange(
+        &node_a.addr,
+        "demo",
+        &rp,
+        &code_of(&resp, &rp, "m", issuer),
+        None,
+    );
+    let r1 = t["refresh_token"].as_str().unwrap();
+    let refresh = |addr: &str| {
+        post_form(
+            addr,
+            "demo",
+            "token",
+            Some((&rp.client_id, &s)),
+            &[("grant_type", "refresh_token"), ("refresh_token", r1)],
+        )
+    };
+    assert_eq!(refresh(&node_a.addr).0.status, 200);
+    assert_eq!(refresh(&node_b.addr).1["error"], "invalid_grant");
+    assert_eq!(audit_count(&env, "oidc.refresh.reuse").await, 1);
+}
+
+#[tokio::test]
+async fn oidc_core_3_1_2_1_id_token_hint_of_another_user_is_login_required_with_prompt_none() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut teacher = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut teacher,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "t")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let (_, tokens) = exchange(
+            &node.addr,
+            "demo",
+            &rp,
+            &code_of(&resp, &rp, "t", &issuer),
+            None,
+        );
+        let hint = tokens["id_token"].as_str().unwrap();
+        let silent = |state: &'static str| {
+            authorize_path(
+                "demo",
+                &rp,
+                &[
+                    ("scope", "openid"),
+                    ("state", state),
+                    ("prompt", "none"),
+                    ("id_token_hint", hint),
+                ],
+            )
+        };
+        // The teacher's own session and hint: a code, silently.
+        code_of(&teacher.get(&silent("same")), &rp, "same", &issuer);
+        // A pupil's session with the teacher's hint: login_required, not the pupil's code.
+        let mut pupil = Browser::new(&node, "demo");
+        assert_eq!(pupil.login(PUPIL, PUPIL_PASSWORD).status, 303);
+        assert_eq!(
+            error_of(&pupil.get(&silent("other"))),
+            "login_required",
+            "{}",
+            env.label()
+        );
+        // A hint that is not our ID token at all: the same.
+        let forged = authorize_path(
+            "demo",
+            &rp,
+            &[
+                ("scope", "openid"),
+                ("prompt", "none"),
+                ("id_token_hint", "e30.e30.x"),
+            ],
+        );
+        assert_eq!(error_of(&teacher.get(&forged)), "login_required");
+    }
+}

@@ -18,14 +18,21 @@ pub async fn setting(store: &Store, name: &str) -> Result<Option<String>> {
 /// Stores a setting unless one of that name exists; returns the value in force (ours, or the
 /// one another node wrote first).
 pub async fn setting_or_insert(store: &Store, name: &str, value: &str) -> Result<String> {
+    if let Some(v) = setting(store, name).await? {
+        return Ok(v);
+    }
+    let mut tx = store.begin().await?;
     sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
         .bind(name)
         .bind(value)
-        .execute(store.pool())
+        .execute(&mut **tx)
         .await?;
-    Ok(setting(store, name)
-        .await?
-        .unwrap_or_else(|| value.to_owned()))
+    let v: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    Ok(v.unwrap_or_else(|| value.to_owned()))
 }
 
 /// A signing key row.

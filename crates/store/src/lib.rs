@@ -33,8 +33,41 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 pub use time_fmt::{now_rfc3339, now_rfc3339_of};
 
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE` so that two writers queue instead of
-/// failing half-way; on PostgreSQL an ordinary transaction.
-pub type Tx = Transaction<'static, sqlx::Any>;
+/// failing half-way, and it holds the process's one SQLite writer slot (see [`Store::begin`]);
+/// on PostgreSQL an ordinary transaction. Derefs to the sqlx transaction, so `&mut tx` is a
+/// connection for the store's functions.
+pub struct Tx {
+    inner: Transaction<'static, sqlx::Any>,
+    // Released when the transaction ends (commit, rollback or drop), after the connection
+    // has gone back to the pool.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
+/// How long a writer waits for SQLite's writer slot before giving up (as `busy_timeout`).
+const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -117,6 +150,8 @@ impl fmt::Display for TenantId {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's single writer, taken by [`Store::begin`] before a connection is.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -171,7 +206,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -183,10 +222,32 @@ impl Store {
     }
 
     /// Starts a write transaction (see [`Tx`]).
+    ///
+    /// SQLite allows one writer at a time. Writers of this process queue on an async mutex
+    /// (first come, first served) *before* they take a pool connection, so a transaction that
+    /// reads through the pool while it holds the writer slot always finds a free connection:
+    /// with every connection parked in `BEGIN IMMEDIATE` behind SQLite's lock, the holder
+    /// would wait for a connection that none of them can give back (a deadlock until the
+    /// acquire timeout). Other processes (a CLI import beside the server) still queue through
+    /// SQLite's `busy_timeout`.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let writer = tokio::time::timeout(
+                    SQLITE_WRITER_WAIT,
+                    self.sqlite_writer.clone().lock_owned(),
+                )
+                .await
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                Tx {
+                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _writer: Some(writer),
+                }
+            }
+            Backend::Postgres => Tx {
+                inner: self.pool.begin().await?,
+                _writer: None,
+            },
         })
     }
 

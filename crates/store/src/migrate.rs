@@ -98,14 +98,14 @@ async fn apply_pending(store: &Store, conn: &mut sqlx::AnyConnection) -> Result<
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let mut tx = store.begin().await?;
         let outcome = async {
-            sqlx::raw_sql(m.sql).execute(&mut *tx).await?;
+            sqlx::raw_sql(m.sql).execute(&mut **tx).await?;
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             )
             .bind(m.version)
             .bind(m.name)
             .bind(crate::now_rfc3339())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             tx.commit().await
         }

@@ -469,10 +469,11 @@ pub async fn first_assertion_use(
     expires_at: i64,
     now: i64,
 ) -> Result<bool> {
+    let mut tx = store.begin().await?;
     sqlx::query("DELETE FROM oauth_assertion_jtis WHERE tenant_id = $1 AND expires_at < $2")
         .bind(tenant.as_str())
         .bind(now)
-        .execute(store.pool())
+        .execute(&mut **tx)
         .await?;
     let n = sqlx::query(
         "INSERT INTO oauth_assertion_jtis (tenant_id, client_id, jti, expires_at)
@@ -482,9 +483,10 @@ pub async fn first_assertion_use(
     .bind(client_id)
     .bind(jti)
     .bind(expires_at)
-    .execute(store.pool())
+    .execute(&mut **tx)
     .await?
     .rows_affected();
+    tx.commit().await?;
     Ok(n == 1)
 }
 
@@ -505,6 +507,7 @@ pub async fn pairwise_salt(
     if let Some(salt) = existing {
         return Ok(salt);
     }
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO oauth_tenant_secrets (tenant_id, pairwise_salt, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id) DO NOTHING",
@@ -512,14 +515,15 @@ pub async fn pairwise_salt(
     .bind(tenant.as_str())
     .bind(fresh)
     .bind(at)
-    .execute(store.pool())
+    .execute(&mut **tx)
     .await?;
-    Ok(
+    let salt =
         sqlx::query_scalar("SELECT pairwise_salt FROM oauth_tenant_secrets WHERE tenant_id = $1")
             .bind(tenant.as_str())
-            .fetch_one(store.pool())
-            .await?,
-    )
+            .fetch_one(&mut **tx)
+            .await?;
+    tx.commit().await?;
+    Ok(salt)
 }
 
 /// Deletes the tenant's codes and tokens that expired before `before` (housekeeping).

@@ -113,14 +113,17 @@ pub async fn find(
 
 /// Records activity on a session (the idle timeout counts from here).
 pub async fn touch(store: &Store, tenant: &TenantId, id_hash: &str, at: &str) -> Result<()> {
+    // Every write goes through `Store::begin` (SQLite's writer slot), never the bare pool.
+    let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE portal_sessions SET last_seen_at = $1 WHERE tenant_id = $2 AND id_hash = $3",
     )
     .bind(at)
     .bind(tenant.as_str())
     .bind(id_hash)
-    .execute(store.pool())
+    .execute(&mut **tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -212,6 +215,16 @@ pub async fn set_settings(
 /// The secret named `name`, created from `fresh` on first use. Every node ends up with the
 /// same value: the first insert wins and everyone reads it back.
 pub async fn secret(store: &Store, name: &str, fresh: &str, at: &str) -> Result<String> {
+    let read = "SELECT secret FROM portal_secrets WHERE name = $1";
+    // Read first: after the first use this is a plain read, not a write on every login page.
+    if let Some(s) = sqlx::query_scalar(read)
+        .bind(name)
+        .fetch_optional(store.pool())
+        .await?
+    {
+        return Ok(s);
+    }
+    let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO portal_secrets (name, secret, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO NOTHING",
@@ -219,12 +232,12 @@ pub async fn secret(store: &Store, name: &str, fresh: &str, at: &str) -> Result<
     .bind(name)
     .bind(fresh)
     .bind(at)
-    .execute(store.pool())
+    .execute(&mut **tx)
     .await?;
-    Ok(
-        sqlx::query_scalar("SELECT secret FROM portal_secrets WHERE name = $1")
-            .bind(name)
-            .fetch_one(store.pool())
-            .await?,
-    )
+    let s = sqlx::query_scalar(read)
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    Ok(s)
 }

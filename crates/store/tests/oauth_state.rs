@@ -167,3 +167,31 @@ async fn oidc_core_9_assertion_jti_is_used_once_and_salts_are_stable() {
         assert_eq!((s1.as_str(), s2.as_str()), ("first", "first"));
     }
 }
+
+#[tokio::test]
+async fn rfc6749_4_1_2_two_connections_racing_for_one_code_one_wins() {
+    for db in TestDb::both().await {
+        let store = db.open().await;
+        let a = tenant(&store, "city-a").await;
+        for i in 0..5 {
+            let hash = format!("race-{i}");
+            let mut conn = store.pool().acquire().await.unwrap();
+            oauth::insert_code(&mut conn, &a, &code(&hash))
+                .await
+                .unwrap();
+            drop(conn);
+            let redeem = || async {
+                let mut tx = store.begin().await.unwrap();
+                let r = oauth::redeem_code(&mut tx, &a, &hash, 120).await.unwrap();
+                tx.commit().await.unwrap();
+                r
+            };
+            let (x, y) = tokio::join!(redeem(), redeem());
+            let wins = [&x, &y]
+                .iter()
+                .filter(|r| matches!(r, CodeRedemption::Redeemed(_)))
+                .count();
+            assert_eq!(wins, 1, "{}: {x:?} / {y:?}", db.label);
+        }
+    }
+}

@@ -33,7 +33,7 @@ pub enum AuthorizeOutcome {
 
 /// Parameters to drop from the authorization request when coming back from a fresh login,
 /// so that the login just done satisfies it instead of asking again.
-pub const FRESH_LOGIN_PARAMS: [&str; 2] = ["prompt", "max_age"];
+pub const FRESH_LOGIN_PARAMS: [&str; 3] = ["prompt", "max_age", "id_token_hint"];
 
 /// Decides an authentication request for the browser's portal session (if any).
 pub async fn authorize(
@@ -76,12 +76,37 @@ pub async fn authorize(
         };
     };
     let auth_time = unix_of(&session.auth_time);
-    if req.requires_fresh_login(auth_time, now) {
+    // max_age=0 always asks again, as Keycloak does (a login in the same second would
+    // otherwise satisfy it); the way back from the login page drops max_age.
+    if req.requires_fresh_login(auth_time, now) || req.max_age == Some(0) {
         return if silent {
             fail(ErrorCode::LoginRequired, "a fresh sign-in is required")
         } else {
             Ok(AuthorizeOutcome::Login { fresh: true })
         };
+    }
+    // OIDC Core 3.1.2.1 id_token_hint: a hint about another user (or not ours at all) means
+    // the session is not the one the RP expects: sign in again, or login_required silently.
+    if let Some(hint) = &req.id_token_hint {
+        let keys = super::keyring_set(p)
+            .await?
+            .verification_keys(now)
+            .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+        let same_user =
+            match kakehashi_oidc::end_session::verify_id_token_hint(hint, &keys, p.issuer) {
+                Ok(h) => h.sub == super::profile::subject(p, &client, &session.user).await?,
+                Err(_) => false,
+            };
+        if !same_user {
+            return if silent {
+                fail(
+                    ErrorCode::LoginRequired,
+                    "the signed-in user is not the id_token_hint's",
+                )
+            } else {
+                Ok(AuthorizeOutcome::Login { fresh: true })
+            };
+        }
     }
     match access::decide(&client.app, session) {
         LaunchDecision::Allowed => {}

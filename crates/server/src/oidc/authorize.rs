@@ -84,7 +84,13 @@ async fn run(st: AppState, raw: String, query: String, headers: HeaderMap) -> Re
     };
     let query = unwrap_query(query);
     let params = Params::from_urlencoded(&query);
-    let lang = Lang::pick(None, &headers);
+    // OIDC Core 3.1.2.1 ui_locales: the first of ours the RP names, else the browser's.
+    let asked = params.get("ui_locales").and_then(|l| {
+        l.split(' ')
+            .map(|t| t.split('-').next().unwrap_or(""))
+            .find(|t| *t == "ja" || *t == "en")
+    });
+    let lang = Lang::pick(asked, &headers);
     let session = match current_session(&st, &tenant, &headers).await {
         Ok(s) => s,
         Err(e) => return crate::portal::handlers::internal(e),
