@@ -10,6 +10,7 @@
 //! - [`apps`]: the application catalog (OIDC clients, SAML SPs), security classes, audiences.
 //! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
 //! - [`oauth`]: the OpenID Provider's service (codes, tokens, userinfo, logout).
+//! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
@@ -23,6 +24,7 @@ pub mod passwords;
 pub mod portal;
 pub mod roster_export;
 pub mod roster_import;
+pub mod saml_idp;
 pub mod tenants;
 
 pub use clock::{Clock, SystemClock};

@@ -99,6 +99,21 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 86_400)]
         retired_seconds: i64,
     },
+    /// Rotate the tenant's SAML IdP signing key: the certificate already published in the
+    /// metadata as next starts signing; the old one stays published for a while.
+    RotateSaml {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// Seconds the next certificate must have been in the metadata (SPs refresh it on
+        /// their own schedule, some only when an operator re-imports it).
+        #[arg(long, default_value_t = 7 * 86_400)]
+        min_published_seconds: i64,
+        /// Seconds the old certificate stays in the metadata.
+        #[arg(long, default_value_t = 7 * 86_400)]
+        retired_seconds: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -149,6 +164,31 @@ pub enum AppCommand {
         #[arg(long)]
         id: String,
     },
+    /// Change a SAML app's settings (those not given keep their value; docs/SAML.md).
+    SamlSettings(Box<AppSamlSettingsArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct AppSamlSettingsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// The app id.
+    #[arg(long)]
+    pub id: String,
+    /// assertion, response or both.
+    #[arg(long)]
+    pub saml_sign: Option<String>,
+    /// persistent or username.
+    #[arg(long)]
+    pub saml_name_id: Option<String>,
+    /// Attributes to release, comma-separated (an empty value releases none).
+    #[arg(long)]
+    pub saml_attributes: Option<String>,
+    /// true or false.
+    #[arg(long)]
+    pub saml_require_signed_requests: Option<bool>,
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +219,20 @@ pub struct AppAddArgs {
     pub saml_acs_url: Option<String>,
     #[arg(long, requires = "saml_acs_url")]
     pub saml_entity_id: Option<String>,
+    /// SAML: what to sign: assertion, response or both (default: both).
+    #[arg(long)]
+    pub saml_sign: Option<String>,
+    /// SAML: the NameID: persistent (pairwise per SP; default) or username.
+    #[arg(long)]
+    pub saml_name_id: Option<String>,
+    /// SAML: attributes to release, comma-separated (uid, sn, givenName, displayName, mail,
+    /// kanaFamilyName, kanaGivenName, role, school, classes, userMasterIdentifier).
+    #[arg(long)]
+    pub saml_attributes: Option<String>,
+    /// SAML: refuse unsigned AuthnRequests even when the SP's metadata does not say
+    /// AuthnRequestsSigned.
+    #[arg(long)]
+    pub saml_require_signed_requests: bool,
     /// pairwise (default) or user-master-identifier (also spelled public)
     #[arg(long, default_value = "pairwise")]
     pub subject: String,

@@ -8,6 +8,7 @@
 mod metrics;
 mod oidc;
 mod portal;
+mod saml;
 mod xapi;
 
 use std::net::SocketAddr;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(xapi::routes())
         .merge(portal::routes())
+        .merge(saml::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

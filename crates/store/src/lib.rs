@@ -6,7 +6,7 @@
 //! data takes the [`TenantId`]: the tenant boundary is in every query.
 //!
 //! Modules own one aggregate each: [`tenants`], [`roster`], [`audit`], [`identity`]
-//! (passwords and the application catalog).
+//! (passwords and the application catalog), [`saml`] (the SAML IdP).
 
 pub mod audit;
 pub mod identity;
@@ -15,6 +15,7 @@ pub mod lrs;
 mod migrate;
 pub mod oauth;
 pub mod roster;
+pub mod saml;
 pub mod sessions;
 pub mod tenants;
 #[cfg(feature = "testing")]

@@ -42,6 +42,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0006_oauth.sql"),
     },
     Migration {
+        version: 7,
+        name: "saml",
+        sql: include_str!("../migrations/0007_saml.sql"),
+    },
+    Migration {
         version: 8,
         name: "lrs_version_line",
         sql: include_str!("../migrations/0008_lrs_version_line.sql"),

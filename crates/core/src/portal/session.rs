@@ -117,13 +117,15 @@ pub async fn logout(
 }
 
 /// The hook for ending the app sessions a portal session started (OIDC logout, SAML SLO).
-/// OIDC: every access and refresh token issued from this session is revoked.
+/// OIDC: every access and refresh token issued from this session is revoked. SAML: the SP
+/// sessions it started are forgotten (the SPs are not told yet).
 pub async fn end_app_sessions(
     store: &Store,
     clock: &dyn Clock,
     session: &PortalSession,
 ) -> Result<(), PortalError> {
     crate::oauth::logout::end_portal_session_tokens(store, clock, session).await?;
+    crate::saml_idp::slo::forget_portal_session(store, session).await?;
     Ok(())
 }
 

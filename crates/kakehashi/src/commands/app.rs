@@ -1,13 +1,15 @@
 use std::process::ExitCode;
 
-use kakehashi_core::apps::{self, AppError, Icon, NewApp, OidcOptions, SamlSource};
+use kakehashi_core::apps::{self, AppError, Icon, NewApp, OidcOptions, Protocol, SamlSource};
+use kakehashi_core::saml_idp::settings::{self as saml_settings, NameIdChoice, SpSettings};
 use kakehashi_core::{Actor, SystemClock};
 
-use crate::cli::{AppAddArgs, AppCommand, Format};
+use crate::cli::{AppAddArgs, AppCommand, AppSamlSettingsArgs, Format};
 
 pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AppCommand::Add(args) => add(*args).await,
+        AppCommand::SamlSettings(args) => saml_settings_cmd(*args).await,
         AppCommand::List {
             data,
             tenant,
@@ -33,6 +35,14 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
                             settings.iter().find(|(id, _)| *id == a.id),
                         ) {
                             obj.insert("oidc".into(), serde_json::to_value(s)?);
+                        }
+                        if a.protocol == "saml" {
+                            if let (Some(obj), Some(s)) = (
+                                v.as_object_mut(),
+                                saml_settings::stored(&store, &tenant, &a.id).await?,
+                            ) {
+                                obj.insert("saml".into(), serde_json::to_value(s)?);
+                            }
                         }
                         list.push(v);
                     }
@@ -60,6 +70,52 @@ pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
                 Err(e) => user_error(e),
             }
         }
+    }
+}
+
+/// `app saml-settings`: changes the given settings of a SAML app, keeps the others.
+async fn saml_settings_cmd(a: AppSamlSettingsArgs) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(&a.tenant)?;
+    let (_, store) = super::open(&a.data).await?;
+    let Some(row) = saml_settings::stored(&store, &tenant, &a.id).await? else {
+        eprintln!("error: no app {:?} in tenant {tenant}", a.id);
+        return Ok(ExitCode::from(1));
+    };
+    let mut s = match SpSettings::from_row(&row) {
+        Ok(s) => s,
+        Err(e) => anyhow::bail!("the stored settings cannot be read: {e}"),
+    };
+    if let Some(sign) = &a.saml_sign {
+        s.sign = parse("saml-sign", saml_settings::parse_placement(sign))?;
+    }
+    if let Some(n) = &a.saml_name_id {
+        s.name_id = parse("saml-name-id", NameIdChoice::parse(n))?;
+    }
+    if let Some(list) = &a.saml_attributes {
+        s.attributes = parse("saml-attributes", SpSettings::parse_attribute_list(list))?;
+    }
+    if let Some(required) = a.saml_require_signed_requests {
+        s.require_signed_requests = required;
+    }
+    match saml_settings::configure(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &a.id,
+        &s,
+    )
+    .await
+    {
+        Ok(()) => {
+            println!("{}", serde_json::to_string_pretty(&s.to_row())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(kakehashi_core::saml_idp::SamlIdpError::UnknownApp { tenant, id }) => {
+            eprintln!("error: no SAML app {id:?} in tenant {tenant}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,6 +176,7 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         )?,
         icon,
     };
+    let saml_settings = saml_settings_of(&a, new.protocol)?;
     let oidc = OidcOptions {
         token_auth_method: a.token_auth_method.clone(),
         jwks: match &a.jwks {
@@ -150,8 +207,25 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         Ok(reg) => reg,
         Err(e) => return user_error(e),
     };
+    if let Some(settings) = &saml_settings {
+        saml_settings::configure(
+            &store,
+            &SystemClock,
+            &Actor::command_line(),
+            &tenant,
+            &reg.app.id,
+            settings,
+        )
+        .await?;
+    }
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&reg)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&reg)?;
+            if let (Some(s), Some(obj)) = (&saml_settings, v.as_object_mut()) {
+                obj.insert("saml".into(), serde_json::to_value(s.to_row())?);
+            }
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
         Format::Text => {
             println!(
                 "registered {} ({}) in tenant {tenant}",
@@ -185,7 +259,47 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
                 println!("app id:         {}", reg.app.id);
                 println!("IdP metadata:   {md}");
             }
+            if let Some(s) = &saml_settings {
+                let row = s.to_row();
+                println!(
+                    "SAML:           sign {}, NameID {}, attributes [{}]{}",
+                    row.sign,
+                    row.name_id,
+                    row.attributes.join(", "),
+                    if row.require_signed_requests {
+                        ", signed AuthnRequests required"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SAML settings of `app add` (docs/SAML.md); `None` for an OIDC app.
+fn saml_settings_of(a: &AppAddArgs, protocol: Protocol) -> anyhow::Result<Option<SpSettings>> {
+    let given = a.saml_sign.is_some()
+        || a.saml_name_id.is_some()
+        || a.saml_attributes.is_some()
+        || a.saml_require_signed_requests;
+    if protocol != Protocol::Saml {
+        if given {
+            anyhow::bail!("--saml-sign, --saml-name-id, --saml-attributes and --saml-require-signed-requests are for --protocol saml");
+        }
+        return Ok(None);
+    }
+    let mut s = SpSettings::default();
+    if let Some(sign) = &a.saml_sign {
+        s.sign = parse("saml-sign", saml_settings::parse_placement(sign))?;
+    }
+    if let Some(n) = &a.saml_name_id {
+        s.name_id = parse("saml-name-id", NameIdChoice::parse(n))?;
+    }
+    if let Some(list) = &a.saml_attributes {
+        s.attributes = parse("saml-attributes", SpSettings::parse_attribute_list(list))?;
+    }
+    s.require_signed_requests = a.saml_require_signed_requests;
+    Ok(Some(s))
 }

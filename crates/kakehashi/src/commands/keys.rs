@@ -9,6 +9,37 @@ use crate::cli::{Format, KeysCommand};
 
 pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        KeysCommand::RotateSaml {
+            data,
+            tenant,
+            min_published_seconds,
+            retired_seconds,
+        } => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (dir, store) = super::open(&data).await?;
+            kakehashi_core::tenants::require(&store, &tenant).await?;
+            match kakehashi_core::saml_idp::keys::rotate(
+                &store,
+                &dir.master_key,
+                &SystemClock,
+                &Actor::command_line(),
+                &tenant,
+                min_published_seconds,
+                retired_seconds,
+            )
+            .await
+            {
+                Ok(kid) => {
+                    println!("SAML signing key {kid} is now current in tenant {tenant}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(kakehashi_core::saml_idp::SamlIdpError::Invalid(msg)) => {
+                    eprintln!("error: {msg}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         KeysCommand::List {
             data,
             tenant,

@@ -81,7 +81,8 @@ fn print_demo_help(public_url: &str) {
         "  \
          kakehashi oneroster export --tenant demo demo-roster.zip   # the demo roster as OneRoster CSV\n  \
          kakehashi tenant list                                        # tenants\n  \
-         curl {public_url}/healthz                                    # health\n"
+         curl {public_url}/healthz                                    # health\n  \
+         SAML IdP metadata (give it to an SP): {public_url}/t/demo/saml/metadata\n"
     );
 }
 

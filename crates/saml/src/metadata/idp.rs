@@ -24,12 +24,11 @@ pub struct IdpMetadata {
     pub valid_until: Option<OffsetDateTime>,
 }
 
-/// The NameID formats Kakehashi issues.
-pub const NAME_ID_FORMATS: [NameIdFormat; 3] = [
-    NameIdFormat::Persistent,
-    NameIdFormat::Unspecified,
-    NameIdFormat::EmailAddress,
-];
+/// The NameID formats Kakehashi issues (Metadata 2.4.1 NameIDFormat): `persistent` (pairwise
+/// per SP) and `unspecified` (the username). E-mail addresses are released as the `mail`
+/// attribute, not as a NameID: a roster's e-mail column is often empty or shared.
+pub const NAME_ID_FORMATS: [NameIdFormat; 2] =
+    [NameIdFormat::Persistent, NameIdFormat::Unspecified];
 
 impl IdpMetadata {
     /// The `md:EntityDescriptor` XML (unsigned).

@@ -25,8 +25,8 @@ pub struct PageQuery {
     pub(crate) lang: Option<String>,
     pub(crate) return_to: Option<String>,
     pub(crate) logged_out: Option<String>,
-    /// `login` when the OpenID Provider needs a fresh login (OIDC Core 3.1.2.1 `prompt=login`,
-    /// `max_age`): the form is shown even to a signed-in browser.
+    /// `login` when a fresh login is needed (OIDC Core 3.1.2.1 `prompt=login`, `max_age`;
+    /// SAML Core 3.4.1 `ForceAuthn`): the form is shown even to a signed-in browser.
     pub(crate) prompt: Option<String>,
 }
 

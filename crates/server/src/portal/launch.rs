@@ -51,21 +51,17 @@ pub fn launch_path(tenant: &TenantId, app_id: &str) -> String {
 
 /// The protocol's own way into an app whose launch the policy allowed.
 async fn launch_allowed(
-    _st: &AppState,
+    st: &AppState,
     lang: Lang,
     tenant: &TenantId,
     app: &AppRow,
-    _session: &PortalSession,
+    session: &PortalSession,
 ) -> Response {
     match app.protocol.as_str() {
         // The OIDC arm goes to the app's registered launch address.
-        "oidc" => crate::oidc::launch_response(_st, lang, tenant, app).await,
-        // The SAML arm posts an IdP-initiated Response to the SP's ACS.
-        "saml" => html(
-            StatusCode::NOT_FOUND,
-            pages::no_launch_address(lang, tenant.as_str(), &app.name),
-            &[],
-        ),
+        "oidc" => crate::oidc::launch_response(st, lang, tenant, app).await,
+        // SAML: an IdP-initiated Response POSTed to the SP's ACS (SAML Profiles 4.1.5).
+        "saml" => crate::saml::launch(st, lang, tenant, app, session).await,
         _ => html(
             StatusCode::NOT_FOUND,
             pages::no_launch_address(lang, tenant.as_str(), &app.name),

@@ -1,0 +1,293 @@
+//! SP-initiated Single Logout (SAML Profiles 4.4, Core 3.7): an SP sends a `LogoutRequest`
+//! (HTTP-Redirect or HTTP-POST); we end the portal sessions its session came from and answer
+//! with a signed `LogoutResponse` at the SP's SingleLogoutService.
+//!
+//! Profiles 4.4.4.1: the request must be authenticated, so it must be signed (the query
+//! signature for HTTP-Redirect, an enveloped one for HTTP-POST) with a certificate from the
+//! SP's metadata; an SP registered without metadata cannot log out this way. The request ID
+//! goes through the same replay cache as AuthnRequests.
+//!
+//! Not yet: propagating the logout to the *other* SPs of the portal session (front-channel
+//! LogoutRequests), and IdP-initiated logout from the portal's logout button.
+
+use kakehashi_saml::binding::post::decode_post;
+use kakehashi_saml::binding::redirect::{decode_redirect, encode_redirect};
+use kakehashi_saml::binding::MessageParam;
+use kakehashi_saml::dsig::{verify_enveloped, AlgorithmPolicy};
+use kakehashi_saml::ids::OsRng;
+use kakehashi_saml::logout::{parse_logout_request, LogoutRequest, LogoutResponse};
+use kakehashi_saml::{Binding, SamlError, SamlId, SignatureError, StatusCode};
+use kakehashi_store::saml as stored;
+use kakehashi_store::{audit, sessions, Store, StoreError};
+
+use super::sso::{refuse, Idp, PostToSp, RefusalKind, SsoOutcome, CLOCK_SKEW, MAX_REQUEST_AGE};
+use super::{keys, IdpUrls, SamlIdpError, ServiceProvider};
+use crate::portal::session::PortalSession;
+
+/// A LogoutRequest as it arrived.
+#[derive(Clone, Copy, Debug)]
+pub enum LogoutIncoming<'a> {
+    Redirect {
+        raw_query: &'a str,
+    },
+    Post {
+        saml_request: &'a str,
+        relay_state: Option<&'a str>,
+    },
+}
+
+/// What the browser is sent next.
+#[derive(Clone, Debug)]
+pub enum LogoutOutcome {
+    /// 303 to the SP's SingleLogoutService with the signed LogoutResponse in the query.
+    Redirect {
+        location: String,
+        ended_cookie_session: bool,
+    },
+    /// POST the LogoutResponse to the SP.
+    Post {
+        post: PostToSp,
+        ended_cookie_session: bool,
+    },
+    /// The SP has no SingleLogoutService: show "signed out".
+    SignedOut { ended_cookie_session: bool },
+    /// Refused (error page); nothing was ended.
+    Refused(super::sso::Refusal),
+}
+
+fn refused(o: SsoOutcome) -> LogoutOutcome {
+    match o {
+        SsoOutcome::Refused(r) => LogoutOutcome::Refused(r),
+        // `refuse` only ever returns a refusal.
+        _ => LogoutOutcome::Refused(super::sso::Refusal {
+            kind: RefusalKind::Malformed,
+            detail: "refused".into(),
+        }),
+    }
+}
+
+/// Decodes, authenticates and checks a LogoutRequest against the SP's metadata.
+fn authenticate(
+    incoming: LogoutIncoming<'_>,
+    sp: &ServiceProvider,
+) -> Result<(LogoutRequest, Option<String>), SamlError> {
+    let certs = &sp.metadata.signing_certificates;
+    let policy = AlgorithmPolicy::default();
+    match incoming {
+        LogoutIncoming::Redirect { raw_query } => {
+            let msg = decode_redirect(raw_query)?;
+            if msg.param != MessageParam::Request {
+                return Err(SamlError::Parameter("SAMLRequest expected".into()));
+            }
+            msg.verify_signature(certs, &policy)?;
+            Ok((parse_logout_request(&msg.xml)?, msg.relay_state.clone()))
+        }
+        LogoutIncoming::Post {
+            saml_request,
+            relay_state,
+        } => {
+            let xml = decode_post(saml_request)?;
+            {
+                let doc = kakehashi_saml::xml::parse::parse(&xml)?;
+                verify_enveloped(doc.root_element(), certs, &policy)?;
+            }
+            Ok((parse_logout_request(&xml)?, relay_state.map(str::to_owned)))
+        }
+    }
+}
+
+/// The Issuer of a LogoutRequest, read before anything is trusted (to find the SP).
+fn issuer_of(incoming: LogoutIncoming<'_>) -> Result<String, SamlError> {
+    let xml = match incoming {
+        LogoutIncoming::Redirect { raw_query } => decode_redirect(raw_query)?.xml,
+        LogoutIncoming::Post { saml_request, .. } => decode_post(saml_request)?,
+    };
+    Ok(parse_logout_request(&xml)?.issuer)
+}
+
+/// Handles an SP's LogoutRequest.
+pub async fn receive_logout(
+    idp: &Idp<'_>,
+    incoming: LogoutIncoming<'_>,
+    cookie_session: Option<&PortalSession>,
+) -> Result<LogoutOutcome, SamlIdpError> {
+    let issuer = match issuer_of(incoming) {
+        Ok(i) => i,
+        Err(e) => {
+            return Ok(refused(
+                refuse(idp, None, RefusalKind::Malformed, e.to_string()).await?,
+            ))
+        }
+    };
+    let Some(sp) = super::service_provider_by_entity_id(idp.store, idp.tenant, &issuer).await?
+    else {
+        return Ok(refused(
+            refuse(
+                idp,
+                None,
+                RefusalKind::UnknownSp,
+                format!("no service provider {issuer:?}"),
+            )
+            .await?,
+        ));
+    };
+    let untrusted =
+        |detail: String| refuse(idp, Some(sp.entity_id()), RefusalKind::Untrusted, detail);
+    let (req, relay_state) = match authenticate(incoming, &sp) {
+        Ok(r) => r,
+        Err(SamlError::Signature(SignatureError::Missing)) => {
+            return Ok(refused(
+                untrusted("a LogoutRequest must be signed (SAML Profiles 4.4.4.1)".into()).await?,
+            ))
+        }
+        Err(e) => return Ok(refused(untrusted(e.to_string()).await?)),
+    };
+    let urls = IdpUrls::of(idp.public_url, idp.tenant);
+    let now = idp.clock.now();
+    // Core 3.2.1 Destination; Core 3.7.1 NotOnOrAfter; our request age window.
+    if req
+        .destination
+        .as_deref()
+        .is_some_and(|d| d != urls.slo_url)
+    {
+        return Ok(refused(
+            untrusted("Destination is not this IdP's SLO endpoint".into()).await?,
+        ));
+    }
+    let t = req.issue_instant;
+    if t > now + CLOCK_SKEW
+        || t < now - MAX_REQUEST_AGE - CLOCK_SKEW
+        || req.not_on_or_after.is_some_and(|n| n <= now - CLOCK_SKEW)
+    {
+        return Ok(refused(
+            untrusted("the LogoutRequest is outside its time window".into()).await?,
+        ));
+    }
+    let expires = (t + MAX_REQUEST_AGE + CLOCK_SKEW).unix_timestamp();
+    if !stored::remember_request_id(
+        idp.store,
+        idp.tenant,
+        sp.entity_id(),
+        req.id.as_str(),
+        expires,
+        now.unix_timestamp(),
+    )
+    .await?
+    {
+        return Ok(refused(
+            refuse(
+                idp,
+                Some(sp.entity_id()),
+                RefusalKind::Replay,
+                format!("LogoutRequest ID {} was already used", req.id.as_str()),
+            )
+            .await?,
+        ));
+    }
+    // The SP names its own sessions only: SessionIndexes of this app and this NameID.
+    let ended_sessions = stored::sp_sessions_for_logout(
+        idp.store,
+        idp.tenant,
+        &sp.app.id,
+        &req.name_id.value,
+        &req.session_indexes,
+    )
+    .await?;
+    let mut portal_hashes: Vec<String> = ended_sessions
+        .iter()
+        .map(|s| s.portal_session_hash.clone())
+        .collect();
+    portal_hashes.sort();
+    portal_hashes.dedup();
+    let at = idp.clock.now_text();
+    let mut tx = idp.store.begin().await?;
+    let mut ended = 0;
+    for h in &portal_hashes {
+        if sessions::delete(&mut tx, idp.tenant, h).await? {
+            ended += 1;
+        }
+        stored::delete_sp_sessions_of(&mut tx, idp.tenant, h).await?;
+    }
+    audit::append(
+        &mut tx,
+        idp.store.backend(),
+        Some(idp.tenant),
+        &at,
+        &audit::Event {
+            actor: format!("saml-sp:{}", sp.entity_id()),
+            action: "saml.slo".into(),
+            target: format!("app:{}", sp.app.id),
+            details: serde_json::json!({
+                "sp": sp.entity_id(), "id": req.id.as_str(),
+                "sessionIndexes": req.session_indexes, "portalSessionsEnded": ended,
+                "users": ended_sessions.iter().map(|s| s.user_sourced_id.clone()).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    let ended_cookie_session = cookie_session.is_some_and(|s| portal_hashes.contains(&s.id_hash));
+
+    // Core 3.7.3.2: Success once the principal's sessions here are ended.
+    let slo = &sp.metadata.single_logout_services;
+    let endpoint = slo
+        .iter()
+        .find(|e| e.binding == Binding::HttpRedirect.uri())
+        .or_else(|| slo.iter().find(|e| e.binding == Binding::HttpPost.uri()));
+    let Some(endpoint) = endpoint else {
+        return Ok(LogoutOutcome::SignedOut {
+            ended_cookie_session,
+        });
+    };
+    let destination = endpoint
+        .response_location
+        .clone()
+        .unwrap_or_else(|| endpoint.location.clone());
+    let response = LogoutResponse {
+        id: SamlId::random(&mut OsRng),
+        issue_instant: now,
+        idp_entity_id: urls.entity_id,
+        destination: destination.clone(),
+        in_response_to: req.id.as_str().to_owned(),
+        status: StatusCode::Success,
+        sub_status: None,
+    };
+    let key = keys::signing_key(idp.store, idp.master, idp.clock, idp.tenant).await?;
+    if endpoint.binding == Binding::HttpRedirect.uri() {
+        // Bindings 3.4.4.1: the query is signed, the XML is not.
+        let query = encode_redirect(
+            MessageParam::Response,
+            &response.to_xml(None)?,
+            relay_state.as_deref(),
+            Some(&key),
+        )?;
+        let sep = if destination.contains('?') { '&' } else { '?' };
+        Ok(LogoutOutcome::Redirect {
+            location: format!("{destination}{sep}{query}"),
+            ended_cookie_session,
+        })
+    } else {
+        Ok(LogoutOutcome::Post {
+            post: PostToSp {
+                acs_url: destination,
+                xml: response.to_xml(Some(&key))?,
+                relay_state,
+                status: StatusCode::Success,
+            },
+            ended_cookie_session,
+        })
+    }
+}
+
+/// Forgets the SP sessions a portal session started, when the portal session ends by the
+/// portal's own logout. (Telling those SPs — IdP-initiated Single Logout — is not done yet;
+/// see docs/SAML.md.)
+pub async fn forget_portal_session(
+    store: &Store,
+    session: &PortalSession,
+) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = stored::delete_sp_sessions_of(&mut tx, &session.tenant, &session.id_hash).await?;
+    tx.commit().await?;
+    Ok(n)
+}
