@@ -121,3 +121,51 @@ pub async fn authenticate_bearer(
         version_line: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(access: Access) -> Authenticated {
+        Authenticated {
+            tenant: TenantId::parse("city-a").expect("tenant id"),
+            key: "drill".into(),
+            access,
+            authority: json!({"objectType": "Agent",
+                "account": {"homePage": "https://portal.example.jp/t/city-a", "name": "drill"}}),
+            version_line: None,
+        }
+    }
+
+    #[test]
+    fn a_read_only_credential_reads_everything_and_writes_nothing() {
+        let w = who(Access::Credential { read_only: true });
+        assert_eq!(
+            w.authorize(Resource::Statements, Operation::Read).ok(),
+            Some(StatementReach::All)
+        );
+        assert!(matches!(
+            w.authorize(Resource::State, Operation::Write),
+            Err(LrsError::Forbidden(_))
+        ));
+        assert!(w.may_define());
+    }
+
+    #[test]
+    fn comm_4_2_s2_read_mine_reaches_the_statements_of_this_authority() {
+        let w = who(Access::Bearer(ScopeSet::of_token("statements/read/mine")));
+        assert_eq!(
+            w.authorize(Resource::Statements, Operation::Read).ok(),
+            Some(StatementReach::AuthoredBy(
+                "account:https://portal.example.jp/t/city-a|drill".into()
+            ))
+        );
+        assert!(matches!(
+            w.authorize(Resource::Statements, Operation::Write),
+            Err(LrsError::InsufficientScope {
+                needed: "statements/write"
+            })
+        ));
+        assert!(!w.may_define());
+    }
+}
