@@ -23,6 +23,7 @@ pub mod multipart;
 pub mod normalize;
 pub mod output;
 pub mod query;
+pub mod scope;
 pub mod signature;
 pub mod validate;
 pub mod version;

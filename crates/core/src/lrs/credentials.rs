@@ -6,9 +6,10 @@ use kakehashi_store::lrs::credentials as db;
 use kakehashi_store::lrs::Credential;
 use kakehashi_store::{audit, Store, StoreError, TenantId};
 use kakehashi_xapi::Version;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::access::{Access, Authenticated};
 use super::LrsError;
 use crate::{Actor, Clock};
 
@@ -31,18 +32,6 @@ impl std::fmt::Debug for NewCredential {
             .field("secret", &"***")
             .finish()
     }
-}
-
-/// Who is calling: the credential and the `authority` Agent it stamps on statements.
-#[derive(Clone, Debug)]
-pub struct Authenticated {
-    pub tenant: TenantId,
-    pub key: String,
-    pub read_only: bool,
-    /// Data 2.4.9: the authority the LRS sets on statements this credential stores.
-    pub authority: Value,
-    /// The xAPI line the credential's tool speaks, when it was registered with one.
-    pub version_line: Option<Version>,
 }
 
 fn hash(secret: &str) -> String {
@@ -178,7 +167,9 @@ pub async fn authenticate(
             "account": { "homePage": home_page, "name": cred.key },
         }),
         key: cred.key,
-        read_only: cred.read_only,
+        access: Access::Credential {
+            read_only: cred.read_only,
+        },
         version_line: cred
             .version_line
             .as_deref()

@@ -11,6 +11,7 @@ use kakehashi_store::{Store, StoreError, TenantId};
 use kakehashi_xapi::document::{
     check_preconditions, etag, merge_documents, DocMethod, DocParams, DocResource,
 };
+use kakehashi_xapi::scope::{Operation, Resource};
 use kakehashi_xapi::XapiError;
 
 use super::{stored_text, Authenticated, LrsError};
@@ -116,9 +117,7 @@ pub async fn write(
     p: &DocParams,
     w: Write<'_>,
 ) -> Result<String, LrsError> {
-    if who.read_only {
-        return Err(LrsError::Forbidden("this credential is read-only".into()));
-    }
+    who.authorize(scope_resource(resource), Operation::Write)?;
     let Some(doc_id) = p.doc_id.as_deref() else {
         return Err(XapiError::invalid("query.stateId", "is required").into());
     };
@@ -204,9 +203,7 @@ pub async fn delete(
     p: &DocParams,
     if_match: Option<&str>,
 ) -> Result<(), LrsError> {
-    if who.read_only {
-        return Err(LrsError::Forbidden("this credential is read-only".into()));
-    }
+    who.authorize(scope_resource(resource), Operation::Write)?;
     let key = key_of(resource, p);
     let mut tx = store.begin().await?;
     if let Some(id) = p.doc_id.as_deref() {
@@ -222,4 +219,13 @@ pub async fn delete(
     db::delete(&mut tx, &who.tenant, &key, p.doc_id.as_deref()).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// The resource whose scope (Communication 4.2.s2) governs a document resource.
+pub fn scope_resource(r: DocResource) -> Resource {
+    match r {
+        DocResource::State => Resource::State,
+        DocResource::ActivityProfile => Resource::ActivityProfile,
+        DocResource::AgentProfile => Resource::AgentProfile,
+    }
 }

@@ -7,6 +7,7 @@
 //! It knows no HTTP: the server turns requests into these calls and [`LrsError`] into status
 //! codes.
 
+pub mod access;
 pub mod credentials;
 pub mod documents;
 pub mod query;
@@ -17,7 +18,8 @@ use kakehashi_store::StoreError;
 use kakehashi_xapi::XapiError;
 use time::OffsetDateTime;
 
-pub use credentials::{Authenticated, NewCredential};
+pub use access::{Access, Authenticated, StatementReach};
+pub use credentials::NewCredential;
 pub use kakehashi_xapi::Version;
 
 /// Why an LRS request failed.
@@ -35,6 +37,14 @@ pub enum LrsError {
     /// Authenticated, but not allowed (403), e.g. a read-only credential writing.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A bearer token that is unknown here, revoked or expired (401, RFC 6750 3.1
+    /// `invalid_token`).
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
+    /// A bearer token without the xAPI scope this request needs (403, RFC 6750 3.1
+    /// `insufficient_scope`; Communication 4.2.s2).
+    #[error("insufficient_scope: this request needs the OAuth scope {needed} (or all)")]
+    InsufficientScope { needed: &'static str },
     #[error("the tenant name or credential name must not be empty")]
     EmptyName,
     #[error(transparent)]
@@ -48,7 +58,8 @@ impl LrsError {
             LrsError::Xapi(e) => e.status(),
             LrsError::NotFound(_) => 404,
             LrsError::Unauthorized(_) => 401,
-            LrsError::Forbidden(_) => 403,
+            LrsError::Forbidden(_) | LrsError::InsufficientScope { .. } => 403,
+            LrsError::InvalidToken(_) => 401,
             LrsError::EmptyName => 400,
             LrsError::Store(_) => 500,
         }

@@ -9,10 +9,10 @@ use base64::Engine;
 use kakehashi_store::lrs::statements as db;
 use kakehashi_store::lrs::{KeyFilter, StatementQuery as DbQuery};
 use kakehashi_store::{Store, StoreError, TenantId};
-use kakehashi_xapi::{StatementFilter, XapiError};
+use kakehashi_xapi::{Ifi, StatementFilter, XapiError};
 use serde_json::{json, Value};
 
-use super::{stored_text, LrsError};
+use super::{stored_text, LrsError, StatementReach};
 
 /// The most statements one response carries (a `limit` of 0 or above means this).
 pub const MAX_PAGE: u32 = 500;
@@ -46,14 +46,27 @@ pub async fn by_id(
     tenant: &TenantId,
     id: &uuid::Uuid,
     voided: bool,
+    reach: &StatementReach,
 ) -> Result<Value, LrsError> {
     let id = id.hyphenated().to_string();
-    match db::get(store, tenant, &id).await? {
+    let not_found = || LrsError::NotFound(format!("no statement {id}"));
+    let statement: Value = match db::get(store, tenant, &id).await? {
         Some((body, is_voided)) if is_voided == voided => {
-            serde_json::from_str(&body).map_err(corrupt)
+            serde_json::from_str(&body).map_err(corrupt)?
         }
-        _ => Err(LrsError::NotFound(format!("no statement {id}"))),
+        _ => return Err(not_found()),
+    };
+    // `statements/read/mine`: another authority's statement is not found (nothing leaks).
+    if let StatementReach::AuthoredBy(mine) = reach {
+        let theirs = statement
+            .get("authority")
+            .and_then(Ifi::of)
+            .map(|i| i.key());
+        if theirs.as_deref() != Some(mine.as_str()) {
+            return Err(not_found());
+        }
     }
+    Ok(statement)
 }
 
 /// A filtered list; `window` is `None` on the first page.
@@ -62,6 +75,7 @@ pub async fn list(
     tenant: &TenantId,
     f: &StatementFilter,
     window: Option<Window>,
+    reach: &StatementReach,
 ) -> Result<Page, LrsError> {
     let window = match window {
         Some(w) => w,
@@ -113,12 +127,16 @@ pub async fn list(
     if let Some(r) = f.registration {
         keys.push(key("r", r.hyphenated().to_string()));
     }
+    if let StatementReach::AuthoredBy(mine) = reach {
+        keys.push(key("au", mine.clone()));
+    }
     // Drive by the most selective key: an agent or registration before an activity or verb.
     keys.sort_by_key(|k| match k.kind {
         "r" => 0,
         "a" | "ra" => 1,
         "o" | "ro" => 2,
-        _ => 3,
+        "au" => 3,
+        _ => 4,
     });
     let q = DbQuery {
         keys,

@@ -14,6 +14,7 @@ use kakehashi_store::lrs::statements as db;
 use kakehashi_store::lrs::{KeyFilter, StatementRow};
 use kakehashi_store::{Store, StoreError, TenantId};
 use kakehashi_xapi::multipart::AttachmentPart;
+use kakehashi_xapi::scope::{Operation, Resource};
 use kakehashi_xapi::validate::VOIDED_VERB;
 use kakehashi_xapi::{
     index_statement, multipart, prepare_for_storage, signature, statements_equivalent,
@@ -44,11 +45,10 @@ pub async fn write(
     who: &Authenticated,
     req: WriteRequest,
 ) -> Result<Vec<String>, LrsError> {
-    if who.read_only {
-        return Err(LrsError::Forbidden(
-            "this credential is read-only and cannot store statements".into(),
-        ));
-    }
+    who.authorize(Resource::Statements, Operation::Write)?;
+    // Communication 4.2.s2 `statements/read/mine`: each statement is indexed by the
+    // authority stamped on it, so such a token can list only its own.
+    let authority_key = who.authority_key();
     let mut body = req.statements;
     if let Some(put_id) = req.put_id {
         // Communication 2.1.1: PUT carries one statement; its id, if any, is the parameter's.
@@ -211,6 +211,9 @@ pub async fn write(
             let t = target.hyphenated().to_string();
             keys.extend(db::keys_of(&mut tx, &who.tenant, &t).await?);
         }
+        if !authority_key.is_empty() {
+            keys.insert(key("au", &authority_key));
+        }
         let keys: Vec<KeyFilter> = keys.into_iter().collect();
         let row = StatementRow {
             seq: first_seq + n as i64,
@@ -227,7 +230,11 @@ pub async fn write(
         if let Some(v) = &row.voids {
             db::mark_voided(&mut tx, &who.tenant, v).await?;
         }
-        merge_activity(&mut tx, &who.tenant, &s).await?;
+        // Communication 4.2.s2 `define`: without it the ids are kept but the canonical
+        // Activity definitions are not updated.
+        if who.may_define() {
+            merge_activity(&mut tx, &who.tenant, &s).await?;
+        }
     }
     for p in &req.attachments {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&p.body);

@@ -346,9 +346,10 @@ async fn client_credentials(
         .into());
     }
     let scopes = scope.unwrap_or_default();
-    // No user, so no openid: user scopes are meaningless here.
-    let allowed = ["roster"];
-    if let Some(bad) = scopes.iter().find(|s| !allowed.contains(&s.as_str())) {
+    // No user, so no openid: user scopes are meaningless here. The xAPI scopes
+    // (Communication 4.2.s2) are for the LRS of this tenant.
+    let allowed = |s: &str| s == "roster" || kakehashi_xapi::scope::Scope::parse(s).is_some();
+    if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
             format!("scope {bad} is not available to client_credentials"),

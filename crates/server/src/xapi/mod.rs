@@ -19,9 +19,13 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use kakehashi_core::lrs::access::authenticate_bearer;
 use kakehashi_core::lrs::credentials::authenticate;
-use kakehashi_core::lrs::{Authenticated, LrsError};
+use kakehashi_core::lrs::{Authenticated, LrsError, StatementReach};
+use kakehashi_core::SystemClock;
+use kakehashi_oidc::Issuer;
 use kakehashi_store::TenantId;
+use kakehashi_xapi::scope::{Operation, Resource};
 use kakehashi_xapi::{Version, XapiError};
 use serde_json::json;
 
@@ -151,10 +155,24 @@ async fn serve(
         Some(v) => Version::parse_header(v)?,
         None => return Err(XapiError::Version("the header is required".into()).into()),
     };
+    // Communication 4.2.s2: what the caller may do with this resource (a bearer token's
+    // scopes, a read-only credential); other resources are 404 below.
+    let reach = match Resource::of_path(resource) {
+        Some(r) => {
+            let op = if matches!(req.method, Method::PUT | Method::POST | Method::DELETE) {
+                Operation::Write
+            } else {
+                Operation::Read
+            };
+            who.authorize(r, op)?
+        }
+        None => StatementReach::All,
+    };
     let ctx = Ctx {
         state,
         who: &who,
         version,
+        reach,
     };
     match resource {
         "statements" => statements::handle(&ctx, req).await,
@@ -172,6 +190,8 @@ pub(crate) struct Ctx<'a> {
     pub state: &'a AppState,
     pub who: &'a Authenticated,
     pub version: Version,
+    /// Which statements the caller may read (`statements/read/mine` narrows it).
+    pub reach: StatementReach,
 }
 
 async fn authenticated(
@@ -179,8 +199,21 @@ async fn authenticated(
     tenant: &TenantId,
     req: &XapiRequest,
 ) -> Result<Authenticated, LrsError> {
+    // Communication 4.1: HTTP Basic (a registered credential) or an OAuth 2.0 bearer token of
+    // this tenant's OpenID Provider (client_credentials with xAPI scopes).
+    if let Some(token) = request::bearer_token(req) {
+        let issuer = Issuer::for_tenant(&state.public_url, tenant.as_str()).map_err(|e| {
+            tracing::error!(error = %e, public_url = %state.public_url, "bad issuer");
+            LrsError::InvalidToken("the server's public URL cannot be an issuer".into())
+        })?;
+        return authenticate_bearer(&state.store, &SystemClock, tenant, token, issuer.as_str())
+            .await;
+    }
     let (key, secret) = request::basic_credentials(req).ok_or_else(|| {
-        LrsError::Unauthorized("send HTTP Basic credentials (kakehashi lrs credential add)".into())
+        LrsError::Unauthorized(
+            "send HTTP Basic credentials (kakehashi lrs credential add) or an OAuth 2.0 bearer token"
+                .into(),
+        )
     })?;
     let home = format!("{}/t/{tenant}/xapi/", state.public_url);
     authenticate(&state.store, tenant, &key, &secret, &home).await

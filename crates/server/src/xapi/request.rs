@@ -170,6 +170,13 @@ pub fn parse(
 }
 
 /// `(key, secret)` from `Authorization: Basic …`.
+/// The token of `Authorization: Bearer TOKEN` (RFC 6750 2.1), if that is the scheme.
+pub fn bearer_token(req: &XapiRequest) -> Option<&str> {
+    let value = req.header("authorization")?;
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
+}
+
 pub fn basic_credentials(req: &XapiRequest) -> Option<(String, String)> {
     let value = req.header("authorization")?;
     let (scheme, rest) = value.trim().split_once(' ')?;

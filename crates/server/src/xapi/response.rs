@@ -24,11 +24,31 @@ pub fn error(e: &LrsError) -> Response {
         other => other.to_string(),
     };
     let mut r = (status, axum::Json(json!({ "error": message }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(
-            axum::http::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"xAPI\""),
-        );
+    let h = r.headers_mut();
+    let challenge = axum::http::header::WWW_AUTHENTICATE;
+    match e {
+        // RFC 6750 3.1: a bearer token that failed says why; a missing one gets both schemes.
+        LrsError::InvalidToken(_) => {
+            h.insert(
+                challenge,
+                HeaderValue::from_static("Bearer realm=\"xAPI\", error=\"invalid_token\""),
+            );
+        }
+        LrsError::InsufficientScope { needed } => {
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "Bearer realm=\"xAPI\", error=\"insufficient_scope\", scope=\"{needed}\""
+            )) {
+                h.insert(challenge, v);
+            }
+        }
+        _ if status == StatusCode::UNAUTHORIZED => {
+            h.insert(
+                challenge.clone(),
+                HeaderValue::from_static("Basic realm=\"xAPI\""),
+            );
+            h.append(challenge, HeaderValue::from_static("Bearer realm=\"xAPI\""));
+        }
+        _ => {}
     }
     r
 }

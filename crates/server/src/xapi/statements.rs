@@ -122,12 +122,12 @@ async fn get(ctx: &Ctx<'_>, req: XapiRequest) -> Result<Response, LrsError> {
             format,
             attachments,
         } => {
-            let s = query::by_id(store, tenant, &id, voided).await?;
+            let s = query::by_id(store, tenant, &id, voided, &ctx.reach).await?;
             let out = format_statement(&s, format, &langs);
             (out.clone(), attachments.then(|| vec![s]), true)
         }
         StatementQuery::Filter(f) => {
-            let page = query::list(store, tenant, &f, window).await?;
+            let page = query::list(store, tenant, &f, window, &ctx.reach).await?;
             let more = page.next.map(|w| {
                 format!(
                     "/t/{tenant}/xapi/statements?more={}",

@@ -22,7 +22,9 @@ pub struct StatementRow {
     pub stored: String,
 }
 
-/// A filter key: `kind` is one of `a`, `ra`, `v`, `o`, `ro`, `r` (see the migration).
+/// A filter key: `kind` is one of `a`, `ra`, `v`, `o`, `ro`, `r` (see the migration), or `au`:
+/// the IFI key of the statement's authority (for `statements/read/mine`; never copied to a
+/// statement that refers to this one, see [`keys_of`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KeyFilter {
     pub kind: &'static str,
