@@ -232,10 +232,12 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => {
-                let writer =
-                    tokio::time::timeout(SQLITE_WRITER_WAIT, self.sqlite_writer.clone().lock_owned())
-                        .await
-                        .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
+                let writer = tokio::time::timeout(
+                    SQLITE_WRITER_WAIT,
+                    self.sqlite_writer.clone().lock_owned(),
+                )
+                .await
+                .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
                 Tx {
                     inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
                     _writer: Some(writer),
