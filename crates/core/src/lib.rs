@@ -14,6 +14,7 @@
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
+pub mod cache;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;

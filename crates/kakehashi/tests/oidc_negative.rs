@@ -525,3 +525,45 @@ async fn oidc_core_3_1_2_1_id_token_hint_of_another_user_is_login_required_with_
         assert_eq!(error_of(&teacher.get(&forged)), "login_required");
     }
 }
+
+/// Clients are cached per node for `kakehashi_core::cache::TTL` (5 s): a client removed by
+/// another process (here the command line) must stop authenticating within that time, and
+/// the JWKS/discovery copies must keep answering meanwhile.
+#[tokio::test]
+async fn a_removed_client_stops_authenticating_within_the_cache_ttl() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let rp = register(&env, "demo", "消える", "https://gone.example/cb", &[]);
+        let secret = rp.secret.clone().expect("confidential");
+        let cc = || {
+            post_form(
+                &node.addr,
+                "demo",
+                "token",
+                Some((&rp.client_id, &secret)),
+                &[("grant_type", "client_credentials")],
+            )
+        };
+        assert_eq!(cc().0.status, 200, "{}", env.label());
+        // Cached now: a second request is answered from the copy.
+        assert_eq!(cc().0.status, 200, "{}", env.label());
+        env.run(&["app", "remove", "--tenant", "demo", "--id", &rp.client_id])
+            .ok();
+        let removed_at = std::time::Instant::now();
+        let refused = loop {
+            let (r, v) = cc();
+            if r.status == 401 {
+                break v;
+            }
+            assert_eq!(r.status, 200, "{}: {}", env.label(), r.body);
+            assert!(
+                removed_at.elapsed()
+                    < kakehashi_core::cache::TTL + std::time::Duration::from_secs(2),
+                "{}: a removed client still authenticates after the cache TTL",
+                env.label()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        };
+        assert_eq!(refused["error"], "invalid_client", "{}", env.label());
+    }
+}

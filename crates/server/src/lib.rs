@@ -19,13 +19,15 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use kakehashi_core::cache::ProviderCache;
 use kakehashi_core::data_dir::MasterKey;
 use kakehashi_store::Store;
 
 pub use metrics::Metrics;
 
 /// What every handler can reach. Nothing here is node-local state that another node would
-/// need: sessions, keys and data live in the database.
+/// need: sessions, keys and data live in the database; `cache` only holds copies of rows for
+/// a few seconds (`kakehashi_core::cache`).
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
@@ -33,6 +35,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Opens the signing keys sealed in the database.
     pub master_key: MasterKey,
+    /// Short-lived copies of tenants, keys, JWKS, discovery and clients.
+    pub cache: Arc<ProviderCache>,
 }
 
 impl AppState {
@@ -42,6 +46,7 @@ impl AppState {
             public_url,
             metrics: Arc::new(Metrics::default()),
             master_key,
+            cache: Arc::new(ProviderCache::default()),
         }
     }
 }

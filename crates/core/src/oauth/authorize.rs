@@ -10,7 +10,6 @@ use kakehashi_oidc::{ErrorCode, OAuthError};
 use kakehashi_store::oauth::{self as stored, CodeRow};
 use kakehashi_store::StoreError;
 
-use super::clients;
 use super::{token_hash, unix_of, OAuthServiceError, Provider, CODE_LIFETIME};
 use crate::portal::access::{self, LaunchDecision};
 use crate::portal::session::PortalSession;
@@ -42,9 +41,7 @@ pub async fn authorize(
     session: Option<&PortalSession>,
 ) -> Result<AuthorizeOutcome, OAuthServiceError> {
     let client = match params.get("client_id") {
-        Some(id) if !params.is_repeated("client_id") => {
-            clients::find(p.store, p.tenant, id).await?
-        }
+        Some(id) if !params.is_repeated("client_id") => p.client(id).await?,
         _ => None,
     };
     let req = match rules::validate(params, client.as_ref().map(|c| &c.policy), p.issuer) {

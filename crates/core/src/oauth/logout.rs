@@ -5,7 +5,7 @@ use kakehashi_oidc::params::Params;
 use kakehashi_store::oauth as stored;
 use kakehashi_store::{audit, Store, StoreError};
 
-use super::{clients, keyring_set, OAuthServiceError, Provider};
+use super::{keyring_set, OAuthServiceError, Provider};
 use crate::portal::session::{self, PortalSession};
 use crate::Clock;
 
@@ -40,7 +40,7 @@ pub async fn end_session(
         Err(e) => return Ok(Err(e)),
     };
     let client = match &req.client_id {
-        Some(id) => clients::find(p.store, p.tenant, id).await?,
+        Some(id) => p.client(id).await?,
         None => None,
     };
     // RP-Initiated Logout 3.1: the redirect must be registered for the client.

@@ -79,11 +79,29 @@ pub struct Provider<'a> {
     pub clock: &'a dyn Clock,
     pub tenant: &'a TenantId,
     pub issuer: &'a Issuer,
+    /// This node's short-lived copies of keys, clients and the salt (`crate::cache`).
+    pub cache: &'a crate::cache::ProviderCache,
 }
 
 impl Provider<'_> {
     fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// The registered client `client_id` (cached for `cache::TTL`; unknown ids are not).
+    pub(crate) async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<clients::RegisteredClient>, OAuthServiceError> {
+        let key = (self.tenant.clone(), client_id.to_owned());
+        if let Some(c) = self.cache.clients.get(&key) {
+            return Ok(Some(c));
+        }
+        let found = clients::find(self.store, self.tenant, client_id).await?;
+        if let Some(c) = &found {
+            self.cache.clients.insert(key, c.clone());
+        }
+        Ok(found)
     }
 
     /// Appends an audit event inside `tx`.
@@ -113,8 +131,18 @@ impl Provider<'_> {
 }
 
 /// The tenant's signing keys (created on first use).
-async fn keyring_set(p: &Provider<'_>) -> Result<kakehashi_oidc::KeySet, OAuthServiceError> {
-    Ok(crate::keyring::key_set(p.store, p.master, p.clock, p.tenant).await?)
+/// Cached for `cache::TTL`: unsealing the keys is the costly part of signing (see
+/// `crate::cache` for why a copy this old is safe across nodes and rotations).
+async fn keyring_set(
+    p: &Provider<'_>,
+) -> Result<std::sync::Arc<kakehashi_oidc::KeySet>, OAuthServiceError> {
+    if let Some(set) = p.cache.key_sets.get(p.tenant) {
+        return Ok(set);
+    }
+    let set =
+        std::sync::Arc::new(crate::keyring::key_set(p.store, p.master, p.clock, p.tenant).await?);
+    p.cache.key_sets.insert(p.tenant.clone(), set.clone());
+    Ok(set)
 }
 
 /// What the store keeps of a code or token: SHA-256, hex.

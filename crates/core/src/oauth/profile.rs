@@ -14,13 +14,19 @@ use super::{OAuthServiceError, Provider};
 
 /// The tenant's pairwise salt (created on first use; never rotated).
 pub async fn salt(p: &Provider<'_>) -> Result<String, OAuthServiceError> {
-    Ok(stored::pairwise_salt(
+    // Written once and never changed: cached.
+    if let Some(salt) = p.cache.salts.get(p.tenant) {
+        return Ok(salt);
+    }
+    let salt = stored::pairwise_salt(
         p.store,
         p.tenant,
         &super::random_value(),
         &p.clock.now_text(),
     )
-    .await?)
+    .await?;
+    p.cache.salts.insert(p.tenant.clone(), salt.clone());
+    Ok(salt)
 }
 
 /// `sub` for `user` as `client` sees it: pairwise per app (default) or the user's

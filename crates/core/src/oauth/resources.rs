@@ -9,7 +9,7 @@ use kakehashi_store::oauth::{self as stored, TokenRow};
 use kakehashi_store::StoreError;
 use serde_json::{Map, Value};
 
-use super::{clients, token_hash, tokens, EndpointError, Provider};
+use super::{token_hash, tokens, EndpointError, Provider};
 
 /// RFC 6750 3.1: `invalid_token` (401) with the Bearer challenge.
 fn invalid_token(realm: &str) -> EndpointError {
@@ -67,7 +67,7 @@ pub async fn userinfo(
     }
     let (Some(user_id), Some(client)) = (
         row.user_sourced_id.as_deref(),
-        clients::find(p.store, p.tenant, &row.client_id).await?,
+        p.client(&row.client_id).await?,
     ) else {
         return Err(invalid_token(realm));
     };

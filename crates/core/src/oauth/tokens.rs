@@ -17,7 +17,7 @@ use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, To
 use kakehashi_store::roster::UserRow;
 use kakehashi_store::{StoreError, Tx};
 
-use super::clients::{self, RegisteredClient};
+use super::clients::RegisteredClient;
 use super::{
     keyring_set, random_value, token_hash, EndpointError, OAuthServiceError, Provider,
     ACCESS_TOKEN_LIFETIME, ID_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME,
@@ -39,7 +39,7 @@ pub async fn authenticate(
     let realm = p.issuer.as_str();
     let presented = rules::extract_client_auth(authorization, form)
         .map_err(|e| e.to_oauth_error(basic, realm))?;
-    let Some(client) = clients::find(p.store, p.tenant, presented.client_id()).await? else {
+    let Some(client) = p.client(presented.client_id()).await? else {
         return Err(refuse(p, &presented, ClientAuthError::UnknownClient, basic).await);
     };
     let token_endpoint = p.issuer.token_endpoint();
@@ -101,7 +101,7 @@ async fn refuse(
 /// What signing needs, fetched before any write transaction starts (SQLite has one writer:
 /// creating keys or the salt inside a transaction would wait on itself).
 pub(crate) struct Material {
-    pub keys: KeySet,
+    pub keys: std::sync::Arc<KeySet>,
     pub salt: String,
 }
 
@@ -116,7 +116,7 @@ impl Material {
             keys: if with_keys {
                 keyring_set(p).await?
             } else {
-                KeySet::default()
+                std::sync::Arc::new(KeySet::default())
             },
             salt: super::profile::salt(p).await?,
         })

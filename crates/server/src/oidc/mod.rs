@@ -149,6 +149,7 @@ pub(crate) fn provider<'a>(
         clock: &SystemClock,
         tenant,
         issuer,
+        cache: &state.cache,
     }
 }
 
@@ -166,7 +167,7 @@ pub(crate) fn json_error(status: StatusCode, error: &str, description: &str) -> 
 pub(crate) async fn tenant(state: &AppState, raw: &str) -> Result<TenantId, Response> {
     let not_found = || json_error(StatusCode::NOT_FOUND, "not_found", "no such tenant");
     let id = TenantId::parse(raw).map_err(|_| not_found())?;
-    match kakehashi_store::tenants::get(&state.store, &id).await {
+    match tenant_name(state, &id).await {
         Ok(Some(_)) => Ok(id),
         Ok(None) => Err(not_found()),
         Err(e) => {
@@ -180,20 +181,38 @@ pub(crate) async fn tenant(state: &AppState, raw: &str) -> Result<TenantId, Resp
     }
 }
 
+/// The display name of tenant `id` if it exists. Existing tenants are cached for
+/// `kakehashi_core::cache::TTL` (nearly every request asks); a missing one is asked again.
+pub(crate) async fn tenant_name(
+    state: &AppState,
+    id: &TenantId,
+) -> Result<Option<String>, kakehashi_store::StoreError> {
+    if let Some(name) = state.cache.tenants.get(id) {
+        return Ok(Some(name));
+    }
+    let found = kakehashi_store::tenants::get(&state.store, id).await?;
+    if let Some(t) = &found {
+        state.cache.tenants.insert(id.clone(), t.name.clone());
+    }
+    Ok(found.map(|t| t.name))
+}
+
 async fn discovery(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
     let id = match tenant(&state, &raw).await {
         Ok(id) => id,
         Err(r) => return r,
     };
-    let issuer = match Issuer::for_tenant(&state.public_url, id.as_str()) {
-        Ok(i) => i,
-        Err(e) => {
-            tracing::error!(error = %e, public_url = %state.public_url, "bad issuer");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the server's public URL cannot be an issuer",
-            );
+    // Derived from the issuer alone: built once per tenant and TTL.
+    let body = match state.cache.discovery.get(&id) {
+        Some(body) => body,
+        None => {
+            let issuer = match issuer_of(&state, &id) {
+                Ok(i) => i,
+                Err(r) => return r,
+            };
+            let body = std::sync::Arc::new(ProviderMetadata::for_issuer(&issuer).to_json());
+            state.cache.discovery.insert(id.clone(), body.clone());
+            body
         }
     };
     (
@@ -202,7 +221,7 @@ async fn discovery(State(state): State<AppState>, Path(raw): Path<String>) -> Re
             (header::CACHE_CONTROL, "public, max-age=300"),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        ProviderMetadata::for_issuer(&issuer).to_json(),
+        String::clone(&body),
     )
         .into_response()
 }
@@ -212,17 +231,20 @@ async fn jwks(State(state): State<AppState>, Path(raw): Path<String>) -> Respons
         Ok(id) => id,
         Err(r) => return r,
     };
+    // Cached for kakehashi_core::cache::TTL: a key is published as `next` for far longer than
+    // that before it signs (see that module), so this copy always lists every signing key.
+    if let Some(body) = state.cache.jwks.get(&id) {
+        return jwks_response(String::clone(&body));
+    }
     match keyring::jwks(&state.store, &state.master_key, &SystemClock, &id).await {
-        Ok(set) => (
-            [
-                (header::CONTENT_TYPE, "application/jwk-set+json"),
-                // Short enough that a key published as `next` is seen well before it signs.
-                (header::CACHE_CONTROL, "public, max-age=300"),
-                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
-            ],
-            serde_json::to_string(&set).unwrap_or_else(|_| "{\"keys\":[]}".to_owned()),
-        )
-            .into_response(),
+        Ok(set) => {
+            let body = serde_json::to_string(&set).unwrap_or_else(|_| "{\"keys\":[]}".to_owned());
+            state
+                .cache
+                .jwks
+                .insert(id.clone(), std::sync::Arc::new(body.clone()));
+            jwks_response(body)
+        }
         Err(e) => {
             tracing::error!(error = %e, tenant = %id, "jwks failed");
             json_error(
@@ -232,4 +254,17 @@ async fn jwks(State(state): State<AppState>, Path(raw): Path<String>) -> Respons
             )
         }
     }
+}
+
+fn jwks_response(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            // Short enough that a key published as `next` is seen well before it signs.
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        body,
+    )
+        .into_response()
 }

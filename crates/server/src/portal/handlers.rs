@@ -10,7 +10,7 @@ use kakehashi_core::portal::session::{self, PortalSession};
 use kakehashi_core::portal::token::{self, SessionToken};
 use kakehashi_core::portal::{launcher as apps, login_csrf_key, PortalError};
 use kakehashi_core::SystemClock;
-use kakehashi_store::{tenants, TenantId};
+use kakehashi_store::TenantId;
 use serde::Deserialize;
 
 use super::http::{
@@ -58,8 +58,8 @@ pub(crate) async fn tenant_of(
     let Ok(id) = TenantId::parse(raw) else {
         return Err(nf());
     };
-    match tenants::get(&st.store, &id).await {
-        Ok(Some(t)) => Ok((id, t.name)),
+    match crate::oidc::tenant_name(st, &id).await {
+        Ok(Some(name)) => Ok((id, name)),
         Ok(None) => Err(nf()),
         Err(e) => Err(internal(e.into())),
     }
