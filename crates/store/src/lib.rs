@@ -243,15 +243,38 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?;
                 Tx {
-                    inner: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    inner: self.begin_uncancellable(Some("BEGIN IMMEDIATE")).await?,
                     _writer: Some(writer),
                 }
             }
             Backend::Postgres => Tx {
-                inner: self.pool.begin().await?,
+                inner: self.begin_uncancellable(None).await?,
                 _writer: None,
             },
         })
+    }
+
+    /// Opens a transaction in a task of its own. A request whose client goes away is
+    /// cancelled at its next `.await`; cancelled inside `BEGIN`, the driver may already have
+    /// begun the transaction on a connection that then goes back to the pool still holding
+    /// SQLite's write lock, and every later writer fails with "database is locked" (seen in
+    /// bench/oidc when the load tool stopped mid-request). In its own task the `BEGIN`
+    /// always completes; if nobody waits for it any more, the finished transaction is
+    /// dropped there and rolled back like any other.
+    async fn begin_uncancellable(
+        &self,
+        statement: Option<&'static str>,
+    ) -> Result<Transaction<'static, sqlx::Any>> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            match statement {
+                Some(s) => pool.begin_with(s).await,
+                None => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+        .map_err(StoreError::from)
     }
 
     /// `true` when the database answers a trivial query.
