@@ -2,6 +2,7 @@
 //! secret printed once, secrets stored hashed, every change audited.
 
 mod common;
+mod lrs_support;
 
 use common::Env;
 
@@ -160,16 +161,15 @@ async fn a_credential_registered_for_1_0_3_is_answered_in_1_0_3_without_a_versio
         ]);
         assert_ne!(bad.code, 0, "an unknown version line is refused");
 
-        let node = common::node::start(&env, &[]);
+        let node = lrs_support::start(&env);
         let get = |key: &str, secret: &str, version: Option<&str>| {
-            let agent = plain_get(
-                &node.addr,
-                "/t/city-v/xapi/statements",
-                key,
-                secret,
-                version,
-            );
-            (agent.0, agent.1)
+            let r = lrs_support::Client::new(&node, "city-v", key, secret)
+                .with_version(version)
+                .get("statements");
+            (
+                r.status,
+                r.header("X-Experience-API-Version").map(str::to_owned),
+            )
         };
         for (key, secret, want) in [
             (&old_key, &old_secret, "1.0.3"),
@@ -190,40 +190,4 @@ async fn a_credential_registered_for_1_0_3_is_answered_in_1_0_3_without_a_versio
             assert_eq!((status, version.as_deref()), (200, Some("1.0.3")));
         }
     }
-}
-
-/// A GET over a fresh connection: (status, X-Experience-API-Version of the answer).
-fn plain_get(
-    addr: &str,
-    path: &str,
-    key: &str,
-    secret: &str,
-    version: Option<&str>,
-) -> (u16, Option<String>) {
-    use base64::Engine;
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
-    let version = version
-        .map(|v| format!("X-Experience-API-Version: {v}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n{version}Connection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let head = out.split("\r\n\r\n").next().unwrap_or("");
-    let version = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case("x-experience-api-version")
-            .then(|| v.trim().to_owned())
-    });
-    (status, version)
 }

@@ -437,45 +437,35 @@ pub async fn icon(
     resp
 }
 
-/// The portal's icon (SVG), linked from every page and also served as `/favicon.ico`: without
-/// one, browsers fetch `/favicon.ico`, get a 404 and log a console error on every page.
-pub async fn icon_svg() -> Response {
-    let mut resp = pages::ICON_SVG.into_response();
+/// A built-in asset: its bytes with a content type, `nosniff` and a public cache lifetime.
+fn static_asset(body: &'static str, content_type: &'static str, max_age: &'static str) -> Response {
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(max_age));
+    resp
+}
+
+/// The portal's icon (SVG), linked from every page and also served as `/favicon.ico`: without
+/// one, browsers fetch `/favicon.ico`, get a 404 and log a console error on every page.
+pub async fn icon_svg() -> Response {
+    let mut resp = static_asset(pages::ICON_SVG, "image/svg+xml", "public, max-age=86400");
     // An SVG opened on its own is a document: no script, nothing loaded from elsewhere.
-    h.insert(
+    resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
     );
     resp
 }
 
 pub async fn css() -> Response {
-    let mut resp = pages::CSS.into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    resp
+    static_asset(
+        pages::CSS,
+        "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
 }
