@@ -55,26 +55,7 @@ pub fn decide_for(app: &AppRow, role: &str, amr: &[String]) -> LaunchDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn app(class: &str, audience: &str) -> AppRow {
-        AppRow {
-            id: "a".into(),
-            name: "A".into(),
-            protocol: "oidc".into(),
-            security_class: class.into(),
-            audience: audience.into(),
-            public_client: false,
-            client_secret_hash: None,
-            redirect_uris: vec![],
-            saml_entity_id: None,
-            saml_acs_url: None,
-            saml_metadata: None,
-            subject_type: "pairwise".into(),
-            icon_type: None,
-            icon_base64: None,
-            created_at: String::new(),
-        }
-    }
+    use crate::portal::launcher::tests::app;
 
     fn amr(methods: &[&str]) -> Vec<String> {
         methods.iter().map(|m| m.to_string()).collect()

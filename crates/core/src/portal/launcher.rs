@@ -77,10 +77,11 @@ pub async fn icon_for(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn app(class: &str, audience: &str) -> AppRow {
+    /// An app of the catalog with only its class and audience set (shared by portal tests).
+    pub(crate) fn app(class: &str, audience: &str) -> AppRow {
         AppRow {
             id: "a".into(),
             name: "A".into(),
