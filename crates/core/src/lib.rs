@@ -11,11 +11,13 @@
 //! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
 //! - [`oauth`]: the OpenID Provider's service (codes, tokens, userinfo, logout).
 //! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
+//! - [`console`]: the web console's and admin API's services and the role model (`authz`).
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
 pub mod cache;
 pub mod clock;
+pub mod console;
 pub mod data_dir;
 pub mod demo;
 pub mod keyring;

@@ -70,6 +70,9 @@ pub enum Command {
     /// The tenants' token signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Console roles: tenant admins and school admins (people or admin API clients).
+    #[command(subcommand)]
+    Admin(crate::commands::admin::AdminCommand),
 }
 
 #[derive(Subcommand, Debug)]

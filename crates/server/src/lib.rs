@@ -5,6 +5,7 @@
 //! - `GET /healthz`: 200 only when the database answers (for load balancers).
 //! - `GET /metrics`: Prometheus text exposition.
 
+mod api;
 mod metrics;
 mod oidc;
 mod portal;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(xapi::routes())
         .merge(portal::routes())
         .merge(saml::routes())
+        .merge(api::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

@@ -9,6 +9,7 @@
 //! (passwords and the application catalog), [`saml`] (the SAML IdP).
 
 pub mod audit;
+pub mod console;
 pub mod identity;
 pub mod keys;
 pub mod lrs;

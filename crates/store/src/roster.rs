@@ -122,6 +122,25 @@ fn stored_from_row(r: &sqlx::any::AnyRow) -> Result<StoredRecord> {
     })
 }
 
+/// One stored row of an entity (active or not).
+pub async fn load_one(
+    store: &Store,
+    tenant: &TenantId,
+    entity: Entity,
+    sourced_id: &str,
+) -> Result<Option<StoredRecord>> {
+    let row = sqlx::query(
+        "SELECT sourced_id, status, date_last_modified, fields, active FROM roster_records
+         WHERE tenant_id = $1 AND entity = $2 AND sourced_id = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(entity.file_stem())
+    .bind(sourced_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| stored_from_row(&r)).transpose()
+}
+
 /// The active rows of one entity in export order.
 pub async fn active_records(
     store: &Store,
@@ -581,7 +600,7 @@ pub async fn list_users(
     rows.iter().map(user_from_row).collect()
 }
 
-fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow> {
+pub(crate) fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow> {
     Ok(UserRow {
         sourced_id: r.try_get("sourced_id")?,
         username: r.try_get("username")?,

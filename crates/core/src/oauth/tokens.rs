@@ -347,8 +347,17 @@ async fn client_credentials(
     }
     let scopes = scope.unwrap_or_default();
     // No user, so no openid: user scopes are meaningless here. The xAPI scopes
-    // (Communication 4.2.s2) are for the LRS of this tenant.
-    let allowed = |s: &str| s == "roster" || kakehashi_xapi::scope::Scope::parse(s).is_some();
+    // (Communication 4.2.s2) are for the LRS of this tenant; `admin` (the admin REST API)
+    // only for a client holding an admin grant (`kakehashi admin grant --client`).
+    let admin_scope = crate::console::api_auth::ADMIN_SCOPE;
+    let may_admin = scopes.iter().any(|s| s == admin_scope)
+        && crate::console::api_auth::client_may_request_admin(p.store, p.tenant, &client.app.id)
+            .await?;
+    let allowed = |s: &str| {
+        s == "roster"
+            || (s == admin_scope && may_admin)
+            || kakehashi_xapi::scope::Scope::parse(s).is_some()
+    };
     if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,

@@ -1,5 +1,6 @@
 //! One module per command group; each returns the process exit code.
 
+pub(crate) mod admin;
 mod app;
 mod audit;
 mod keys;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Admin(cmd) => admin::run(cmd).await,
     }
 }
 

@@ -1,0 +1,325 @@
+//! Admin API handlers: bearer token → principal → `kakehashi_core::console` → JSON.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kakehashi_core::console::roster::Outcome;
+use kakehashi_core::console::{apps, audit_log, classes, people, roster};
+use kakehashi_core::SystemClock;
+use kakehashi_store::console::AuditFilter;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{authenticate, console_error, error, ok, OPENAPI};
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+    preview: Option<String>,
+    name: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl ListQuery {
+    fn limit(&self) -> Result<Option<i64>, Response> {
+        match self.limit.as_deref() {
+            None | Some("") => Ok(None),
+            Some(l) => l.parse::<i64>().map(Some).map_err(|_| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "limit must be a whole number (1-200)",
+                )
+            }),
+        }
+    }
+
+    fn audit_filter(&self) -> AuditFilter {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        AuditFilter {
+            action_prefix: s(&self.action),
+            actor: s(&self.actor),
+            target: s(&self.target),
+            from: s(&self.from),
+            to: s(&self.to),
+        }
+    }
+}
+
+macro_rules! try_resp {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+/// The OpenAPI document with this tenant's server URL.
+pub async fn openapi(State(st): State<AppState>, Path(tenant): Path<String>) -> Response {
+    let id = try_resp!(crate::oidc::tenant(&st, &tenant).await.map_err(|_| error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such tenant"
+    )));
+    let mut doc: serde_json::Value = match serde_json::from_str(OPENAPI) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "the built-in OpenAPI document does not parse");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal error",
+            );
+        }
+    };
+    doc["servers"] =
+        json!([{ "url": format!("{}/t/{id}/api/v1", st.public_url.trim_end_matches('/')) }]);
+    ok(StatusCode::OK, &doc)
+}
+
+pub async fn people(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match people::search(
+        &st.store,
+        &SystemClock,
+        &by,
+        q.q.as_deref().unwrap_or(""),
+        q.after.as_deref(),
+        limit,
+    )
+    .await
+    {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn person(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match people::view(&st.store, &SystemClock, &by, &id).await {
+        Ok(record) => ok(StatusCode::OK, &record),
+        Err(e) => console_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    password: String,
+}
+
+pub async fn set_password(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let Ok(body) = serde_json::from_slice::<PasswordBody>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send a JSON object {\"password\": \"...\"}",
+        );
+    };
+    match people::set_temporary_password(&st.store, &SystemClock, &by, &id, &body.password).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn unlock(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match people::unlock(&st.store, &SystemClock, &by, &id).await {
+        Ok(n) => ok(StatusCode::OK, &json!({ "locksLifted": n })),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn person_audit(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match audit_log::about_person(&st.store, &by, &id, q.before.as_deref(), limit).await {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn class_pupils(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match classes::pupils(&st.store, &SystemClock, &by, &id).await {
+        // One class is one page: a class holds at most a few dozen pupils.
+        Ok((class, pupils)) => ok(
+            StatusCode::OK,
+            &json!({ "class": class, "items": pupils, "next": null }),
+        ),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn audit(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match audit_log::search(
+        &st.store,
+        &by,
+        &q.audit_filter(),
+        q.before.as_deref(),
+        limit,
+    )
+    .await
+    {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn audit_csv(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match audit_log::export_csv(&st.store, &by, &q.audit_filter()).await {
+        Ok(csv) => csv_response(csv, "audit.csv"),
+        Err(e) => console_error(e),
+    }
+}
+
+/// A CSV download (RFC 4180 `text/csv`), UTF-8 with a BOM so that Excel in Japan reads the
+/// kanji (it assumes Shift_JIS otherwise).
+pub(crate) fn csv_response(csv: String, file_name: &str) -> Response {
+    let mut resp = (StatusCode::OK, format!("\u{FEFF}{csv}")).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub async fn audit_verify(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match audit_log::verify(&st.store, &by).await {
+        Ok(v) => ok(StatusCode::OK, &v),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn imports(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match roster::history(&st.store, &by, q.before.as_deref(), limit).await {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `POST roster/imports[?preview=true][&name=FILE]`, body: the zip. 200 with the summary
+/// (a preview changes nothing), 422 with the validation report.
+pub async fn import(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let preview = match q.preview.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "preview must be true or false",
+            )
+        }
+    };
+    let name = q.name.as_deref().unwrap_or("api upload");
+    match roster::import_upload_owned(
+        st.store.clone(),
+        SystemClock,
+        by,
+        body.to_vec(),
+        name.to_owned(),
+        preview,
+    )
+    .await
+    {
+        Ok(Outcome::Summary(s)) => ok(StatusCode::OK, &s),
+        Ok(Outcome::Invalid(report)) => ok(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({ "error": "invalid_roster",
+                     "message": format!("the package has {} error(s); nothing was imported", report.errors),
+                     "report": report }),
+        ),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn apps(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match apps::list(&st.store, &by, q.after.as_deref(), limit).await {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
