@@ -1,0 +1,376 @@
+//! The console's role model at each boundary, on SQLite and PostgreSQL: a teacher cannot see
+//! another school's pupils (nor another class's), a school admin cannot see another school, a
+//! tenant admin cannot see another tenant, a pupil sees only themselves; the command line
+//! (the platform operator) reaches every tenant. Every staff read is in the audit log.
+
+use kakehashi_core::console::authz::{AdminRole, PersonAction, Principal, Standing};
+use kakehashi_core::console::grants::{self, Grantee};
+use kakehashi_core::console::{audit_log, classes, people, ConsoleError};
+use kakehashi_core::{demo, roster_import, tenants, Actor, SystemClock};
+use kakehashi_store::console::AuditFilter;
+use kakehashi_store::testing::TestDb;
+use kakehashi_store::{roster, Store, TenantId};
+
+fn t(id: &str) -> TenantId {
+    TenantId::parse(id).expect("tenant id")
+}
+
+fn operator(tenant: &str) -> Principal {
+    Principal::platform_operator(&t(tenant), Actor("cli:test".into()))
+}
+
+/// `demo` (from `serve --demo`) and `city-b`, holding the same generated roster.
+async fn two_tenants(db: &TestDb) -> Store {
+    let store = db.open().await;
+    demo::ensure(&store, &SystemClock)
+        .await
+        .expect("demo tenant");
+    let b = t("city-b");
+    let actor = Actor("cli:test".into());
+    tenants::add(&store, &SystemClock, &actor, &b, "B市教育委員会")
+        .await
+        .expect("tenant b");
+    let req = roster_import::ImportRequest {
+        tenant: &b,
+        actor: &actor,
+        source_label: "test",
+        dry_run: false,
+    };
+    let mut tx = store.begin().await.expect("begin");
+    roster_import::apply(
+        &mut tx,
+        &store,
+        &SystemClock,
+        &req,
+        &kakehashi_oneroster::generate::small_demo(),
+        0,
+        &roster_import::Quiet,
+    )
+    .await
+    .expect("import b");
+    tx.commit().await.expect("commit");
+    store
+}
+
+async fn person_principal(store: &Store, tenant: &str, username: &str) -> Principal {
+    let user = roster::find_user_by_username(store, &t(tenant), username)
+        .await
+        .expect("lookup")
+        .unwrap_or_else(|| panic!("no user {username}"));
+    Principal::of_person(store, &t(tenant), user)
+        .await
+        .expect("principal")
+}
+
+async fn usernames(store: &Store, by: &Principal, q: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = people::search(store, &SystemClock, by, q, after.as_deref(), Some(7))
+            .await
+            .expect("search");
+        out.extend(page.items.into_iter().map(|p| p.username));
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    out
+}
+
+fn is_not_found<T: std::fmt::Debug>(r: Result<T, ConsoleError>) -> bool {
+    matches!(r, Err(ConsoleError::NotFound(_)))
+}
+
+#[tokio::test]
+async fn each_role_sees_only_its_reach_on_both_databases() {
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+
+        // A teacher: the pupils of their own class, not the next class, not another school.
+        let teacher = person_principal(&store, "demo", "minami.t01").await;
+        assert!(
+            matches!(teacher.standing, Standing::Teacher { .. }),
+            "{label}"
+        );
+        let seen = usernames(&store, &teacher, "minami.s").await;
+        assert_eq!(
+            seen,
+            (1..=10)
+                .map(|n| format!("minami.s{n:02}"))
+                .collect::<Vec<_>>(),
+            "{label}: minami.t01 teaches 5年1組 (s01–s10)"
+        );
+        assert!(
+            usernames(&store, &teacher, "kita.").await.is_empty(),
+            "{label}"
+        );
+        assert!(
+            people::view(&store, &SystemClock, &teacher, "usr-minami-s01")
+                .await
+                .is_ok(),
+            "{label}"
+        );
+        for other in ["usr-kita-s01", "usr-minami-s11", "usr-minami-t02"] {
+            assert!(
+                is_not_found(people::view(&store, &SystemClock, &teacher, other).await),
+                "{label}: teacher must not see {other}"
+            );
+        }
+        assert!(
+            is_not_found(classes::pupils(&store, &SystemClock, &teacher, "cls-kita-5-1").await),
+            "{label}"
+        );
+        let (_, pupils) = classes::pupils(&store, &SystemClock, &teacher, "cls-minami-5-1")
+            .await
+            .expect("own class");
+        assert_eq!(pupils.len(), 10, "{label}");
+        // …and may unlock their own pupil, but nobody else.
+        assert!(
+            people::unlock(&store, &SystemClock, &teacher, "usr-minami-s01")
+                .await
+                .is_ok()
+        );
+        assert!(is_not_found(
+            people::unlock(&store, &SystemClock, &teacher, "usr-kita-s01").await
+        ));
+        assert!(
+            audit_log::search(&store, &teacher, &AuditFilter::default(), None, None)
+                .await
+                .is_err()
+        );
+
+        // A school admin: their school, every class of it, nothing of the other school.
+        let op = operator("demo");
+        grants::grant(
+            &store,
+            &SystemClock,
+            &op,
+            &Grantee::Username("minami.t03".into()),
+            AdminRole::SchoolAdmin,
+            Some("sch-minami"),
+        )
+        .await
+        .expect("grant school admin");
+        let school = person_principal(&store, "demo", "minami.t03").await;
+        let seen = usernames(&store, &school, "").await;
+        assert_eq!(
+            seen.len(),
+            23,
+            "{label}: 3 teachers + 20 pupils of みなみ小: {seen:?}"
+        );
+        assert!(seen.iter().all(|u| u.starts_with("minami.")), "{label}");
+        assert!(
+            usernames(&store, &school, "kita").await.is_empty(),
+            "{label}"
+        );
+        assert!(is_not_found(
+            people::view(&store, &SystemClock, &school, "usr-kita-t01").await
+        ));
+        assert!(
+            classes::pupils(&store, &SystemClock, &school, "cls-minami-5-2")
+                .await
+                .is_ok()
+        );
+        assert!(is_not_found(
+            classes::pupils(&store, &SystemClock, &school, "cls-kita-5-2").await
+        ));
+
+        // A tenant admin of city-b: all of city-b, nothing of demo (the same ids exist there,
+        // so what they see is city-b's rows, never demo's).
+        grants::grant(
+            &store,
+            &SystemClock,
+            &operator("city-b"),
+            &Grantee::Username("kita.t01".into()),
+            AdminRole::TenantAdmin,
+            None,
+        )
+        .await
+        .expect("grant tenant admin");
+        let b_admin = person_principal(&store, "city-b", "kita.t01").await;
+        assert_eq!(b_admin.standing, Standing::TenantAdmin);
+        assert_eq!(usernames(&store, &b_admin, "").await.len(), 46, "{label}");
+        let rows = audit_log::search(&store, &b_admin, &AuditFilter::default(), None, Some(200))
+            .await
+            .expect("audit of b");
+        assert!(rows.items.iter().all(|e| e.chain == "city-b"), "{label}");
+        // Nothing the tenant admin of city-b did shows in demo's log.
+        let demo_rows = audit_log::search(
+            &store,
+            &op,
+            &AuditFilter {
+                actor: b_admin.actor.0.clone(),
+                ..AuditFilter::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .expect("demo audit");
+        assert!(demo_rows.items.is_empty(), "{label}");
+        // Grants are per tenant: the same username in demo is only a teacher there.
+        let demo_user = roster::find_user_by_username(&store, &t("demo"), "kita.t01")
+            .await
+            .unwrap()
+            .unwrap();
+        let in_demo = Principal::of_person(&store, &t("demo"), demo_user)
+            .await
+            .unwrap();
+        assert!(
+            matches!(in_demo.standing, Standing::Teacher { .. }),
+            "{label}"
+        );
+
+        // A pupil: only themselves.
+        let pupil = person_principal(&store, "demo", "minami.s01").await;
+        assert!(people::search(&store, &SystemClock, &pupil, "", None, None)
+            .await
+            .is_err());
+        assert!(people::view(&store, &SystemClock, &pupil, "usr-minami-s01")
+            .await
+            .is_ok());
+        assert!(is_not_found(
+            people::view(&store, &SystemClock, &pupil, "usr-minami-s02").await
+        ));
+        let me = pupil.user.clone().unwrap();
+        assert!(!pupil
+            .may(&store, PersonAction::ManageSignIn, &me)
+            .await
+            .unwrap());
+
+        // The platform operator reaches both tenants.
+        assert_eq!(usernames(&store, &operator("demo"), "").await.len(), 46);
+        assert_eq!(usernames(&store, &operator("city-b"), "").await.len(), 46);
+
+        // Every staff read of someone else is in the log: who viewed minami.s01?
+        let about = audit_log::about_person(&store, &op, "usr-minami-s01", None, Some(200))
+            .await
+            .expect("about");
+        let viewers: Vec<(&str, &str)> = about
+            .items
+            .iter()
+            .map(|e| (e.actor.as_str(), e.action.as_str()))
+            .collect();
+        assert!(
+            viewers.contains(&("user:demo/usr-minami-t01", "console.person.view")),
+            "{label}: {viewers:?}"
+        );
+        assert!(
+            viewers.contains(&("user:demo/usr-minami-t01", "portal.unlock")),
+            "{label}: {viewers:?}"
+        );
+        // The pupil looking at themselves is not a staff read.
+        assert!(
+            !viewers
+                .iter()
+                .any(|(a, _)| *a == "user:demo/usr-minami-s01"),
+            "{label}"
+        );
+        let chain = audit_log::verify(&store, &op).await.expect("verify");
+        assert!(chain.first_break.is_none(), "{label}: {chain:?}");
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn search_by_kana_in_either_script_and_by_name() {
+    let db = TestDb::sqlite().await;
+    let store = two_tenants(&db).await;
+    let op = operator("demo");
+    // minami.s01 is 𠮷田 (ヨシダ) in the demo roster.
+    let by_name = usernames(&store, &op, "𠮷").await;
+    assert!(by_name.contains(&"minami.s01".to_owned()), "{by_name:?}");
+    let by_katakana = usernames(&store, &op, "ヨシ").await;
+    let by_hiragana = usernames(&store, &op, "よし").await;
+    assert!(
+        by_katakana.contains(&"minami.s01".to_owned()),
+        "{by_katakana:?}"
+    );
+    assert_eq!(by_katakana, by_hiragana);
+    let fullwidth = usernames(&store, &op, "ＭＩＮＡＭＩ.Ｓ0").await;
+    assert_eq!(fullwidth.len(), 9, "{fullwidth:?}");
+}
+
+#[tokio::test]
+async fn grants_need_a_real_school_and_an_admin_to_give_them() {
+    let db = TestDb::sqlite().await;
+    let store = two_tenants(&db).await;
+    let op = operator("demo");
+    let who = Grantee::Username("minami.t02".into());
+    let r = grants::grant(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::SchoolAdmin,
+        Some("sch-nowhere"),
+    )
+    .await;
+    assert!(is_not_found(r));
+    let r = grants::grant(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::SchoolAdmin,
+        None,
+    )
+    .await;
+    assert!(matches!(r, Err(ConsoleError::Invalid(_))));
+    let r = grants::grant(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::SchoolAdmin,
+        Some("org-demo-city"),
+    )
+    .await;
+    assert!(is_not_found(r), "a district is not a school");
+    // A teacher cannot give themselves a role.
+    let teacher = person_principal(&store, "demo", "minami.t02").await;
+    let r = grants::grant(
+        &store,
+        &SystemClock,
+        &teacher,
+        &who,
+        AdminRole::TenantAdmin,
+        None,
+    )
+    .await;
+    assert!(matches!(r, Err(ConsoleError::Forbidden(_))));
+    assert!(grants::grant(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::TenantAdmin,
+        None
+    )
+    .await
+    .unwrap());
+    assert!(!grants::grant(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::TenantAdmin,
+        None
+    )
+    .await
+    .unwrap());
+    assert!(grants::revoke(
+        &store,
+        &SystemClock,
+        &op,
+        &who,
+        AdminRole::TenantAdmin,
+        None
+    )
+    .await
+    .unwrap());
+    let back = person_principal(&store, "demo", "minami.t02").await;
+    assert!(matches!(back.standing, Standing::Teacher { .. }));
+}
