@@ -1,0 +1,479 @@
+//! The admin REST API (`/t/{tenant}/api/v1`, docs/CONSOLE.md), driving the real `kakehashi
+//! serve` on SQLite and PostgreSQL: OAuth 2.0 client_credentials tokens with scope `admin`
+//! (RFC 6749 4.4) from the tenant's own provider, only for clients with an admin grant;
+//! Bearer errors (RFC 6750 3.1); the role boundaries of `console::authz` through HTTP; paging;
+//! audited reads; roster import preview, validation report and apply; the OpenAPI document
+//! checked against the routes.
+
+mod common;
+mod lrs_support;
+mod oidc_support;
+mod portal_support;
+
+use common::Env;
+use lrs_support::{start, Client, Node, Resp};
+use oidc_support::{post_form, register, Rp};
+use serde_json::Value;
+
+fn token(node: &Node, tenant: &str, rp: &Rp, scope: &str) -> (u16, Value) {
+    let secret = rp.secret.clone().expect("confidential client");
+    let (r, v) = post_form(
+        &node.addr,
+        tenant,
+        "token",
+        Some((&rp.client_id, &secret)),
+        &[("grant_type", "client_credentials"), ("scope", scope)],
+    );
+    (r.status, v)
+}
+
+fn admin_token(node: &Node, tenant: &str, rp: &Rp) -> String {
+    let (status, v) = token(node, tenant, rp, "admin");
+    assert_eq!(status, 200, "{v}");
+    v["access_token"].as_str().expect("access_token").to_owned()
+}
+
+fn api(node: &Node, tenant: &str, token: Option<&str>) -> Client {
+    Client {
+        addr: node.addr.clone(),
+        tenant: tenant.to_owned(),
+        auth: token.map(|t| format!("Bearer {t}")),
+        version: None,
+    }
+}
+
+fn get(c: &Client, path: &str) -> Resp {
+    c.get(&format!("/t/{}/api/v1/{path}", c.tenant))
+}
+
+fn post(c: &Client, path: &str, content_type: &str, body: &[u8]) -> Resp {
+    c.send(
+        "POST",
+        &format!("/t/{}/api/v1/{path}", c.tenant),
+        &[("Content-Type", content_type)],
+        body,
+    )
+}
+
+/// Every item of a paged list, following `next` (cursor parameter `cursor`).
+fn all_pages(c: &Client, path: &str, cursor: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut next: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for _ in 0..100 {
+        let p = match &next {
+            Some(n) => format!("{path}{sep}limit=7&{cursor}={}", lrs_support::enc(n)),
+            None => format!("{path}{sep}limit=7"),
+        };
+        let r = get(c, &p);
+        assert_eq!(r.status, 200, "{p}: {}", r.text());
+        let v = r.json();
+        let page = v["items"].as_array().expect("items");
+        assert!(page.len() <= 7);
+        items.extend(page.iter().cloned());
+        match v["next"].as_str() {
+            Some(n) => next = Some(n.to_owned()),
+            None => return items,
+        }
+    }
+    panic!("{path}: paging did not end");
+}
+
+fn usernames(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|p| p["username"].as_str().expect("username").to_owned())
+        .collect()
+}
+
+fn grant(env: &Env, args: &[&str]) {
+    let mut all = vec!["admin", "grant"];
+    all.extend_from_slice(args);
+    env.run(&all).ok();
+}
+
+/// The demo roster with one pupil renamed (an update) or one enrollment of nobody (invalid).
+fn package(env: &Env, name: &str, change: fn(&mut kakehashi_oneroster::Roster)) -> Vec<u8> {
+    let mut roster = kakehashi_oneroster::generate::small_demo();
+    change(&mut roster);
+    let path = env.path(name);
+    kakehashi_oneroster::write_zip(&roster, &path).expect("write zip");
+    std::fs::read(&path).expect("read zip")
+}
+
+fn set_field(rec: &mut kakehashi_oneroster::Record, name: &str, value: &str) {
+    let f = rec
+        .fields
+        .iter_mut()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no column {name}"));
+    f.1 = value.to_owned();
+}
+
+#[tokio::test]
+async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
+    use kakehashi_oneroster::Entity;
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start_demo(&env);
+        // A second tenant with the same roster (same ids, other people).
+        env.run(&["tenant", "add", "--id", "city-b", "--name", "B市"])
+            .ok();
+        let dir = common::demo_package(&env.path("pkg"));
+        env.run(&[
+            "oneroster",
+            "import",
+            "--tenant",
+            "city-b",
+            dir.to_str().unwrap(),
+        ])
+        .ok();
+
+        let admin = register(&env, "demo", "教委の連携", "https://boe.example/cb", &[]);
+        let school = register(&env, "demo", "みなみ小の連携", "https://m.example/cb", &[]);
+        let plain = register(&env, "demo", "ドリル", "https://drill.example/cb", &[]);
+        let b_admin = register(&env, "city-b", "B市の連携", "https://b.example/cb", &[]);
+
+        // RFC 6749 3.3/5.2: `admin` is refused (invalid_scope) to a client without a grant.
+        let (status, v) = token(&node, "demo", &admin, "admin");
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{label}"
+        );
+
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &admin.client_id,
+                "--role",
+                "tenant-admin",
+            ],
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &school.client_id,
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "city-b",
+                "--client",
+                &b_admin.client_id,
+                "--role",
+                "tenant-admin",
+            ],
+        );
+        let listed = env
+            .run(&["admin", "list", "--tenant", "demo", "--format", "json"])
+            .ok();
+        let listed: Value = serde_json::from_str(&listed.stdout).expect("grants JSON");
+        assert_eq!(
+            listed.as_array().map(Vec::len),
+            Some(2),
+            "{label}: {listed}"
+        );
+        // A grant for a school that is not in the roster is refused (exit 1).
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--client",
+            &plain.client_id,
+            "--role",
+            "school-admin",
+            "--school",
+            "sch-nowhere",
+        ])
+        .code(1);
+
+        let t_admin = admin_token(&node, "demo", &admin);
+        let t_school = admin_token(&node, "demo", &school);
+        let t_b = admin_token(&node, "city-b", &b_admin);
+        let (status, v) = token(&node, "demo", &plain, "roster");
+        assert_eq!(status, 200, "{v}");
+        let t_plain = v["access_token"].as_str().unwrap().to_owned();
+
+        // RFC 6750 3.1: no token → 401 with the challenge; a token without `admin` → 403;
+        // a token of another tenant is unknown here → 401. Errors are JSON.
+        let r = get(&api(&node, "demo", None), "people");
+        assert_eq!(r.status, 401, "{label}");
+        assert!(r
+            .header("www-authenticate")
+            .is_some_and(|h| h.starts_with("Bearer")));
+        assert_eq!(r.json()["error"], "invalid_token");
+        let r = get(&api(&node, "demo", Some(&t_plain)), "people");
+        assert_eq!(
+            (r.status, r.json()["error"].clone()),
+            (403, Value::from("forbidden")),
+            "{label}"
+        );
+        let r = get(&api(&node, "demo", Some(&t_b)), "people");
+        assert_eq!(r.status, 401, "{label}: city-b's admin cannot reach demo");
+        let r = get(&api(&node, "city-b", Some(&t_admin)), "people");
+        assert_eq!(r.status, 401, "{label}: demo's admin cannot reach city-b");
+
+        // Paging: every person exactly once, by username.
+        let a = api(&node, "demo", Some(&t_admin));
+        let everyone = usernames(&all_pages(&a, "people", "after"));
+        assert_eq!(everyone.len(), 46, "{label}");
+        let mut sorted = everyone.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, everyone, "{label}: ordered, no repeats");
+        let r = get(&a, "people?limit=zero");
+        assert_eq!(
+            (r.status, r.json()["error"].clone()),
+            (400, Value::from("invalid_request"))
+        );
+
+        // The school admin: みなみ小 only.
+        let s = api(&node, "demo", Some(&t_school));
+        let theirs = usernames(&all_pages(&s, "people", "after"));
+        assert_eq!(theirs.len(), 23, "{label}");
+        assert!(theirs.iter().all(|u| u.starts_with("minami.")), "{label}");
+        assert_eq!(get(&s, "people/usr-kita-s01").status, 404, "{label}");
+        assert_eq!(
+            get(&s, "classes/cls-kita-5-1/pupils").status,
+            404,
+            "{label}"
+        );
+        assert_eq!(get(&s, "audit").status, 403, "{label}");
+        assert_eq!(get(&s, "roster/imports").status, 403, "{label}");
+        let r = get(&s, "classes/cls-minami-5-1/pupils");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(r.json()["items"].as_array().map(Vec::len), Some(10));
+
+        // A person's record, audited as a read by this client.
+        let r = get(&a, "people/usr-minami-s01");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let rec = r.json();
+        assert_eq!(rec["person"]["username"], "minami.s01");
+        assert!(rec["memberships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["class_title"] == "5年1組" && m["school_name"] == "デモ市立みなみ小学校"));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        // Temporary password (the policy applies) and unlock.
+        let r = post(
+            &a,
+            "people/usr-minami-s01/password",
+            "application/json",
+            br#"{"password":"ab"}"#,
+        );
+        assert_eq!(r.status, 400, "{label}: {}", r.text());
+        let r = post(
+            &a,
+            "people/usr-minami-s01/password",
+            "application/json",
+            br#"{"password":"sakura22"}"#,
+        );
+        assert_eq!(r.status, 204, "{label}: {}", r.text());
+        let r = post(&a, "people/usr-minami-s01/unlock", "application/json", b"");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(
+            post(&s, "people/usr-kita-s01/unlock", "application/json", b"").status,
+            404
+        );
+
+        // Who viewed or changed minami.s01: this client, three times.
+        let who = all_pages(&a, "people/usr-minami-s01/audit", "before");
+        let actions: Vec<(String, String)> = who
+            .iter()
+            .map(|e| {
+                (
+                    e["actor"].as_str().unwrap().to_owned(),
+                    e["action"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let me = format!("client:{}", admin.client_id);
+        for action in ["console.person.view", "user.password.set", "portal.unlock"] {
+            assert!(
+                actions.contains(&(me.clone(), action.to_owned())),
+                "{label}: {action} in {actions:?}"
+            );
+        }
+        // The audit log: filter, CSV, verify.
+        let views = all_pages(&a, "audit?action=console.", "before");
+        assert!(views
+            .iter()
+            .all(|e| e["action"].as_str().unwrap().starts_with("console.")));
+        assert!(
+            views.iter().any(|e| e["action"] == "console.people.search"),
+            "{label}"
+        );
+        let r = get(&a, "audit/export.csv?action=console.person.view");
+        assert_eq!(r.status, 200);
+        assert!(r.header("content-type").unwrap().starts_with("text/csv"));
+        let csv = r.text();
+        assert!(
+            csv.starts_with("\u{FEFF}seq,at,actor,action,target,details,hash\r\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("user:usr-minami-s01"), "{csv}");
+        let r = get(&a, "audit/verify");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["first_break"], Value::Null, "{label}");
+
+        // Roster import: preview (nothing written), a validation report, then apply.
+        let renamed = package(&env, "renamed.zip", |r| {
+            let users = r.tables.get_mut(&Entity::Users).unwrap();
+            let u = users
+                .iter_mut()
+                .find(|u| u.sourced_id == "usr-minami-s03")
+                .unwrap();
+            set_field(u, "givenName", "改名");
+        });
+        let r = post(
+            &a,
+            "roster/imports?preview=true&name=renamed.zip",
+            "application/zip",
+            &renamed,
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["dry_run"], true);
+        assert_eq!(v["entities"]["users"]["updated"], 1, "{v}");
+        let r = get(&a, "people/usr-minami-s03");
+        assert_ne!(
+            r.json()["person"]["given_name"],
+            "改名",
+            "{label}: a preview writes nothing"
+        );
+        let broken = package(&env, "broken.zip", |r| {
+            let enr = r.tables.get_mut(&Entity::Enrollments).unwrap();
+            let mut bad = enr[0].clone();
+            bad.sourced_id = "enr-bad".into();
+            set_field(&mut bad, "userSourcedId", "usr-nobody");
+            enr.push(bad);
+        });
+        let r = post(&a, "roster/imports", "application/zip", &broken);
+        assert_eq!(r.status, 422, "{label}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["error"], "invalid_roster");
+        let d = &v["report"]["diagnostics"][0];
+        assert_eq!(d["file"], "enrollments.csv", "{v}");
+        assert!(
+            d["line"].as_u64().unwrap() > 1 && d["column"].as_u64().unwrap() > 0,
+            "{v}"
+        );
+        assert_eq!(d["field"], "userSourcedId", "{v}");
+        assert!(d["rule"].as_str().is_some_and(|r| !r.is_empty()) && d["message"].is_string());
+        let r = post(
+            &a,
+            "roster/imports?name=renamed.zip",
+            "application/zip",
+            &renamed,
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(
+            get(&a, "people/usr-minami-s03").json()["person"]["given_name"],
+            "改名"
+        );
+        let history = all_pages(&a, "roster/imports", "before");
+        assert_eq!(
+            history.len(),
+            2,
+            "{label}: the demo seeding and this import: {history:?}"
+        );
+        assert_eq!(history[0]["actor"], Value::from(me.clone()));
+        assert_eq!(history[0]["source"], "renamed.zip");
+
+        // Apps, paged.
+        let apps = all_pages(&a, "apps", "after");
+        assert_eq!(
+            apps.len(),
+            4,
+            "{label}: the demo RP and the three registered here: {apps:?}"
+        );
+
+        // Taking the grant away stops live tokens at once.
+        env.run(&[
+            "admin",
+            "revoke",
+            "--tenant",
+            "demo",
+            "--client",
+            &admin.client_id,
+            "--role",
+            "tenant-admin",
+        ])
+        .ok();
+        assert_eq!(get(&a, "people").status, 403, "{label}");
+        let (status, _) = token(&node, "demo", &admin, "admin");
+        assert_eq!(status, 400, "{label}");
+    }
+}
+
+fn start_demo(env: &Env) -> Node {
+    common::node::start(env, &["--demo"])
+}
+
+/// The OpenAPI document lists exactly the routes of `server::api` and each documented
+/// operation exists (answers 401 without a token, not 404/405).
+#[tokio::test]
+async fn the_openapi_document_matches_the_routes() {
+    let env = Env::sqlite().await;
+    let node = start(&env);
+    env.run(&["tenant", "add", "--id", "city-a", "--name", "A市"])
+        .ok();
+    let anon = api(&node, "city-a", None);
+    let r = get(&anon, "openapi.json");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(
+        doc["servers"][0]["url"],
+        Value::from(format!("{}/t/city-a/api/v1", node.url))
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    // The routes as the server declares them.
+    let source = include_str!("../../server/src/api/mod.rs");
+    let mut routed: Vec<String> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|s| s.trim_start().strip_prefix('"'))
+        .filter_map(|s| s.split('"').next())
+        .map(|p| p.trim_start_matches("/t/{tenant}/api/v1").to_owned())
+        .collect();
+    routed.sort();
+    let mut documented: Vec<String> = paths.keys().cloned().collect();
+    documented.sort();
+    assert_eq!(routed, documented);
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            assert!(op["operationId"].is_string(), "{path} {method}");
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()));
+            let concrete = path.replace("{id}", "x");
+            let r = anon.send(
+                &method.to_uppercase(),
+                &format!("/t/city-a/api/v1{concrete}"),
+                &[],
+                b"",
+            );
+            let expected = if path == "/openapi.json" { 200 } else { 401 };
+            assert_eq!(r.status, expected, "{method} {path}: {}", r.text());
+        }
+    }
+    assert_eq!(get(&anon, "nothing-here").status, 404);
+    assert_eq!(
+        get(&api(&node, "no-such-tenant", None), "openapi.json").status,
+        404
+    );
+}
