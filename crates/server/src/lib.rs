@@ -6,6 +6,7 @@
 //! - `GET /metrics`: Prometheus text exposition.
 
 mod api;
+mod console;
 mod metrics;
 mod oidc;
 mod portal;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(saml::routes())
         .merge(api::routes())
+        .merge(console::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

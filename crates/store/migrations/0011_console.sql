@@ -29,3 +29,19 @@ CREATE INDEX memberships_school ON memberships (tenant_id, school_sourced_id, us
 -- "Who viewed or changed this person" and a pupil's last sign-in: the audit rows of one
 -- target, newest first.
 CREATE INDEX audit_log_target ON audit_log (chain, target, seq);
+
+-- A roster package uploaded in the console, between its preview and "apply" (any node may
+-- serve the second request). `report` is the validation report (JSON) for the CSV download;
+-- `package` the zip as base64, kept only while it may still be applied. Rows older than a
+-- day are removed at the next upload.
+CREATE TABLE console_uploads (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    id          TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    file_name   TEXT NOT NULL,
+    report      TEXT NOT NULL,
+    summary     TEXT,
+    package     TEXT,
+    PRIMARY KEY (tenant_id, id)
+);

@@ -443,3 +443,85 @@ mod tests {
         assert!("minami.t01".as_bytes() >= hi.as_bytes());
     }
 }
+
+/// A console upload between preview and apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadRow {
+    pub id: String,
+    pub created_at: String,
+    pub actor: String,
+    pub file_name: String,
+    /// The validation report, JSON.
+    pub report: String,
+    /// The preview's summary, JSON (`None` when the package is invalid).
+    pub summary: Option<String>,
+    /// The zip, base64 (`None` when invalid or applied).
+    pub package: Option<String>,
+}
+
+/// Stores an upload and removes those created before `older_than`.
+pub async fn insert_upload(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    u: &UploadRow,
+    older_than: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM console_uploads WHERE tenant_id = $1 AND created_at < $2")
+        .bind(tenant.as_str())
+        .bind(older_than)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO console_uploads (tenant_id, id, created_at, actor, file_name, report, summary, package)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tenant.as_str())
+    .bind(&u.id)
+    .bind(&u.created_at)
+    .bind(&u.actor)
+    .bind(&u.file_name)
+    .bind(&u.report)
+    .bind(&u.summary)
+    .bind(&u.package)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn upload(store: &Store, tenant: &TenantId, id: &str) -> Result<Option<UploadRow>> {
+    let row = sqlx::query(
+        "SELECT id, created_at, actor, file_name, report, summary, package FROM console_uploads
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        Ok(UploadRow {
+            id: r.try_get("id")?,
+            created_at: r.try_get("created_at")?,
+            actor: r.try_get("actor")?,
+            file_name: r.try_get("file_name")?,
+            report: r.try_get("report")?,
+            summary: r.try_get("summary")?,
+            package: r.try_get("package")?,
+        })
+    })
+    .transpose()
+}
+
+/// Forgets an upload's package once applied; `Ok(false)` when it was already gone (a second
+/// click, or another node applied it).
+pub async fn take_upload_package(store: &Store, tenant: &TenantId, id: &str) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE console_uploads SET package = NULL
+         WHERE tenant_id = $1 AND id = $2 AND package IS NOT NULL",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}

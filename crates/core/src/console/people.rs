@@ -330,3 +330,59 @@ mod tests {
         assert!(spellings("  ").is_empty());
     }
 }
+
+/// A sign-in (or failed attempt) of the caller, from the audit log.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SignIn {
+    pub at: String,
+    pub succeeded: bool,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// The caller's own sign-ins, newest first (a pupil's "my sign-in history").
+pub async fn my_sign_ins(
+    store: &Store,
+    by: &Principal,
+    before: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<SignIn>, ConsoleError> {
+    let Some(me) = &by.user else {
+        return Err(ConsoleError::Forbidden(
+            "only a person has a sign-in history".into(),
+        ));
+    };
+    let before = match before.filter(|b| !b.is_empty()) {
+        None => 0,
+        Some(b) => b
+            .parse::<i64>()
+            .map_err(|_| ConsoleError::Invalid(format!("bad page cursor {b:?}")))?,
+    };
+    let limit = page_size(limit);
+    let filter = stored::AuditFilter {
+        action_prefix: "portal.login".into(),
+        target: format!("user:{}", me.sourced_id),
+        ..stored::AuditFilter::default()
+    };
+    let mut rows = stored::search_audit(store, &by.tenant, &filter, before, limit + 1).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| e.seq.to_string())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|e| {
+            let d: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            SignIn {
+                succeeded: e.action == "portal.login",
+                at: e.at,
+                ip: s("ip"),
+                user_agent: s("userAgent"),
+            }
+        })
+        .collect();
+    Ok(Page { items, next })
+}

@@ -159,3 +159,156 @@ pub async fn history(
         next,
     })
 }
+
+/// An upload staged in the console: its validation report and, when valid, the preview.
+#[derive(Clone, Debug)]
+pub struct Staged {
+    pub id: String,
+    pub file_name: String,
+    /// The validation report as JSON (diagnostics with file, line, column, field, rule,
+    /// message, severity; error and warning counts).
+    pub report: serde_json::Value,
+    /// What applying would do, per entity (`None`: invalid, nothing can be applied).
+    pub preview: Option<serde_json::Value>,
+    /// Whether the package may still be applied.
+    pub applicable: bool,
+}
+
+/// The largest upload the console stages (kept in the database until applied).
+pub const MAX_STAGED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Validates an upload, previews it (a dry run) and keeps it for [`apply_staged`].
+pub async fn stage_upload<C: Clock + Send + 'static>(
+    store: &Store,
+    clock: C,
+    by: &Principal,
+    zip: Vec<u8>,
+    file_name: &str,
+) -> Result<Staged, ConsoleError> {
+    use base64::Engine;
+    by.require(TenantAction::ImportRoster)?;
+    if zip.len() > MAX_STAGED_BYTES {
+        return Err(ConsoleError::Invalid(format!(
+            "the upload is larger than {MAX_STAGED_BYTES} bytes; use the API or the command line"
+        )));
+    }
+    let now = clock.now();
+    let at = clock.now_text();
+    let package = base64::engine::general_purpose::STANDARD.encode(&zip);
+    let outcome = import_upload_owned(
+        store.clone(),
+        clock,
+        by.clone(),
+        zip,
+        file_name.to_owned(),
+        true,
+    )
+    .await?;
+    let (report, preview) = match &outcome {
+        Outcome::Summary(s) => (
+            serde_json::json!({ "diagnostics": [], "errors": 0, "warnings": s.warnings }),
+            Some(serde_json::to_value(s).unwrap_or_default()),
+        ),
+        Outcome::Invalid(r) => (serde_json::to_value(r).unwrap_or_default(), None),
+    };
+    let id = crate::portal::token::random_hex().map_err(ConsoleError::Portal)?;
+    let day_ago = (now - time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut tx = store.begin().await?;
+    stored::insert_upload(
+        &mut tx,
+        &by.tenant,
+        &stored::UploadRow {
+            id: id.clone(),
+            created_at: at,
+            actor: by.actor.0.clone(),
+            file_name: file_name.to_owned(),
+            report: report.to_string(),
+            summary: preview.as_ref().map(|p| p.to_string()),
+            package: preview.is_some().then_some(package),
+        },
+        &day_ago,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(kakehashi_store::StoreError::from)?;
+    Ok(Staged {
+        id,
+        file_name: file_name.to_owned(),
+        applicable: preview.is_some(),
+        report,
+        preview,
+    })
+}
+
+/// A staged upload of the tenant, if the caller may import.
+pub async fn staged(store: &Store, by: &Principal, id: &str) -> Result<Staged, ConsoleError> {
+    by.require(TenantAction::ImportRoster)?;
+    let row = stored::upload(store, &by.tenant, id)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("upload {id}")))?;
+    Ok(Staged {
+        id: row.id,
+        file_name: row.file_name,
+        report: serde_json::from_str(&row.report).unwrap_or_default(),
+        preview: row
+            .summary
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok()),
+        applicable: row.package.is_some(),
+    })
+}
+
+/// Applies a staged upload once (a second click finds nothing left to apply).
+pub async fn apply_staged<C: Clock + Send + 'static>(
+    store: &Store,
+    clock: C,
+    by: &Principal,
+    id: &str,
+) -> Result<Outcome, ConsoleError> {
+    use base64::Engine;
+    by.require(TenantAction::ImportRoster)?;
+    let row = stored::upload(store, &by.tenant, id)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("upload {id}")))?;
+    let Some(package) = row.package else {
+        return Err(ConsoleError::Invalid(
+            "this upload was already applied, or it is not valid".into(),
+        ));
+    };
+    if !stored::take_upload_package(store, &by.tenant, id).await? {
+        return Err(ConsoleError::Invalid(
+            "this upload was already applied".into(),
+        ));
+    }
+    let zip = base64::engine::general_purpose::STANDARD
+        .decode(package)
+        .map_err(|e| ConsoleError::Invalid(format!("stored upload unreadable: {e}")))?;
+    import_upload_owned(store.clone(), clock, by.clone(), zip, row.file_name, false).await
+}
+
+/// The validation report of a staged upload as CSV (file, line, column, field, rule,
+/// severity, message).
+pub async fn report_csv(store: &Store, by: &Principal, id: &str) -> Result<String, ConsoleError> {
+    let s = staged(store, by, id).await?;
+    let mut out = String::from("file,line,column,field,rule,severity,message\r\n");
+    for d in s.report["diagnostics"].as_array().into_iter().flatten() {
+        let text = |k: &str| match &d[k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            v => v.to_string(),
+        };
+        out.push_str(&super::audit_log::csv_line(&[
+            text("file"),
+            text("line"),
+            text("column"),
+            text("field"),
+            text("rule"),
+            text("severity"),
+            text("message"),
+        ]));
+    }
+    Ok(out)
+}

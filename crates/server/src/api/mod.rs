@@ -9,7 +9,8 @@
 //! 422 `invalid_roster` (with the validation report), 500 `server_error`. Every list is paged:
 //! `limit` (1–200, default 50) and the cursor of the previous page's `next`.
 
-mod handlers;
+pub(crate) mod handlers;
+pub(crate) use handlers::csv_response;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{self, HeaderMap, HeaderValue};

@@ -438,7 +438,11 @@ pub async fn icon(
 }
 
 /// A built-in asset: its bytes with a content type, `nosniff` and a public cache lifetime.
-fn static_asset(body: &'static str, content_type: &'static str, max_age: &'static str) -> Response {
+pub(crate) fn static_asset(
+    body: &'static str,
+    content_type: &'static str,
+    max_age: &'static str,
+) -> Response {
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

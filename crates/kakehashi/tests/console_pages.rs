@@ -1,0 +1,268 @@
+//! The web console over HTTP on SQLite and PostgreSQL, signed in through the portal: what a
+//! teacher, a tenant admin and a pupil each get; CSRF on every form; the roster upload
+//! (validation report table and CSV, preview, apply, history); the portal's CSP on every page.
+
+mod common;
+mod lrs_support;
+mod portal_support;
+
+use common::Env;
+use portal_support::{Browser, Resp};
+
+const TEACHER_PW: &str = "demo-teacher-2026";
+
+fn csrf_of(page: &Resp) -> String {
+    page.hidden("csrf").expect("a csrf field")
+}
+
+fn location(r: &Resp) -> String {
+    r.header("location").expect("a Location").to_owned()
+}
+
+/// POSTs a multipart form with the browser's cookies: (csrf, zip).
+fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::Resp {
+    let boundary = "----kakehashi-test-7f3a";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"package\"; filename=\"{name}\"\r\n\
+             Content-Type: application/zip\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(zip);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let client = lrs_support::Client {
+        addr: b.addr.to_owned(),
+        tenant: b.tenant.to_owned(),
+        auth: None,
+        version: None,
+    };
+    let cookie = b.cookie();
+    client.send(
+        "POST",
+        &format!("/t/{}/console/imports", b.tenant),
+        &[
+            ("Cookie", cookie.as_str()),
+            (
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            ),
+        ],
+        &body,
+    )
+}
+
+fn zip_of(env: &Env, name: &str, change: fn(&mut kakehashi_oneroster::Roster)) -> Vec<u8> {
+    let mut roster = kakehashi_oneroster::generate::small_demo();
+    change(&mut roster);
+    let path = env.path(name);
+    kakehashi_oneroster::write_zip(&roster, &path).expect("zip");
+    std::fs::read(path).expect("read zip")
+}
+
+#[tokio::test]
+async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
+    use kakehashi_oneroster::Entity;
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+
+        // Without a session: to the login page, coming back to the console.
+        let mut anon = Browser::new(&node, "demo");
+        let r = anon.get("/t/demo/console/people");
+        assert_eq!(r.status, 303, "{label}");
+        assert!(
+            location(&r).contains("return_to=%2Ft%2Fdemo%2Fconsole%2Fpeople"),
+            "{}",
+            location(&r)
+        );
+
+        // A teacher: their class with last sign-ins; not another school's class; no audit.
+        let mut teacher = Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", TEACHER_PW).status, 303);
+        let r = teacher.get("/t/demo/console/classes");
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("5年1組") && !r.body.contains("5年2組"),
+            "{label}"
+        );
+        assert!(r
+            .header("content-security-policy")
+            .is_some_and(|c| c.contains("script-src 'self'")));
+        let mut pupil = Browser::new(&node, "demo");
+        assert_eq!(pupil.login("minami.s01", "demo1234").status, 303);
+        let r = teacher.get("/t/demo/console/classes/cls-minami-5-1");
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body.contains("minami.s01") && r.body.contains("minami.s10"),
+            "{label}"
+        );
+        assert!(!r.body.contains("minami.s11"), "{label}");
+        assert_eq!(
+            r.body.matches("まだログインしていません").count(),
+            9,
+            "{label}: s01 signed in"
+        );
+        assert_eq!(
+            teacher.get("/t/demo/console/classes/cls-kita-5-1").status,
+            404
+        );
+        assert_eq!(teacher.get("/t/demo/console/audit").status, 403);
+        assert_eq!(teacher.get("/t/demo/console/imports").status, 403);
+        assert_eq!(
+            teacher.get("/t/demo/console/people/usr-kita-s01").status,
+            404
+        );
+        let r = teacher.get("/t/demo/console/people?q=%E3%82%88%E3%81%97"); // よし
+        assert!(
+            r.body.contains("minami.s01"),
+            "{label}: kana search: {}",
+            r.body
+        );
+        // Unlock and a temporary password for their pupil, CSRF-checked.
+        let page = teacher.get("/t/demo/console/people/usr-minami-s01");
+        assert_eq!(page.status, 200);
+        let csrf = csrf_of(&page);
+        assert_eq!(
+            teacher
+                .post("/t/demo/console/people/usr-minami-s01/unlock", &[])
+                .status,
+            403
+        );
+        let r = teacher.post(
+            "/t/demo/console/people/usr-minami-s01/unlock",
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        assert!(location(&r).ends_with("?done=unlock"));
+        let r = teacher.post(
+            "/t/demo/console/people/usr-minami-s01/password",
+            &[("csrf", &csrf), ("password", "x")],
+        );
+        assert_eq!(r.status, 400, "{label}: too short");
+        let r = teacher.post(
+            "/t/demo/console/people/usr-minami-s01/password",
+            &[("csrf", &csrf), ("password", "hanabi7")],
+        );
+        assert_eq!(r.status, 303, "{label}");
+        let mut again = Browser::new(&node, "demo");
+        assert_eq!(
+            again.login("minami.s01", "hanabi7").status,
+            303,
+            "{label}: the new password works"
+        );
+
+        // A pupil: their own sign-ins, nothing else.
+        let r = pupil.get("/t/demo/console/me");
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("成功"), "{label}: {}", r.body);
+        assert_eq!(pupil.get("/t/demo/console/people").status, 403);
+        assert_eq!(
+            pupil.get("/t/demo/console/people/usr-minami-s02").status,
+            404
+        );
+
+        // A tenant admin: roster upload → report / preview → apply → history; audit.
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--username",
+            "minami.t03",
+            "--role",
+            "tenant-admin",
+        ])
+        .ok();
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let page = admin.get("/t/demo/console/imports?lang=en");
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("Import history"));
+        let csrf = csrf_of(&page);
+        let broken = zip_of(&env, "broken.zip", |r| {
+            let enr = r.tables.get_mut(&Entity::Enrollments).unwrap();
+            let mut bad = enr[0].clone();
+            bad.sourced_id = "enr-bad".into();
+            for f in bad.fields.iter_mut().filter(|(k, _)| k == "userSourcedId") {
+                f.1 = "usr-nobody".into();
+            }
+            enr.push(bad);
+        });
+        assert_eq!(upload(&admin, "wrong", "broken.zip", &broken).status, 403);
+        let r = upload(&admin, &csrf, "broken.zip", &broken);
+        assert_eq!(r.status, 303, "{label}: {}", r.text());
+        let staged = r.header("location").unwrap().to_owned();
+        let r = admin.get(&staged);
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body.contains("enrollments.csv") && r.body.contains("userSourcedId"),
+            "{}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("この内容で取り込む"),
+            "{label}: an invalid package cannot be applied"
+        );
+        let csv = admin.get(&format!(
+            "{}/report.csv",
+            staged.trim_end_matches("?lang=en")
+        ));
+        assert_eq!(csv.status, 200);
+        assert!(csv
+            .body
+            .contains("file,line,column,field,rule,severity,message"));
+        assert!(csv.body.contains("enrollments.csv,"), "{}", csv.body);
+
+        let renamed = zip_of(&env, "renamed.zip", |r| {
+            let users = r.tables.get_mut(&Entity::Users).unwrap();
+            let u = users
+                .iter_mut()
+                .find(|u| u.sourced_id == "usr-minami-s05")
+                .unwrap();
+            for f in u.fields.iter_mut().filter(|(k, _)| k == "givenName") {
+                f.1 = "新名".into();
+            }
+        });
+        let r = upload(&admin, &csrf, "renamed.zip", &renamed);
+        assert_eq!(r.status, 303);
+        let staged = r.header("location").unwrap().to_owned();
+        let page = admin.get(&staged);
+        assert!(
+            page.body.contains("この内容で取り込む"),
+            "{label}: {}",
+            page.body
+        );
+        let id = staged.rsplit('/').next().unwrap();
+        let apply = format!("/t/demo/console/imports/{id}/apply");
+        let r = admin.post(&apply, &[("csrf", &csrf)]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(r.body.contains("users: +0 ~1 −0"), "{label}: {}", r.body);
+        assert_eq!(
+            admin.post(&apply, &[("csrf", &csrf)]).status,
+            400,
+            "{label}: once only"
+        );
+        let r = admin.get("/t/demo/console/imports");
+        assert!(
+            r.body.contains("renamed.zip") && r.body.contains("user:demo/usr-minami-t03"),
+            "{label}"
+        );
+        let r = admin.get("/t/demo/console/people/usr-minami-s05");
+        assert!(r.body.contains("新名"), "{label}");
+        let r = admin.get("/t/demo/console/audit?target=user%3Ausr-minami-s01");
+        assert!(
+            r.body.contains("portal.unlock") && r.body.contains("user:demo/usr-minami-t01"),
+            "{label}"
+        );
+        let r = admin.get("/t/demo/console/audit/verify");
+        assert!(r.body.contains("改ざんはありません"), "{label}: {}", r.body);
+        let r = admin.get("/t/demo/console/audit.csv?action=console.");
+        assert!(r.body.contains("console.person.view"), "{label}");
+    }
+}

@@ -1,0 +1,1176 @@
+//! Console handlers: the portal session → a `Principal` → `kakehashi_core::console` (the same
+//! services as the admin API) → a page. Forms carry the session's CSRF token.
+
+use axum::body::Bytes;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{self, HeaderMap};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kakehashi_core::console::authz::{Principal, Standing};
+use kakehashi_core::console::roster::{Outcome, Staged};
+use kakehashi_core::console::{apps, audit_log, classes, people, roster, ConsoleError};
+use kakehashi_core::portal::token;
+use kakehashi_core::SystemClock;
+use kakehashi_store::console::AuditFilter;
+use kakehashi_store::TenantId;
+use serde::Deserialize;
+
+use super::multipart;
+use super::pages::{self, lq, next_link, notice, t, table, Shell};
+use crate::portal::handlers::{current_session, internal, login_redirect, tenant_of};
+use crate::portal::http::{esc, html, see_other, url_encode, Lang};
+use crate::AppState;
+
+/// One request's caller.
+pub struct Ctx {
+    lang: Lang,
+    tenant: TenantId,
+    tenant_name: String,
+    by: Principal,
+    csrf: String,
+}
+
+impl Ctx {
+    fn shell<'a>(&'a self, here: &'a str) -> Shell<'a> {
+        Shell {
+            lang: self.lang,
+            tenant: self.tenant.as_str(),
+            tenant_name: &self.tenant_name,
+            by: &self.by,
+            csrf: &self.csrf,
+            here,
+        }
+    }
+
+    fn page(&self, status: StatusCode, here: &str, title: &str, body: &str) -> Response {
+        html(status, pages::page(&self.shell(here), title, body), &[])
+    }
+
+    fn base(&self) -> String {
+        format!("/t/{}/console", self.tenant)
+    }
+
+    /// The page for a service error.
+    fn error(&self, here: &str, e: ConsoleError) -> Response {
+        let lang = self.lang;
+        let (status, text) = match &e {
+            ConsoleError::Forbidden(_) | ConsoleError::Unauthenticated(_) => (
+                StatusCode::FORBIDDEN,
+                t(
+                    lang,
+                    "この画面を使う権限がありません。",
+                    "You may not use this page.",
+                ),
+            ),
+            ConsoleError::NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                t(
+                    lang,
+                    "見つからないか、あなたの担当ではありません。",
+                    "Not found, or not in your care.",
+                ),
+            ),
+            ConsoleError::Invalid(_)
+            | ConsoleError::Password(
+                kakehashi_core::passwords::PasswordError::TooShort { .. }
+                | kakehashi_core::passwords::PasswordError::BadCharacters,
+            ) => (StatusCode::BAD_REQUEST, ""),
+            _ => {
+                tracing::error!(error = %e, "console request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    t(
+                        lang,
+                        "内部エラーが起きました。",
+                        "An internal error occurred.",
+                    ),
+                )
+            }
+        };
+        let text = if text.is_empty() {
+            e.to_string()
+        } else {
+            text.to_owned()
+        };
+        self.page(
+            status,
+            here,
+            t(lang, "できませんでした", "Could not do that"),
+            &notice("error", &text),
+        )
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Q {
+    lang: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+    done: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Q {
+    fn filter(&self) -> AuditFilter {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default().trim().to_owned();
+        AuditFilter {
+            action_prefix: s(&self.action),
+            actor: s(&self.actor),
+            target: s(&self.target),
+            from: s(&self.from),
+            to: s(&self.to),
+        }
+    }
+}
+
+/// The tenant, the session (else 303 to login, coming back here) and its principal.
+async fn ctx(
+    st: &AppState,
+    raw: &str,
+    lang_q: Option<&str>,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<Ctx, Response> {
+    let lang = Lang::pick(lang_q, headers);
+    let (tenant, tenant_name) = tenant_of(st, raw, lang).await?;
+    let session = match current_session(st, &tenant, headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let back = format!("/t/{tenant}/console/{here}{}", lq(lang, true));
+            return Err(login_redirect(&tenant, lang, &back));
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    let csrf = session.csrf_secret.clone();
+    let by = Principal::of_person(&st.store, &tenant, session.user)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "console principal");
+            internal(kakehashi_core::portal::PortalError::Random(e.to_string()))
+        })?;
+    Ok(Ctx {
+        lang,
+        tenant,
+        tenant_name,
+        by,
+        csrf,
+    })
+}
+
+macro_rules! ctx_or_return {
+    ($st:expr, $raw:expr, $lang:expr, $headers:expr, $here:expr) => {
+        match ctx(&$st, &$raw, $lang, &$headers, $here).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        }
+    };
+}
+
+fn csrf_ok(c: &Ctx, field: Option<&str>) -> bool {
+    token::same(&c.csrf, field.unwrap_or(""))
+}
+
+fn forbidden_form(c: &Ctx) -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        crate::portal::pages::forbidden(c.lang, c.tenant.as_str()),
+        &[],
+    )
+}
+
+fn name_of(p: &people::PersonSummary) -> String {
+    format!("{} {}", p.family_name, p.given_name)
+}
+
+fn kana_of(p: &people::PersonSummary) -> String {
+    format!(
+        "{} {}",
+        p.kana_family_name.as_deref().unwrap_or(""),
+        p.kana_given_name.as_deref().unwrap_or("")
+    )
+    .trim()
+    .to_owned()
+}
+
+pub async fn home(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "");
+    let lang = c.lang;
+    let text = match &c.by.standing {
+        Standing::Pupil => t(
+            lang,
+            "自分のログイン履歴を見ることができます。アプリは「アプリの一覧」から使います。",
+            "You can see your own sign-in history. Your apps are on the launcher.",
+        ),
+        Standing::Teacher { .. } => t(
+            lang,
+            "担当クラスの児童生徒と、その最後のログインを見ることができます。ロックの解除や仮パスワードの設定もここでできます。",
+            "See the pupils of your classes and their last sign-in; unlock them or set a temporary password.",
+        ),
+        Standing::SchoolAdmin { .. } => t(
+            lang,
+            "担当する学校の利用者とクラスを見ることができます。",
+            "See the people and classes of your school.",
+        ),
+        Standing::TenantAdmin | Standing::PlatformOperator => t(
+            lang,
+            "名簿の取り込み、利用者、アプリ、監査ログを管理できます。",
+            "Manage roster imports, people, apps and the audit log.",
+        ),
+    };
+    c.page(
+        StatusCode::OK,
+        "",
+        t(lang, "管理画面", "Console"),
+        &format!("<p>{}</p>", esc(text)),
+    )
+}
+
+pub async fn people_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "people");
+    let lang = c.lang;
+    let query = q.q.clone().unwrap_or_default();
+    let page = match people::search(
+        &st.store,
+        &SystemClock,
+        &c.by,
+        &query,
+        q.after.as_deref(),
+        None,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return c.error("people", e),
+    };
+    let base = c.base();
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|p| {
+            vec![
+                format!(
+                    "<a href=\"{base}/people/{}{}\">{}</a>",
+                    url_encode(&p.sourced_id),
+                    lq(lang, true),
+                    esc(&p.username)
+                ),
+                esc(&name_of(p)),
+                esc(&kana_of(p)),
+                esc(&p.role),
+            ]
+        })
+        .collect();
+    let body = format!(
+        "<form class=\"search\" method=\"get\" action=\"{base}/people\" role=\"search\">\
+         <div><label for=\"q\">{label}</label>\
+         <input id=\"q\" name=\"q\" type=\"text\" value=\"{value}\" autocomplete=\"off\"></div>\
+         {lang_field}<button type=\"submit\">{search}</button></form>\n{table}\n{next}",
+        label = t(
+            lang,
+            "名前・よみがな・ユーザー名（前方一致）",
+            "Name, kana or username (starts with)"
+        ),
+        value = esc(&query),
+        lang_field = if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+        search = t(lang, "検索", "Search"),
+        table = table(
+            t(lang, "検索結果", "Results"),
+            &[
+                t(lang, "ユーザー名", "Username"),
+                t(lang, "名前", "Name"),
+                t(lang, "よみがな", "Kana"),
+                t(lang, "役割", "Role"),
+            ],
+            &rows,
+            t(lang, "見つかりませんでした。", "Nobody found."),
+        ),
+        next = next_link(
+            lang,
+            &format!("{base}/people"),
+            &[("q", &query)],
+            ("after", page.next.as_deref())
+        ),
+    );
+    c.page(
+        StatusCode::OK,
+        "people",
+        t(lang, "名簿・利用者", "People"),
+        &body,
+    )
+}
+
+pub async fn person_page(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "people");
+    let lang = c.lang;
+    let rec = match people::view(&st.store, &SystemClock, &c.by, &id).await {
+        Ok(r) => r,
+        Err(e) => return c.error("people", e),
+    };
+    let p = &rec.person;
+    let base = c.base();
+    let done = match q.done.as_deref() {
+        Some("password") => notice(
+            "info",
+            t(
+                lang,
+                "仮パスワードを設定しました。",
+                "The temporary password is set.",
+            ),
+        ),
+        Some("unlock") => notice("info", t(lang, "ロックを解除しました。", "Unlocked.")),
+        _ => String::new(),
+    };
+    let memberships: Vec<Vec<String>> = rec
+        .memberships
+        .iter()
+        .map(|m| {
+            vec![
+                esc(&m.school_name),
+                format!(
+                    "<a href=\"{base}/classes/{}{}\">{}</a>",
+                    url_encode(&m.class_sourced_id),
+                    lq(lang, true),
+                    esc(&m.class_title)
+                ),
+                esc(&m.role),
+            ]
+        })
+        .collect();
+    let admin_roles = if rec.admin_roles.is_empty() {
+        "—".to_owned()
+    } else {
+        rec.admin_roles
+            .iter()
+            .map(|(r, s)| esc(&format!("{r} {s}")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let apps = if rec.apps.is_empty() {
+        "—".to_owned()
+    } else {
+        rec.apps
+            .iter()
+            .map(|a| esc(a))
+            .collect::<Vec<_>>()
+            .join("、")
+    };
+    let manage =
+        c.by.may(
+            &st.store,
+            kakehashi_core::console::authz::PersonAction::ManageSignIn,
+            p,
+        )
+        .await
+        .unwrap_or(false)
+            && c.by
+                .user
+                .as_ref()
+                .is_none_or(|u| u.sourced_id != p.sourced_id);
+    let forms = if manage {
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"{base}/people/{id}/password{lq}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"password\">{pw}</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>\
+             <button type=\"submit\">{set}</button></form>\n\
+             <form class=\"inline\" method=\"post\" action=\"{base}/people/{id}/unlock{lq}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{unlock}</button></form>",
+            id = url_encode(&p.sourced_id),
+            lq = lq(lang, true),
+            csrf = esc(&c.csrf),
+            pw = t(lang, "仮パスワード", "Temporary password"),
+            set = t(lang, "仮パスワードを設定", "Set temporary password"),
+            unlock = t(lang, "ロックを解除", "Unlock sign-in"),
+        )
+    } else {
+        String::new()
+    };
+    let history = if matches!(
+        c.by.standing,
+        Standing::TenantAdmin | Standing::PlatformOperator
+    ) {
+        format!(
+            "<p><a class=\"button\" href=\"{base}/audit?target={}{}\">{}</a></p>",
+            url_encode(&format!("user:{}", p.sourced_id)),
+            lq(lang, false),
+            t(
+                lang,
+                "この人を見た・変えた人",
+                "Who viewed or changed this person"
+            )
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "{done}<dl class=\"record\">\
+         <dt>{l_user}</dt><dd>{user}</dd><dt>{l_kana}</dt><dd>{kana}</dd>\
+         <dt>{l_role}</dt><dd>{role}</dd><dt>{l_admin}</dt><dd>{admin_roles}</dd>\
+         <dt>{l_last}</dt><dd>{last}</dd><dt>{l_apps}</dt><dd>{apps}</dd></dl>\n{memberships}\n{forms}\n{history}",
+        l_user = t(lang, "ユーザー名", "Username"),
+        user = esc(&p.username),
+        l_kana = t(lang, "よみがな", "Kana"),
+        kana = esc(&format!(
+            "{} {}",
+            p.kana_family_name.as_deref().unwrap_or(""),
+            p.kana_given_name.as_deref().unwrap_or("")
+        )),
+        l_role = t(lang, "役割", "Role"),
+        role = esc(&p.role),
+        l_admin = t(lang, "管理の権限", "Admin roles"),
+        l_last = t(lang, "最後のログイン", "Last sign-in"),
+        last = esc(rec.last_sign_in.as_deref().unwrap_or("—")),
+        l_apps = t(lang, "使えるアプリ", "Apps they can reach"),
+        memberships = table(
+            t(lang, "学校・クラス", "Schools and classes"),
+            &[
+                t(lang, "学校", "School"),
+                t(lang, "クラス", "Class"),
+                t(lang, "役割", "Role")
+            ],
+            &memberships,
+            t(lang, "所属はありません。", "No memberships."),
+        ),
+    );
+    c.page(
+        StatusCode::OK,
+        "people",
+        &format!("{} {}", p.family_name, p.given_name),
+        &body,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    csrf: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn person_password(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "people");
+    if !csrf_ok(&c, form.csrf.as_deref()) {
+        return forbidden_form(&c);
+    }
+    let pw = form.password.unwrap_or_default();
+    match people::set_temporary_password(&st.store, &SystemClock, &c.by, &id, &pw).await {
+        Ok(()) => see_other(
+            &format!(
+                "{}/people/{}?done=password{}",
+                c.base(),
+                url_encode(&id),
+                if c.lang == Lang::En { "&lang=en" } else { "" }
+            ),
+            &[],
+        ),
+        Err(e) => c.error("people", e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+pub async fn person_unlock(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "people");
+    if !csrf_ok(&c, form.csrf.as_deref()) {
+        return forbidden_form(&c);
+    }
+    match people::unlock(&st.store, &SystemClock, &c.by, &id).await {
+        Ok(_) => see_other(
+            &format!(
+                "{}/people/{}?done=unlock{}",
+                c.base(),
+                url_encode(&id),
+                if c.lang == Lang::En { "&lang=en" } else { "" }
+            ),
+            &[],
+        ),
+        Err(e) => c.error("people", e),
+    }
+}
+
+pub async fn classes_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "classes");
+    let lang = c.lang;
+    if !c.by.is_staff() {
+        return c.error("classes", ConsoleError::Forbidden("staff only".into()));
+    }
+    let list = match classes::mine(&st.store, &c.by).await {
+        Ok(l) => l,
+        Err(e) => return c.error("classes", e),
+    };
+    let base = c.base();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|k| {
+            vec![format!(
+                "<a href=\"{base}/classes/{}{}\">{}</a>",
+                url_encode(&k.sourced_id),
+                lq(lang, true),
+                esc(&k.title)
+            )]
+        })
+        .collect();
+    let body = table(
+        t(lang, "担当クラス", "Classes you teach"),
+        &[t(lang, "クラス", "Class")],
+        &rows,
+        t(
+            lang,
+            "担当クラスはありません。利用者の画面から人を探してください。",
+            "You teach no classes. Find people on the People page.",
+        ),
+    );
+    c.page(
+        StatusCode::OK,
+        "classes",
+        t(lang, "クラス", "Classes"),
+        &body,
+    )
+}
+
+pub async fn class_page(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "classes");
+    let lang = c.lang;
+    let (class, pupils) = match classes::pupils(&st.store, &SystemClock, &c.by, &id).await {
+        Ok(x) => x,
+        Err(e) => return c.error("classes", e),
+    };
+    let base = c.base();
+    let rows: Vec<Vec<String>> = pupils
+        .iter()
+        .map(|p| {
+            vec![
+                format!(
+                    "<a href=\"{base}/people/{}{}\">{}</a>",
+                    url_encode(&p.person.sourced_id),
+                    lq(lang, true),
+                    esc(&p.person.username)
+                ),
+                esc(&name_of(&p.person)),
+                esc(&kana_of(&p.person)),
+                match &p.last_sign_in {
+                    Some(at) => esc(at),
+                    None => t(lang, "まだログインしていません", "Never signed in").to_owned(),
+                },
+            ]
+        })
+        .collect();
+    let body = table(
+        t(
+            lang,
+            "児童生徒と最後のログイン",
+            "Pupils and their last sign-in",
+        ),
+        &[
+            t(lang, "ユーザー名", "Username"),
+            t(lang, "名前", "Name"),
+            t(lang, "よみがな", "Kana"),
+            t(lang, "最後のログイン", "Last sign-in"),
+        ],
+        &rows,
+        t(lang, "児童生徒はいません。", "No pupils."),
+    );
+    c.page(StatusCode::OK, "classes", &class.title, &body)
+}
+
+pub async fn me_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "me");
+    let lang = c.lang;
+    let page = match people::my_sign_ins(&st.store, &c.by, q.before.as_deref(), None).await {
+        Ok(p) => p,
+        Err(e) => return c.error("me", e),
+    };
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|s| {
+            vec![
+                esc(&s.at),
+                if s.succeeded {
+                    format!("<span class=\"ok\">{}</span>", t(lang, "成功", "Signed in"))
+                } else {
+                    format!("<span class=\"ng\">{}</span>", t(lang, "失敗", "Failed"))
+                },
+                esc(&s.ip),
+                esc(&s.user_agent),
+            ]
+        })
+        .collect();
+    let body = format!(
+        "{}\n{}",
+        table(
+            t(lang, "ログインの記録", "Sign-in record"),
+            &[
+                t(lang, "日時 (UTC)", "When (UTC)"),
+                t(lang, "結果", "Result"),
+                t(lang, "接続元", "Address"),
+                t(lang, "端末", "Device"),
+            ],
+            &rows,
+            t(lang, "記録はありません。", "No sign-ins yet."),
+        ),
+        next_link(
+            lang,
+            &format!("{}/me", c.base()),
+            &[],
+            ("before", page.next.as_deref())
+        )
+    );
+    c.page(
+        StatusCode::OK,
+        "me",
+        t(lang, "わたしのログイン履歴", "My sign-ins"),
+        &body,
+    )
+}
+
+pub async fn audit_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "audit");
+    let lang = c.lang;
+    let filter = q.filter();
+    let page = match audit_log::search(&st.store, &c.by, &filter, q.before.as_deref(), None).await {
+        Ok(p) => p,
+        Err(e) => return c.error("audit", e),
+    };
+    let base = c.base();
+    let params = [
+        ("action", filter.action_prefix.as_str()),
+        ("actor", filter.actor.as_str()),
+        ("target", filter.target.as_str()),
+        ("from", filter.from.as_str()),
+        ("to", filter.to.as_str()),
+    ];
+    let field = |name: &str, label: &str, value: &str| {
+        format!(
+            "<div><label for=\"f-{name}\">{label}</label>\
+             <input id=\"f-{name}\" name=\"{name}\" type=\"text\" value=\"{}\"></div>",
+            esc(value)
+        )
+    };
+    let query: String = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}&", url_encode(v)))
+        .collect();
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                esc(&e.at),
+                esc(&e.actor),
+                esc(&e.action),
+                esc(&e.target),
+                format!("<code>{}</code>", esc(&e.details)),
+            ]
+        })
+        .collect();
+    let body = format!(
+        "<form class=\"filters\" method=\"get\" action=\"{base}/audit\">{f1}{f2}{f3}{f4}{f5}{lang_field}\
+         <div><button type=\"submit\">{search}</button></div></form>\n\
+         <p><a class=\"button\" href=\"{base}/audit.csv?{q}\">{csv}</a> \
+         <a class=\"button\" href=\"{base}/audit/verify{lq1}\">{verify}</a></p>\n{table}\n{next}",
+        f1 = field("action", t(lang, "操作（前方一致）", "Action (starts with)"), &filter.action_prefix),
+        f2 = field("actor", t(lang, "誰が", "Actor"), &filter.actor),
+        f3 = field("target", t(lang, "対象（例 user:ID）", "Target (e.g. user:ID)"), &filter.target),
+        f4 = field("from", t(lang, "いつから (RFC 3339)", "From (RFC 3339)"), &filter.from),
+        f5 = field("to", t(lang, "いつまで (RFC 3339)", "To (RFC 3339)"), &filter.to),
+        lang_field = if lang == Lang::En {
+            "<input type=\"hidden\" name=\"lang\" value=\"en\">"
+        } else {
+            ""
+        },
+        search = t(lang, "絞り込む", "Filter"),
+        q = esc(&query),
+        csv = t(lang, "CSVで書き出す", "Export CSV"),
+        lq1 = lq(lang, true),
+        verify = t(lang, "改ざんがないか確かめる", "Verify the chain"),
+        table = table(
+            t(lang, "監査ログ（新しい順）", "Audit log (newest first)"),
+            &[
+                "#",
+                t(lang, "日時 (UTC)", "When (UTC)"),
+                t(lang, "誰が", "Actor"),
+                t(lang, "操作", "Action"),
+                t(lang, "対象", "Target"),
+                t(lang, "詳細", "Details"),
+            ],
+            &rows,
+            t(lang, "該当する記録はありません。", "No matching rows."),
+        ),
+        next = next_link(lang, &format!("{base}/audit"), &params, ("before", page.next.as_deref())),
+    );
+    c.page(
+        StatusCode::OK,
+        "audit",
+        t(lang, "監査ログ", "Audit log"),
+        &body,
+    )
+}
+
+pub async fn audit_csv(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "audit");
+    match audit_log::export_csv(&st.store, &c.by, &q.filter()).await {
+        Ok(csv) => crate::api::csv_response(csv, "audit.csv"),
+        Err(e) => c.error("audit", e),
+    }
+}
+
+pub async fn audit_verify(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "audit");
+    let lang = c.lang;
+    match audit_log::verify(&st.store, &c.by).await {
+        Ok(v) => {
+            let text = match (&v.first_break, lang) {
+                (None, Lang::Ja) => {
+                    format!("{}件の記録を確かめました。改ざんはありません。", v.rows)
+                }
+                (None, Lang::En) => format!("{} rows checked; the chain is intact.", v.rows),
+                (Some(b), Lang::Ja) => {
+                    format!("{}番目の記録で鎖が切れています: {}", b.seq, b.problem)
+                }
+                (Some(b), Lang::En) => format!("The chain breaks at row {}: {}", b.seq, b.problem),
+            };
+            let kind = if v.first_break.is_none() {
+                "info"
+            } else {
+                "error"
+            };
+            c.page(
+                StatusCode::OK,
+                "audit",
+                t(lang, "監査ログの検証", "Audit chain verification"),
+                &notice(kind, &text),
+            )
+        }
+        Err(e) => c.error("audit", e),
+    }
+}
+
+pub async fn apps_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "apps");
+    let lang = c.lang;
+    let page = match apps::list(&st.store, &c.by, q.after.as_deref(), None).await {
+        Ok(p) => p,
+        Err(e) => return c.error("apps", e),
+    };
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|a| {
+            vec![
+                esc(&a.name),
+                esc(&a.protocol),
+                esc(&a.security_class),
+                esc(&a.audience),
+                format!("<code>{}</code>", esc(&a.id)),
+            ]
+        })
+        .collect();
+    let body = format!(
+        "{}\n{}",
+        table(
+            t(lang, "登録済みのアプリ", "Registered apps"),
+            &[
+                t(lang, "名前", "Name"),
+                t(lang, "方式", "Protocol"),
+                t(lang, "区分", "Security class"),
+                t(lang, "対象", "Audience"),
+                "ID",
+            ],
+            &rows,
+            t(lang, "アプリはありません。", "No apps."),
+        ),
+        next_link(
+            lang,
+            &format!("{}/apps", c.base()),
+            &[],
+            ("after", page.next.as_deref())
+        )
+    );
+    c.page(StatusCode::OK, "apps", t(lang, "アプリ", "Apps"), &body)
+}
+
+pub async fn imports_page(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "imports");
+    let lang = c.lang;
+    let page = match roster::history(&st.store, &c.by, q.before.as_deref(), None).await {
+        Ok(p) => p,
+        Err(e) => return c.error("imports", e),
+    };
+    let base = c.base();
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                esc(&i.at),
+                esc(&i.actor),
+                esc(&i.source),
+                counts(&i.summary),
+            ]
+        })
+        .collect();
+    let body = format!(
+        "<form class=\"inline\" method=\"post\" action=\"{base}/imports{lq}\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <label for=\"package\">{label}</label>\
+         <input id=\"package\" name=\"package\" type=\"file\" accept=\".zip,application/zip\" required>\
+         <button type=\"submit\">{check}</button></form>\n{table}\n{next}",
+        lq = lq(lang, true),
+        csrf = esc(&c.csrf),
+        label = t(
+            lang,
+            "OneRoster CSV の zip ファイル（確認のあと取り込みます）",
+            "OneRoster CSV zip (checked before anything is imported)"
+        ),
+        check = t(lang, "確認する", "Check"),
+        table = table(
+            t(lang, "取り込みの履歴", "Import history"),
+            &[
+                t(lang, "日時 (UTC)", "When (UTC)"),
+                t(lang, "誰が", "Who"),
+                t(lang, "ファイル", "File"),
+                t(lang, "件数", "Counts"),
+            ],
+            &rows,
+            t(lang, "まだ取り込みはありません。", "No imports yet."),
+        ),
+        next = next_link(lang, &format!("{base}/imports"), &[], ("before", page.next.as_deref())),
+    );
+    c.page(
+        StatusCode::OK,
+        "imports",
+        t(lang, "名簿の取り込み", "Roster import"),
+        &body,
+    )
+}
+
+/// "users: +3 ~1 −2" per entity of an import summary.
+fn counts(summary: &serde_json::Value) -> String {
+    summary["entities"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(entity, c)| {
+                    format!(
+                        "{}: +{} ~{} −{}",
+                        esc(entity),
+                        c["created"].as_u64().unwrap_or(0),
+                        c["updated"].as_u64().unwrap_or(0),
+                        c["deactivated"].as_u64().unwrap_or(0)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("<br>")
+        })
+        .unwrap_or_default()
+}
+
+pub async fn import_upload(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "imports");
+    let parts = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary)
+        .and_then(|b| multipart::parse(&body, &b));
+    let Some(parts) = parts else {
+        return c.error(
+            "imports",
+            ConsoleError::Invalid("send the form as multipart/form-data".into()),
+        );
+    };
+    let field = |n: &str| parts.iter().find(|p| p.name == n);
+    let csrf = field("csrf").and_then(|p| std::str::from_utf8(&p.data).ok());
+    if !csrf_ok(&c, csrf) {
+        return forbidden_form(&c);
+    }
+    let Some(file) = field("package").filter(|p| !p.data.is_empty()) else {
+        return c.error(
+            "imports",
+            ConsoleError::Invalid(t(c.lang, "ファイルを選んでください。", "Choose a file.").into()),
+        );
+    };
+    let name = file
+        .file_name
+        .clone()
+        .unwrap_or_else(|| "upload.zip".into());
+    match roster::stage_upload(&st.store, SystemClock, &c.by, file.data.clone(), &name).await {
+        Ok(s) => see_other(
+            &format!("{}/imports/{}{}", c.base(), s.id, lq(c.lang, true)),
+            &[],
+        ),
+        Err(e) => c.error("imports", e),
+    }
+}
+
+pub async fn import_staged(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "imports");
+    match roster::staged(&st.store, &c.by, &id).await {
+        Ok(s) => staged_page(&c, &s),
+        Err(e) => c.error("imports", e),
+    }
+}
+
+fn staged_page(c: &Ctx, s: &Staged) -> Response {
+    let lang = c.lang;
+    let base = c.base();
+    let diags: Vec<Vec<String>> = s.report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let v = |k: &str| match &d[k] {
+                serde_json::Value::String(s) => esc(s),
+                serde_json::Value::Null => String::new(),
+                other => esc(&other.to_string()),
+            };
+            vec![
+                v("file"),
+                v("line"),
+                v("column"),
+                v("field"),
+                v("rule"),
+                v("severity"),
+                v("message"),
+            ]
+        })
+        .collect();
+    let errors = s.report["errors"].as_u64().unwrap_or(0);
+    let summary_line = match (errors, lang) {
+        (0, Lang::Ja) => "エラーはありません。下の内容で取り込めます。".to_owned(),
+        (0, Lang::En) => "No errors. It can be imported as shown below.".to_owned(),
+        (n, Lang::Ja) => format!("{n}件のエラーがあります。何も取り込まれていません。直してから、もう一度選んでください。"),
+        (n, Lang::En) => format!("{n} error(s); nothing was imported. Fix them and upload again."),
+    };
+    let report = if diags.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "{}\n<p><a class=\"button\" href=\"{base}/imports/{id}/report.csv\">{csv}</a></p>",
+            table(
+                t(lang, "検査の結果", "Validation report"),
+                &[
+                    t(lang, "ファイル", "File"),
+                    t(lang, "行", "Line"),
+                    t(lang, "列", "Column"),
+                    t(lang, "項目", "Field"),
+                    t(lang, "規則", "Rule"),
+                    t(lang, "重さ", "Severity"),
+                    t(lang, "内容", "Message"),
+                ],
+                &diags,
+                "",
+            ),
+            id = esc(&s.id),
+            csv = t(lang, "検査結果をCSVで保存", "Download the report as CSV"),
+        )
+    };
+    let preview = match &s.preview {
+        Some(p) => {
+            let rows: Vec<Vec<String>> = p["entities"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(entity, c)| {
+                    let n = |k: &str| c[k].as_u64().unwrap_or(0).to_string();
+                    vec![
+                        esc(entity),
+                        n("created"),
+                        n("updated"),
+                        n("deactivated"),
+                        n("unchanged"),
+                    ]
+                })
+                .collect();
+            table(
+                t(lang, "取り込むと変わるもの", "What importing will change"),
+                &[
+                    t(lang, "ファイル", "Entity"),
+                    t(lang, "追加", "Created"),
+                    t(lang, "更新", "Updated"),
+                    t(
+                        lang,
+                        "無効化（転出など）",
+                        "Deactivated (e.g. transfers out)",
+                    ),
+                    t(lang, "変更なし", "Unchanged"),
+                ],
+                &rows,
+                "",
+            )
+        }
+        None => String::new(),
+    };
+    let apply = if s.applicable {
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"{base}/imports/{id}/apply{lq}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">{label}</button></form>",
+            id = esc(&s.id),
+            lq = lq(lang, true),
+            csrf = esc(&c.csrf),
+            label = t(lang, "この内容で取り込む", "Import now"),
+        )
+    } else {
+        String::new()
+    };
+    let kind = if errors == 0 { "info" } else { "error" };
+    let body = format!(
+        "<p>{file}</p>{notice}\n{report}\n{preview}\n{apply}",
+        file = esc(&s.file_name),
+        notice = notice(kind, &summary_line),
+    );
+    c.page(
+        StatusCode::OK,
+        "imports",
+        t(lang, "取り込む前の確認", "Check before importing"),
+        &body,
+    )
+}
+
+pub async fn import_report_csv(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "imports");
+    match roster::report_csv(&st.store, &c.by, &id).await {
+        Ok(csv) => crate::api::csv_response(csv, "validation-report.csv"),
+        Err(e) => c.error("imports", e),
+    }
+}
+
+pub async fn import_apply(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "imports");
+    let lang = c.lang;
+    if !csrf_ok(&c, form.csrf.as_deref()) {
+        return forbidden_form(&c);
+    }
+    match roster::apply_staged(&st.store, SystemClock, &c.by, &id).await {
+        Ok(Outcome::Summary(s)) => {
+            let v = serde_json::to_value(&s).unwrap_or_default();
+            let body = format!(
+                "{}\n<p>{}</p>\n<p><a class=\"button\" href=\"{}/imports{}\">{}</a></p>",
+                notice("info", t(lang, "取り込みました。", "Imported.")),
+                counts(&v),
+                c.base(),
+                lq(lang, true),
+                t(lang, "履歴へ", "To the history"),
+            );
+            c.page(
+                StatusCode::OK,
+                "imports",
+                t(lang, "取り込みました", "Imported"),
+                &body,
+            )
+        }
+        // The roster changed between preview and apply so that the package no longer fits.
+        Ok(Outcome::Invalid(r)) => c.error(
+            "imports",
+            ConsoleError::Invalid(format!(
+                "{} error(s) now; nothing was imported. Upload the package again.",
+                r.errors
+            )),
+        ),
+        Err(e) => c.error("imports", e),
+    }
+}

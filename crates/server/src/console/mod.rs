@@ -1,0 +1,73 @@
+//! The web console, `/t/{tenant}/console/…` (docs/CONSOLE.md): server-rendered pages for
+//! boards of education, school admins, teachers and pupils, signed in with their portal
+//! session. Each page builds the caller's `Principal` and calls the same
+//! `kakehashi_core::console` service as the admin API; what a role may not use answers 403 or
+//! 404 from that service, not from the menu. No JavaScript; the portal's CSP and headers; the
+//! session's CSRF token in every form.
+//!
+//! - `GET /t/{tenant}/console/` — home.
+//! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`.
+//! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in).
+//! - `GET …/imports`, `POST …/imports` (multipart upload → validation and preview),
+//!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
+//! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
+//!   `GET …/audit/verify`.
+//! - `GET …/apps`, `GET …/me` (own sign-in history).
+
+mod handlers;
+mod multipart;
+pub(crate) mod pages;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    use handlers as h;
+    Router::new()
+        .route("/t/{tenant}/console/", get(h::home))
+        .route("/t/{tenant}/console/people", get(h::people_page))
+        .route("/t/{tenant}/console/people/{id}", get(h::person_page))
+        .route(
+            "/t/{tenant}/console/people/{id}/password",
+            post(h::person_password),
+        )
+        .route(
+            "/t/{tenant}/console/people/{id}/unlock",
+            post(h::person_unlock),
+        )
+        .route("/t/{tenant}/console/classes", get(h::classes_page))
+        .route("/t/{tenant}/console/classes/{id}", get(h::class_page))
+        .route("/t/{tenant}/console/me", get(h::me_page))
+        .route("/t/{tenant}/console/audit", get(h::audit_page))
+        .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))
+        .route("/t/{tenant}/console/audit/verify", get(h::audit_verify))
+        .route("/t/{tenant}/console/apps", get(h::apps_page))
+        .route(
+            "/t/{tenant}/console/imports",
+            get(h::imports_page).post(h::import_upload),
+        )
+        .route("/t/{tenant}/console/imports/{id}", get(h::import_staged))
+        .route(
+            "/t/{tenant}/console/imports/{id}/report.csv",
+            get(h::import_report_csv),
+        )
+        .route(
+            "/t/{tenant}/console/imports/{id}/apply",
+            post(h::import_apply),
+        )
+        .route("/portal-assets/console.css", get(css))
+        .layer(DefaultBodyLimit::max(
+            kakehashi_core::console::roster::MAX_STAGED_BYTES + 64 * 1024,
+        ))
+}
+
+async fn css() -> axum::response::Response {
+    crate::portal::handlers::static_asset(
+        pages::CSS,
+        "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
+}
