@@ -186,6 +186,7 @@ pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
 ///
 /// Each (column, prefix) is a range on an index of its own (migration 11), so the database
 /// reads only matching rows; then the reach filter (memberships) and the order apply to those.
+/// An empty search walks the users in username order (the `users_username` index).
 /// Exact in code-point order: SQLite compares text bytewise, PostgreSQL by the database's
 /// collation (C or C.UTF-8 is needed for the bound to be exact: docs/CONSOLE.md).
 pub async fn search_people(
@@ -201,7 +202,10 @@ pub async fn search_people(
         args.push(v);
         format!("${}", args.len())
     };
-    let mut ors = Vec::new();
+    // One index range per (column, spelling), united; then the people themselves. The
+    // derived table comes first (CROSS JOIN keeps SQLite from preferring to walk every user in
+    // username order, which it would without statistics, testing each row).
+    let mut branches = Vec::new();
     for p in prefixes.iter().filter(|p| !p.is_empty()) {
         let lo = bind(p.clone(), &mut args);
         let hi = prefix_upper_bound(p).map(|u| bind(u, &mut args));
@@ -212,16 +216,26 @@ pub async fn search_people(
             "kana_family_name",
             "kana_given_name",
         ] {
-            ors.push(match &hi {
-                Some(hi) => format!("(u.{col} >= {lo} AND u.{col} < {hi})"),
-                None => format!("u.{col} >= {lo}"),
-            });
+            let range = match &hi {
+                Some(hi) => format!("{col} >= {lo} AND {col} < {hi}"),
+                None => format!("{col} >= {lo}"),
+            };
+            branches.push(format!(
+                // `active = 1` also lets the username branch use the partial index
+                // `users_username`.
+                "SELECT sourced_id FROM users WHERE tenant_id = $1 AND active = 1 AND {range}"
+            ));
         }
     }
-    let matches = if ors.is_empty() {
-        "1 = 1".to_owned()
+    let from = if branches.is_empty() {
+        "users u".to_owned()
     } else {
-        format!("({})", ors.join(" OR "))
+        format!("({}) m CROSS JOIN users u", branches.join(" UNION "))
+    };
+    let matches = if branches.is_empty() {
+        ""
+    } else {
+        " AND u.sourced_id = m.sourced_id"
     };
     let reach_sql = match reach {
         PeopleReach::Tenant => String::new(),
@@ -247,8 +261,8 @@ pub async fn search_people(
     };
     let limit_param = format!("${}", args.len() + 1);
     let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u
-         WHERE u.tenant_id = $1 AND u.active = 1 AND u.username > $2 AND {matches}{reach_sql}
+        "SELECT {USER_COLUMNS} FROM {from}
+         WHERE u.tenant_id = $1{matches} AND u.active = 1 AND u.username > $2{reach_sql}
          ORDER BY u.username LIMIT {limit_param}"
     );
     let mut q = sqlx::query(&sql);

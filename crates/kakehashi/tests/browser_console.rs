@@ -1,0 +1,142 @@
+//! The web console in a real browser: Debian Chromium driven by playwright-core
+//! (`tests/js/console.mjs`) against `kakehashi serve --demo`. Each role's main path, every
+//! screen checked by npm `axe-core` (WCAG 2.1 A and AA rules: no serious or critical
+//! violation) and saved as a screenshot under `target/screenshots/console/` for review.
+//! SQLite only: the pages are the subject; `console_pages.rs` proves the same over HTTP on
+//! both databases.
+
+mod common;
+mod js_support;
+
+use std::time::Duration;
+
+use common::Env;
+use js_support::{assert_healthy, run_script};
+
+fn zip(env: &Env, name: &str, change: fn(&mut kakehashi_oneroster::Roster)) -> String {
+    let mut roster = kakehashi_oneroster::generate::small_demo();
+    change(&mut roster);
+    let path = env.path(name);
+    kakehashi_oneroster::write_zip(&roster, &path).expect("zip");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+#[tokio::test]
+async fn every_console_screen_works_in_chromium_and_passes_axe() {
+    use kakehashi_oneroster::Entity;
+    let env = Env::sqlite().await;
+    let node = common::node::start(&env, &["--demo"]);
+    env.run(&[
+        "admin",
+        "grant",
+        "--tenant",
+        "demo",
+        "--username",
+        "minami.t03",
+        "--role",
+        "tenant-admin",
+    ])
+    .ok();
+    let good = zip(&env, "good.zip", |r| {
+        let users = r.tables.get_mut(&Entity::Users).unwrap();
+        let u = users
+            .iter_mut()
+            .find(|u| u.sourced_id == "usr-kita-s07")
+            .unwrap();
+        for f in u.fields.iter_mut().filter(|(k, _)| k == "givenName") {
+            f.1 = "新しい名".into();
+        }
+    });
+    let bad = zip(&env, "bad.zip", |r| {
+        let enr = r.tables.get_mut(&Entity::Enrollments).unwrap();
+        let mut e = enr[0].clone();
+        e.sourced_id = "enr-bad".into();
+        for f in e.fields.iter_mut().filter(|(k, _)| k == "classSourcedId") {
+            f.1 = "cls-nowhere".into();
+        }
+        enr.push(e);
+    });
+    let shots = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/screenshots/console"
+    ));
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let run = run_script(
+        "console.mjs",
+        &[
+            &node.url,
+            "demo",
+            shots.to_str().expect("utf-8"),
+            "minami.t01",
+            "minami.t03",
+            "minami.s01",
+            "demo-teacher-2026",
+            "demo1234",
+            &good,
+            &bad,
+        ],
+        Duration::from_secs(240),
+    )
+    .succeeded();
+    // The pupil's refused audit page is a 403 on purpose.
+    assert_healthy(&run, &[(403, "/console/audit")]);
+    let screens = run.all("screen");
+    let names: Vec<String> = screens
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["role"].as_str().unwrap(),
+                s["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names.len(), 18, "{names:?}");
+    for s in &screens {
+        let name = format!("{}/{}", s["role"], s["name"]);
+        let serious: Vec<&serde_json::Value> = s["axe"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(
+            serious.is_empty(),
+            "{name}: axe: {serious:?}\n{}",
+            run.transcript()
+        );
+        assert!(
+            std::path::Path::new(s["shot"].as_str().unwrap()).exists(),
+            "{name}"
+        );
+        let expected_status = if name.contains("refused") { 403 } else { 200 };
+        assert_eq!(s["status"], expected_status, "{name}: {s}");
+        let expected_lang = if name.ends_with("-en\"") { "en" } else { "ja" };
+        assert_eq!(s["lang"], expected_lang, "{name}");
+    }
+    let by = |n: &str| {
+        screens
+            .iter()
+            .find(|s| {
+                format!(
+                    "{}/{}",
+                    s["role"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                ) == n
+            })
+            .unwrap_or_else(|| panic!("no screen {n}"))
+    };
+    let text = |n: &str| by(n)["text"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(by("teacher/class")["rows"], 10, "5年1組 has ten pupils");
+    assert!(text("teacher/unlocked").contains("ロックを解除しました"));
+    assert!(text("admin/import-report").contains("enrollments.csv"));
+    assert!(text("admin/import-report").contains("classSourcedId"));
+    assert!(text("admin/import-preview").contains("この内容で取り込む"));
+    assert!(text("admin/import-applied").contains("取り込みました"));
+    assert!(text("admin/import-history").contains("good.zip"));
+    assert!(text("admin/people-search").contains("minami.s01"));
+    assert!(text("admin/audit-person").contains("console.person.view"));
+    assert!(text("admin/audit-verify").contains("改ざんはありません"));
+    assert!(text("admin/people-en").contains("Name, kana or username"));
+    assert!(text("pupil/me").contains("成功"));
+}

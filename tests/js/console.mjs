@@ -1,0 +1,123 @@
+// The web console's screens in Debian Chromium, each role's main path, with an axe-core
+// accessibility check (WCAG 2.1 A/AA rules) and a full-page screenshot of every screen.
+//
+//   node console.mjs BASE_URL TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP
+//
+// Reports (JSON lines, see lib/report.mjs; crates/kakehashi/tests/browser_console.rs judges):
+//   screen {role, name, status, h1, lang, rows, notice, shot, axe: [{id, impact, nodes}]}
+//   health per role (console errors, CSP violations, failed requests)
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { report, run } from './lib/report.mjs';
+import { launch, watchedPage, submitLogin, reportHealth } from './lib/browser.mjs';
+
+const [base, tenant, shots, teacher, admin, pupil, staffPw, pupilPw, goodZip, badZip] = process.argv.slice(2);
+if (!badZip) {
+  process.stderr.write('usage: node console.mjs BASE TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP\n');
+  process.exit(2);
+}
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const consoleUrl = (path = '') => `${base}/t/${tenant}/console/${path}`;
+
+/// Reports the current screen: what a user sees, axe's violations, and a screenshot.
+async function screen(page, role, name, status) {
+  const shot = join(shots, `${role}-${name}.png`);
+  await page.screenshot({ path: shot, fullPage: true });
+  // Injected through DevTools (not a <script> element), so the page's CSP stays as served.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  const facts = await page.evaluate(() => ({
+    h1: document.querySelector('h1') && document.querySelector('h1').textContent.trim(),
+    lang: document.documentElement.lang,
+    rows: document.querySelectorAll('tbody tr').length,
+    notice: document.querySelector('.notice') && document.querySelector('.notice').textContent.trim(),
+    text: document.querySelector('main') && document.querySelector('main').innerText.slice(0, 2000),
+  }));
+  report('screen', {
+    role,
+    name,
+    status,
+    shot,
+    ...facts,
+    axe: result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help })),
+  });
+}
+
+async function signIn(page, user, password, path) {
+  await page.goto(`${base}/t/${tenant}/login?return_to=${encodeURIComponent(`/t/${tenant}/console/${path}`)}`);
+  return submitLogin(page, user, password);
+}
+
+async function click(page, selector) {
+  const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  return resp.status();
+}
+
+run(async () => {
+  const browser = await launch();
+  try {
+    // A teacher: classes → their class (last sign-in) → a pupil → unlock.
+    {
+      const { page, seen } = await watchedPage(browser);
+      const nav = await signIn(page, teacher, staffPw, 'classes');
+      await screen(page, 'teacher', 'classes', nav.status);
+      let status = await click(page, 'main table a');
+      await screen(page, 'teacher', 'class', status);
+      status = await click(page, 'main tbody tr:first-child a');
+      await screen(page, 'teacher', 'person', status);
+      status = await click(page, 'form.inline:last-of-type button[type=submit]');
+      await screen(page, 'teacher', 'unlocked', status);
+      await reportHealth('teacher', page, seen);
+    }
+    // A tenant admin: roster upload (report, then preview and apply), history, people search,
+    // a person, the audit log filtered to that person, verification, apps; in English too.
+    {
+      const { page, seen } = await watchedPage(browser);
+      const nav = await signIn(page, admin, staffPw, 'imports');
+      await screen(page, 'admin', 'imports', nav.status);
+      await page.setInputFiles('#package', badZip);
+      let status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'admin', 'import-report', status);
+      await page.goto(consoleUrl('imports'));
+      await page.setInputFiles('#package', goodZip);
+      status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'admin', 'import-preview', status);
+      status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'admin', 'import-applied', status);
+      await page.goto(consoleUrl('imports'));
+      await screen(page, 'admin', 'import-history', 200);
+      await page.goto(consoleUrl('people'));
+      await page.fill('#q', 'よし');
+      status = await click(page, 'form.search button[type=submit]');
+      await screen(page, 'admin', 'people-search', status);
+      status = await click(page, 'main tbody tr:first-child a');
+      await screen(page, 'admin', 'person', status);
+      status = await click(page, 'main > p > a.button');
+      await screen(page, 'admin', 'audit-person', status);
+      const verify = await page.goto(consoleUrl('audit/verify'));
+      await screen(page, 'admin', 'audit-verify', verify.status());
+      const apps = await page.goto(consoleUrl('apps'));
+      await screen(page, 'admin', 'apps', apps.status());
+      const en = await page.goto(consoleUrl('people?lang=en'));
+      await screen(page, 'admin', 'people-en', en.status());
+      await reportHealth('admin', page, seen);
+    }
+    // A pupil: their own sign-ins; an admin page is refused.
+    {
+      const { page, seen } = await watchedPage(browser, { device: 'ipad' });
+      const nav = await signIn(page, pupil, pupilPw, 'me');
+      await screen(page, 'pupil', 'me', nav.status);
+      const refused = await page.goto(consoleUrl('audit'));
+      await screen(page, 'pupil', 'refused', refused.status());
+      await reportHealth('pupil', page, seen);
+    }
+  } finally {
+    await browser.close();
+  }
+});
