@@ -104,6 +104,8 @@ run(async () => {
       await screen(page, 'admin', 'audit-verify', verify.status());
       const apps = await page.goto(consoleUrl('apps'));
       await screen(page, 'admin', 'apps', apps.status());
+      const sec = await page.goto(consoleUrl('security'));
+      await screen(page, 'admin', 'security', sec.status());
       const en = await page.goto(consoleUrl('people?lang=en'));
       await screen(page, 'admin', 'people-en', en.status());
       await reportHealth('admin', page, seen);

@@ -403,6 +403,43 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             "{label}: the demo RP and the three registered here: {apps:?}"
         );
 
+        // The security policy: defaults (docs/PORTAL.md), bounds, audited change.
+        let r = get(&a, "security-policy");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let mut policy = r.json();
+        assert_eq!(policy["staff_idle_secs"], 1800);
+        assert_eq!(policy["pupil_lockout_threshold"], 10);
+        policy["pupil_lockout_threshold"] = Value::from(2);
+        let put = |c: &Client, v: &Value| {
+            c.send(
+                "PUT",
+                &format!("/t/{}/api/v1/security-policy", c.tenant),
+                &[("Content-Type", "application/json")],
+                v.to_string().as_bytes(),
+            )
+        };
+        let r = put(&a, &policy);
+        assert_eq!(
+            (r.status, r.json()["error"].clone()),
+            (400, Value::from("invalid_request"))
+        );
+        policy["pupil_lockout_threshold"] = Value::from(5);
+        policy["pupil_idle_secs"] = Value::from(2700);
+        assert_eq!(
+            put(&s, &policy).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        let r = put(&a, &policy);
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(get(&a, "security-policy").json()["pupil_idle_secs"], 2700);
+        let changes = all_pages(&a, "audit?action=console.security.set", "before");
+        assert_eq!(changes.len(), 1, "{label}");
+        assert!(changes[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("\"before\""));
+
         // Taking the grant away stops live tokens at once.
         env.run(&[
             "admin",

@@ -262,6 +262,35 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         );
         let r = admin.get("/t/demo/console/audit/verify");
         assert!(r.body.contains("改ざんはありません"), "{label}: {}", r.body);
+        // The security policy: a form in minutes, checked bounds, CSRF.
+        let page = admin.get("/t/demo/console/security");
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("value=\"30\"") && page.body.contains("value=\"10\""),
+            "{label}"
+        );
+        let form = |csrf: &str, lockout: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("staff_idle".to_owned(), "20".to_owned()),
+                ("staff_absolute".to_owned(), "600".to_owned()),
+                ("pupil_idle".to_owned(), "50".to_owned()),
+                ("pupil_absolute".to_owned(), "480".to_owned()),
+                ("lockout".to_owned(), lockout.to_owned()),
+            ]
+        };
+        let post = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post("/t/demo/console/security", &f)
+        };
+        assert_eq!(post(&mut admin, form("", "8")).status, 403);
+        assert_eq!(post(&mut admin, form(&csrf, "99")).status, 400);
+        assert_eq!(post(&mut admin, form(&csrf, "8")).status, 303);
+        assert!(admin
+            .get("/t/demo/console/security")
+            .body
+            .contains("value=\"20\""));
+        assert_eq!(teacher.get("/t/demo/console/security").status, 403);
         let r = admin.get("/t/demo/console/audit.csv?action=console.");
         assert!(r.body.contains("console.person.view"), "{label}");
     }

@@ -10,6 +10,7 @@
 //!   data), temporary passwords and unlocking.
 //! - [`audit_log`]: search, CSV export and chain verification of the tenant's audit log.
 //! - [`roster`]: roster import from an upload (validate, preview, apply) and its history.
+//! - [`security`]: session timeouts and lockout (the settings that exist today).
 //! - [`classes`]: a teacher's classes with their pupils' last sign-in.
 
 pub mod api_auth;
@@ -20,6 +21,7 @@ pub mod classes;
 pub mod grants;
 pub mod people;
 pub mod roster;
+pub mod security;
 
 use kakehashi_store::StoreError;
 

@@ -6,7 +6,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::console::roster::Outcome;
-use kakehashi_core::console::{apps, audit_log, classes, people, roster};
+use kakehashi_core::console::{apps, audit_log, classes, people, roster, security};
 use kakehashi_core::SystemClock;
 use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
@@ -320,6 +320,36 @@ pub async fn apps(
     let limit = try_resp!(q.limit());
     match apps::list(&st.store, &by, q.after.as_deref(), limit).await {
         Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn security_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match security::get(&st.store, &by).await {
+        Ok(p) => ok(StatusCode::OK, &p),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `PUT security-policy` with every field (a whole replacement).
+pub async fn set_security_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let policy: security::SecurityPolicy = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match security::set(&st.store, &SystemClock, &by, &policy).await {
+        Ok(()) => ok(StatusCode::OK, &policy),
         Err(e) => console_error(e),
     }
 }

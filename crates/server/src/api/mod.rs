@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
             get(handlers::imports).post(handlers::import),
         )
         .route("/t/{tenant}/api/v1/apps", get(handlers::apps))
+        .route(
+            "/t/{tenant}/api/v1/security-policy",
+            get(handlers::security_policy).put(handlers::set_security_policy),
+        )
         .layer(DefaultBodyLimit::max(
             kakehashi_core::console::roster::MAX_UPLOAD_BYTES,
         ))

@@ -12,7 +12,8 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET …/apps`, `GET …/me` (own sign-in history).
+//! - `GET …/apps`, `GET|POST …/security` (session timeouts, lockout), `GET …/me` (own
+//!   sign-in history).
 
 mod handlers;
 mod multipart;
@@ -45,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))
         .route("/t/{tenant}/console/audit/verify", get(h::audit_verify))
         .route("/t/{tenant}/console/apps", get(h::apps_page))
+        .route(
+            "/t/{tenant}/console/security",
+            get(h::security_page).post(h::security_submit),
+        )
         .route(
             "/t/{tenant}/console/imports",
             get(h::imports_page).post(h::import_upload),
