@@ -157,6 +157,105 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             "{label}: the new password works"
         );
 
+        // QR sign-in cards: the teacher prints the class's cards; scanning one opens "sign in
+        // as …?" and one tap signs the pupil in (amr qr); reissuing one card stops the old one,
+        // revoking stops it too.
+        let class = teacher.get("/t/demo/console/classes/cls-minami-5-1");
+        let csrf_t = csrf_of(&class);
+        assert_eq!(
+            teacher
+                .post("/t/demo/console/classes/cls-minami-5-1/cards", &[])
+                .status,
+            403
+        );
+        let printed = teacher.post(
+            "/t/demo/console/classes/cls-minami-5-1/cards",
+            &[("csrf", &csrf_t)],
+        );
+        assert_eq!(printed.status, 200, "{label}: {}", printed.body);
+        let links: Vec<String> = printed
+            .body
+            .split("class=\"card-link\" href=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(links.len(), 10, "{label}");
+        assert_eq!(printed.body.matches("<svg").count(), 10);
+        assert_eq!(
+            teacher
+                .post(
+                    "/t/demo/console/classes/cls-kita-5-1/cards",
+                    &[("csrf", &csrf_t)]
+                )
+                .status,
+            404
+        );
+        let path_of = |url: &str| url.trim_start_matches(&node.url).to_owned();
+        let first = path_of(&links[0]);
+        let mut tablet = Browser::new(&node, "demo");
+        let ask = tablet.get(&first);
+        assert_eq!(ask.status, 200, "{label}: {}", ask.body);
+        assert!(ask.body.contains("ログインする"));
+        assert_eq!(tablet.post(&first, &[("csrf", "forged")]).status, 403);
+        let csrf_card = csrf_of(&ask);
+        let r = tablet.post(&first, &[("csrf", &csrf_card)]);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let launcher = tablet.get("/t/demo/");
+        assert_eq!(launcher.status, 200, "{label}: signed in by card");
+        // Reissue one pupil's card: their old one stops working.
+        let who = printed
+            .body
+            .split("<span>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_owned();
+        assert!(who.starts_with("minami.s"), "{who}");
+        let id = format!("usr-minami-{}", who.trim_start_matches("minami."));
+        let page = teacher.get(&format!("/t/demo/console/people/{id}"));
+        assert!(page.body.contains("QRログインカードを再発行"), "{label}");
+        let re = teacher.post(
+            &format!("/t/demo/console/people/{id}/card"),
+            &[("csrf", &csrf_t)],
+        );
+        assert_eq!(re.status, 200);
+        let new_link = re
+            .body
+            .split("class=\"card-link\" href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut other = Browser::new(&node, "demo");
+        assert_eq!(other.get(&first).status, 404, "{label}: the replaced card");
+        assert_eq!(
+            other.get(&path_of(&new_link)).status,
+            200,
+            "{label}: the new card"
+        );
+        let r = teacher.post(
+            &format!("/t/demo/console/people/{id}/card/revoke"),
+            &[("csrf", &csrf_t)],
+        );
+        assert_eq!(r.status, 303);
+        assert_eq!(
+            other.get(&path_of(&new_link)).status,
+            404,
+            "{label}: revoked"
+        );
+        // A teacher cannot issue a card to a pupil of another class.
+        assert_eq!(
+            teacher
+                .post(
+                    "/t/demo/console/people/usr-minami-s11/card",
+                    &[("csrf", &csrf_t)]
+                )
+                .status,
+            404
+        );
+
         // A pupil: their own sign-ins, nothing else.
         let r = pupil.get("/t/demo/console/me");
         assert_eq!(r.status, 200);
@@ -259,6 +358,11 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         assert!(
             r.body.contains("portal.unlock") && r.body.contains("user:demo/usr-minami-t01"),
             "{label}"
+        );
+        let r = admin.get("/t/demo/console/audit?action=portal.login");
+        assert!(
+            r.body.contains("&quot;amr&quot;:[&quot;qr&quot;]"),
+            "{label}: a card login is audited as amr qr"
         );
         let r = admin.get("/t/demo/console/audit/verify");
         assert!(r.body.contains("改ざんはありません"), "{label}: {}", r.body);

@@ -45,3 +45,16 @@ CREATE TABLE console_uploads (
     package     TEXT,
     PRIMARY KEY (tenant_id, id)
 );
+
+-- QR sign-in cards: one live card per pupil, printed by their teacher. Only the SHA-256 of
+-- the card's token is stored; issuing a new card replaces the old one (which stops working),
+-- removing the row revokes it.
+CREATE TABLE sign_in_cards (
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    user_sourced_id  TEXT NOT NULL,
+    token_hash       TEXT NOT NULL,
+    issued_at        TEXT NOT NULL,
+    issued_by        TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, user_sourced_id)
+);
+CREATE UNIQUE INDEX sign_in_cards_token ON sign_in_cards (tenant_id, token_hash);

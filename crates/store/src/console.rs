@@ -539,3 +539,55 @@ pub async fn take_upload_package(store: &Store, tenant: &TenantId, id: &str) -> 
     .rows_affected();
     Ok(n == 1)
 }
+
+/// Issues (or replaces) a pupil's sign-in card.
+pub async fn replace_card(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user: &str,
+    token_hash: &str,
+    at: &str,
+    by: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sign_in_cards (tenant_id, user_sourced_id, token_hash, issued_at, issued_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, user_sourced_id) DO UPDATE SET
+            token_hash = excluded.token_hash, issued_at = excluded.issued_at,
+            issued_by = excluded.issued_by",
+    )
+    .bind(tenant.as_str())
+    .bind(user)
+    .bind(token_hash)
+    .bind(at)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Revokes a pupil's card; `Ok(false)` when they had none.
+pub async fn delete_card(conn: &mut AnyConnection, tenant: &TenantId, user: &str) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM sign_in_cards WHERE tenant_id = $1 AND user_sourced_id = $2")
+        .bind(tenant.as_str())
+        .bind(user)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Whose live card has this token hash.
+pub async fn card_holder(
+    store: &Store,
+    tenant: &TenantId,
+    token_hash: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT user_sourced_id FROM sign_in_cards WHERE tenant_id = $1 AND token_hash = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .fetch_optional(store.pool())
+    .await?)
+}

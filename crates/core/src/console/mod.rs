@@ -11,12 +11,14 @@
 //! - [`audit_log`]: search, CSV export and chain verification of the tenant's audit log.
 //! - [`roster`]: roster import from an upload (validate, preview, apply) and its history.
 //! - [`security`]: session timeouts and lockout (the settings that exist today).
+//! - [`cards`]: QR sign-in cards for pupils (issue for a class, reissue, revoke, sign in).
 //! - [`classes`]: a teacher's classes with their pupils' last sign-in.
 
 pub mod api_auth;
 pub mod apps;
 pub mod audit_log;
 pub mod authz;
+pub mod cards;
 pub mod classes;
 pub mod grants;
 pub mod people;

@@ -137,7 +137,17 @@ pub async fn attempt(
     match user {
         Some(user) if ok => {
             let class = RoleClass::of(&user.role);
-            let token = start_session(store, clock, a, &user, class, &policy, &username).await?;
+            let token = start_session(
+                store,
+                clock,
+                a,
+                &user,
+                class,
+                &policy,
+                &username,
+                Method::Password,
+            )
+            .await?;
             Ok(LoginOutcome::Success {
                 token,
                 user: Box::new(user),
@@ -159,7 +169,28 @@ fn actor_of(tenant: &TenantId, user: &UserRow) -> String {
     format!("user:{tenant}/{}", user.sourced_id)
 }
 
-async fn start_session(
+/// How the user proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    /// A password (RFC 8176 `pwd`).
+    Password,
+    /// A teacher-printed QR sign-in card (`console::cards`): a bearer token the pupil holds.
+    /// `amr` `qr` is Kakehashi's own value (RFC 8176 registers none for it); it is never a
+    /// second factor (`portal::access` accepts only `hwk`, `swk`, `otp`, `mfa`).
+    Card,
+}
+
+impl Method {
+    fn amr(self) -> &'static str {
+        match self {
+            Method::Password => "pwd",
+            Method::Card => "qr",
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn start_session(
     store: &Store,
     clock: &dyn Clock,
     a: &LoginAttempt<'_>,
@@ -167,12 +198,13 @@ async fn start_session(
     class: RoleClass,
     policy: &PortalPolicy,
     username: &str,
+    method: Method,
 ) -> Result<SessionToken, PortalError> {
     let token = SessionToken::generate()?;
     let now = clock.now();
     let at = clock.now_text();
     let (idle, absolute) = policy.timeouts(class);
-    let amr = serde_json::json!(["pwd"]).to_string();
+    let amr = serde_json::json!([method.amr()]).to_string();
     let row = SessionRow {
         id_hash: token.id_hash(),
         user_sourced_id: user.sourced_id.clone(),
@@ -183,8 +215,8 @@ async fn start_session(
         idle_timeout_secs: idle,
         expires_at: kakehashi_store::now_rfc3339_of(now + Duration::seconds(absolute)),
         amr: amr.clone(),
-        // Password only: the lowest level; the MFA issue raises it.
-        acr: "urn:kakehashi:acr:pwd".to_owned(),
+        // One factor only: the lowest level; the MFA issue raises it.
+        acr: format!("urn:kakehashi:acr:{}", method.amr()),
         csrf_secret: random_hex()?,
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
@@ -210,7 +242,7 @@ async fn start_session(
             target: format!("user:{}", user.sourced_id),
             details: serde_json::json!({
                 "username": user.username, "ip": a.ip, "userAgent": row.user_agent,
-                "amr": ["pwd"], "replacedSession": replaced,
+                "amr": [method.amr()], "replacedSession": replaced,
             }),
         },
     )

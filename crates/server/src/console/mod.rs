@@ -7,7 +7,10 @@
 //!
 //! - `GET /t/{tenant}/console/` — home.
 //! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`.
-//! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in).
+//! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in),
+//!   `POST …/classes/{id}/cards` (print new QR sign-in cards), `POST …/people/{id}/card`
+//!   (reissue one), `POST …/people/{id}/card/revoke`.
+//! - `GET|POST /t/{tenant}/card/{token}`: what scanning a card opens ("sign in as …?").
 //! - `GET …/imports`, `POST …/imports` (multipart upload → validation and preview),
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
@@ -18,6 +21,7 @@
 mod handlers;
 mod multipart;
 pub(crate) mod pages;
+pub(crate) mod qr;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -41,6 +45,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/t/{tenant}/console/classes", get(h::classes_page))
         .route("/t/{tenant}/console/classes/{id}", get(h::class_page))
+        .route(
+            "/t/{tenant}/console/classes/{id}/cards",
+            post(h::class_cards),
+        )
+        .route("/t/{tenant}/console/people/{id}/card", post(h::person_card))
+        .route(
+            "/t/{tenant}/console/people/{id}/card/revoke",
+            post(h::person_card_revoke),
+        )
+        .route(
+            "/t/{tenant}/card/{token}",
+            get(h::card_page).post(h::card_sign_in),
+        )
         .route("/t/{tenant}/console/me", get(h::me_page))
         .route("/t/{tenant}/console/audit", get(h::audit_page))
         .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))

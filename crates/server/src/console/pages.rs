@@ -208,5 +208,14 @@ padding:1rem;border-radius:12px}
 dl.record dt{font-weight:bold}
 dl.record dd{margin:0}
 .ok{color:#1d5e2b;font-weight:bold}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:1rem;\
+list-style:none;padding:0}
+.signin-card{background:#fff;border:2px dashed #57606a;border-radius:12px;padding:1rem;\
+text-align:center;break-inside:avoid}
+.signin-card .qr{width:12rem;height:12rem;display:block;margin:.5rem auto}
+.signin-card .pupil{font-size:1.4rem;font-weight:bold;display:block}
+.big{font-size:1.5rem;width:100%}
+@media print{header.bar,nav,.noprint{display:none}body{background:#fff}\
+.signin-card{border-color:#000}}
 .ng{color:#8a1c1c;font-weight:bold}
 ";

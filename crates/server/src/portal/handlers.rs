@@ -143,6 +143,56 @@ pub async fn login_page(
     .await
 }
 
+/// The pre-login CSRF field for a form, reusing the browser's pre-login nonce when it has a
+/// valid one (else a new nonce and the cookie to set).
+pub(crate) async fn login_csrf_for(
+    st: &AppState,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+) -> Result<(String, Vec<String>), Response> {
+    let key = login_csrf_key(&st.store, &SystemClock)
+        .await
+        .map_err(internal)?;
+    let existing = cookies(headers, LOGIN_COOKIE)
+        .find(|n| token::is_hex_token(n))
+        .map(str::to_owned);
+    let (nonce, set) = match existing {
+        Some(n) => (n, vec![]),
+        None => {
+            let n = token::random_hex().map_err(internal)?;
+            let c = set_cookie(LOGIN_COOKIE, &n, tenant.as_str(), secure(st));
+            (n, vec![c])
+        }
+    };
+    Ok((token::login_csrf(&key, tenant.as_str(), &nonce), set))
+}
+
+/// Checks a pre-login form's CSRF field against the browser's pre-login cookie; the 403 page
+/// otherwise.
+pub(crate) async fn check_login_csrf(
+    st: &AppState,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+    field: Option<&str>,
+    lang: Lang,
+) -> Result<(), Response> {
+    let key = login_csrf_key(&st.store, &SystemClock)
+        .await
+        .map_err(internal)?;
+    let field = field.unwrap_or("");
+    if cookies(headers, LOGIN_COOKIE)
+        .any(|nonce| token::check_login_csrf(&key, tenant.as_str(), nonce, field))
+    {
+        Ok(())
+    } else {
+        Err(html(
+            StatusCode::FORBIDDEN,
+            pages::forbidden(lang, tenant.as_str()),
+            &[],
+        ))
+    }
+}
+
 /// Renders the login form, reusing the pre-login nonce when the browser has a valid one.
 #[allow(clippy::too_many_arguments)]
 async fn render_login(
@@ -156,24 +206,10 @@ async fn render_login(
     notice: Notice,
     status: StatusCode,
 ) -> Response {
-    let key = match login_csrf_key(&st.store, &SystemClock).await {
-        Ok(k) => k,
-        Err(e) => return internal(e),
+    let (csrf, set) = match login_csrf_for(st, tenant, headers).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let existing = cookies(headers, LOGIN_COOKIE)
-        .find(|n| token::is_hex_token(n))
-        .map(str::to_owned);
-    let (nonce, set) = match existing {
-        Some(n) => (n, vec![]),
-        None => match token::random_hex() {
-            Ok(n) => {
-                let c = set_cookie(LOGIN_COOKIE, &n, tenant.as_str(), secure(st));
-                (n, vec![c])
-            }
-            Err(e) => return internal(e),
-        },
-    };
-    let csrf = token::login_csrf(&key, tenant.as_str(), &nonce);
     let body = pages::login(&LoginPage {
         lang,
         tenant: tenant.as_str(),

@@ -35,6 +35,15 @@ fn layout(lang: Lang, title: &str, body: &str) -> String {
     )
 }
 
+/// A page of the portal's shell (the card sign-in pages use it).
+pub(crate) fn plain_page(lang: Lang, title: &str, body: &str) -> String {
+    layout(
+        lang,
+        &format!("{title} | {}", t(lang, "かけはし", "Kakehashi")),
+        body,
+    )
+}
+
 /// Everything the login form needs.
 pub struct LoginPage<'a> {
     pub lang: Lang,
