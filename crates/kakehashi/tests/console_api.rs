@@ -403,6 +403,43 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             "{label}: the demo RP and the three registered here: {apps:?}"
         );
 
+        // QR sign-in cards through the API: a class's cards, reissue, revoke; a staff member
+        // gets none; the school admin cannot reach another school's class.
+        let r = post(&a, "classes/cls-minami-5-2/cards", "application/json", b"");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let issued = r.json();
+        assert_eq!(issued["items"].as_array().map(Vec::len), Some(10));
+        let url = issued["items"][0]["url"].as_str().unwrap().to_owned();
+        assert!(
+            url.starts_with(&format!("{}/t/demo/card/", node.url)),
+            "{url}"
+        );
+        assert_eq!(
+            post(&s, "classes/cls-kita-5-2/cards", "application/json", b"").status,
+            404
+        );
+        let r = post(&a, "people/usr-minami-t01/card", "application/json", b"");
+        assert_eq!(r.status, 400, "{label}: cards are for pupils only");
+        let pupil_id = issued["items"][0]["person"]["sourced_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = post(
+            &a,
+            &format!("people/{pupil_id}/card"),
+            "application/json",
+            b"",
+        );
+        assert_eq!(r.status, 200);
+        assert_ne!(r.json()["url"], Value::from(url.clone()));
+        let r = post(
+            &a,
+            &format!("people/{pupil_id}/card/revoke"),
+            "application/json",
+            b"",
+        );
+        assert_eq!(r.json()["revoked"], true);
+
         // The security policy: defaults (docs/PORTAL.md), bounds, audited change.
         let r = get(&a, "security-policy");
         assert_eq!(r.status, 200, "{label}: {}", r.text());

@@ -6,7 +6,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::console::roster::Outcome;
-use kakehashi_core::console::{apps, audit_log, classes, people, roster, security};
+use kakehashi_core::console::{apps, audit_log, cards, classes, people, roster, security};
 use kakehashi_core::SystemClock;
 use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
@@ -350,6 +350,58 @@ pub async fn set_security_policy(
     };
     match security::set(&st.store, &SystemClock, &by, &policy).await {
         Ok(()) => ok(StatusCode::OK, &policy),
+        Err(e) => console_error(e),
+    }
+}
+
+/// A card as the API returns it: the pupil and the URL to put in the QR code (shown once).
+fn card_json(st: &AppState, tenant: &str, c: &cards::IssuedCard) -> serde_json::Value {
+    json!({
+        "person": c.person,
+        "url": format!("{}/t/{tenant}/card/{}", st.public_url.trim_end_matches('/'), c.token),
+    })
+}
+
+pub async fn class_cards(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match cards::issue_for_class(&st.store, &SystemClock, &by, &id).await {
+        // One class is one page: a class holds at most a few dozen pupils.
+        Ok((class, issued)) => {
+            let items: Vec<serde_json::Value> =
+                issued.iter().map(|c| card_json(&st, &tenant, c)).collect();
+            ok(
+                StatusCode::OK,
+                &json!({ "class": class, "items": items, "next": null }),
+            )
+        }
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn person_card(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match cards::reissue(&st.store, &SystemClock, &by, &id).await {
+        Ok(card) => ok(StatusCode::OK, &card_json(&st, &tenant, &card)),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn person_card_revoke(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match cards::revoke(&st.store, &SystemClock, &by, &id).await {
+        Ok(revoked) => ok(StatusCode::OK, &json!({ "revoked": revoked })),
         Err(e) => console_error(e),
     }
 }

@@ -51,6 +51,18 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/api/v1/classes/{id}/pupils",
             get(handlers::class_pupils),
         )
+        .route(
+            "/t/{tenant}/api/v1/classes/{id}/cards",
+            post(handlers::class_cards),
+        )
+        .route(
+            "/t/{tenant}/api/v1/people/{id}/card",
+            post(handlers::person_card),
+        )
+        .route(
+            "/t/{tenant}/api/v1/people/{id}/card/revoke",
+            post(handlers::person_card_revoke),
+        )
         .route("/t/{tenant}/api/v1/audit", get(handlers::audit))
         .route(
             "/t/{tenant}/api/v1/audit/export.csv",
