@@ -35,6 +35,8 @@ async function screen(page, role, name, status) {
   const facts = await page.evaluate(() => ({
     h1: document.querySelector('h1') && document.querySelector('h1').textContent.trim(),
     lang: document.documentElement.lang,
+    url: location.pathname,
+    who: document.querySelector('.who .name') && document.querySelector('.who .name').textContent.trim(),
     rows: document.querySelectorAll('tbody tr').length,
     notice: document.querySelector('.notice') && document.querySelector('.notice').textContent.trim(),
     text: document.querySelector('main') && document.querySelector('main').innerText.slice(0, 2000),
@@ -69,9 +71,24 @@ run(async () => {
       await screen(page, 'teacher', 'classes', nav.status);
       let status = await click(page, 'main table a');
       await screen(page, 'teacher', 'class', status);
+      // Print the class's QR sign-in cards.
+      status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'teacher', 'cards', status);
+      const cardUrl = await page.getAttribute('a.card-link', 'href');
+      // A pupil's iPad opens the card (what the camera app does with the QR code) and taps once.
+      {
+        const pad = await watchedPage(browser, { device: 'ipad' });
+        const asked = await pad.page.goto(cardUrl);
+        await screen(pad.page, 'pupil', 'card', asked.status());
+        const [signedIn] = await Promise.all([pad.page.waitForNavigation(), pad.page.tap('button[type=submit]')]);
+        await screen(pad.page, 'pupil', 'card-launcher', signedIn.status());
+        await reportHealth('pupil-card', pad.page, pad.seen);
+        await pad.context.close();
+      }
+      await page.goBack();
       status = await click(page, 'main tbody tr:first-child a');
       await screen(page, 'teacher', 'person', status);
-      status = await click(page, 'form.inline:last-of-type button[type=submit]');
+      status = await click(page, 'form[action*="/unlock"] button[type=submit]');
       await screen(page, 'teacher', 'unlocked', status);
       await reportHealth('teacher', page, seen);
     }

@@ -91,7 +91,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(names.len(), 21, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -129,6 +129,30 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     let text = |n: &str| by(n)["text"].as_str().unwrap_or_default().to_owned();
     assert_eq!(by("teacher/class")["rows"], 10, "5年1組 has ten pupils");
     assert!(text("teacher/unlocked").contains("ロックを解除しました"));
+    assert_eq!(
+        by("teacher/cards")["text"]
+            .as_str()
+            .unwrap()
+            .matches("minami.s")
+            .count(),
+        10
+    );
+    assert!(
+        text("pupil/card").contains("ログインする"),
+        "the card asks before signing in"
+    );
+    assert_eq!(
+        by("pupil/card-launcher")["url"],
+        "/t/demo/",
+        "signed in: the launcher"
+    );
+    assert!(
+        by("pupil/card-launcher")["who"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("𠮷田")),
+        "{}",
+        by("pupil/card-launcher")
+    );
     assert!(text("admin/import-report").contains("enrollments.csv"));
     assert!(text("admin/import-report").contains("classSourcedId"));
     assert!(text("admin/import-preview").contains("この内容で取り込む"));
