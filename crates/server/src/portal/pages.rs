@@ -324,7 +324,8 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
          <form method=\"post\" action=\"/t/{tenant}/logout?lang={code}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" class=\"signout\">{signout}</button></form>\n</header>\n\
-         <main>\n<h1>{title}</h1>\n{apps}\n</main>",
+         <main>\n<h1>{title}</h1>\n{apps}\n{more}</main>",
+        more = console_link(p),
         tenant_name = esc(p.tenant_name),
         name = esc(&name),
         tenant = esc(p.tenant),
@@ -337,6 +338,22 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
         lang,
         t(lang, "ポータル | かけはし", "Portal | Kakehashi"),
         &body,
+    )
+}
+
+/// The way into the console from the launcher: staff to the console, pupils to their own
+/// sign-in history (docs/CONSOLE.md).
+fn console_link(p: &LauncherPage<'_>) -> String {
+    use kakehashi_core::portal::policy::RoleClass;
+    let lang = p.lang;
+    let (path, label) = match RoleClass::of(&p.user.role) {
+        RoleClass::Staff => ("", t(lang, "管理画面", "Console")),
+        RoleClass::Pupil => ("me", t(lang, "わたしのログイン履歴", "My sign-ins")),
+    };
+    format!(
+        "<p class=\"more\"><a href=\"/t/{}/console/{path}?lang={}\">{label}</a></p>\n",
+        esc(p.tenant),
+        lang.code()
     )
 }
 
@@ -382,6 +399,7 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .icon-placeholder{background:#d0d7de}
 .app a{display:block;color:inherit;text-decoration:none;min-height:44px}
 .app-name{display:block;font-weight:bold}
+.more a{display:inline-block;min-height:44px;min-width:44px;padding:.6rem .25rem}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
 ";
