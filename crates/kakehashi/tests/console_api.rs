@@ -403,6 +403,69 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             "{label}: the demo RP and the three registered here: {apps:?}"
         );
 
+        // Registering and removing apps with the command line's options.
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            r#"{"name":"API登録ドリル","protocol":"oidc","security_class":"learning",
+                 "audience":"students","redirect_uris":["https://new.example/cb"],
+                 "release":["kana"],"token_format":"jwt"}"#
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let reg = r.json();
+        assert!(
+            reg["client_secret"].is_string() && reg["oidc"]["access_token_format"] == "jwt",
+            "{reg}"
+        );
+        let new_id = reg["id"].as_str().unwrap().to_owned();
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            r#"{"name":"校務SP","protocol":"saml","security_class":"school-affairs",
+                 "saml_acs_url":"https://koumu.example/acs","saml_entity_id":"https://koumu.example/sp"}"#
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        assert!(r.json()["idp_metadata_url"].is_string());
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            br#"{"name":"x","protocol":"ftp","security_class":"learning"}"#,
+        );
+        assert_eq!(
+            (r.status, r.json()["error"].clone()),
+            (400, Value::from("invalid_request"))
+        );
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            br#"{"name":"x","protocol":"oidc","security_class":"learning","colour":"red"}"#,
+        );
+        assert_eq!(r.status, 400, "{label}: unknown fields are refused");
+        let r = post(
+            &s,
+            "apps",
+            "application/json",
+            br#"{"name":"x","protocol":"oidc","security_class":"learning"}"#,
+        );
+        assert_eq!(r.status, 403);
+        let del = |c: &Client, id: &str| {
+            c.send(
+                "DELETE",
+                &format!("/t/{}/api/v1/apps/{id}", c.tenant),
+                &[],
+                b"",
+            )
+        };
+        assert_eq!(del(&s, &new_id).status, 403);
+        assert_eq!(del(&a, &new_id).status, 204, "{label}");
+        assert_eq!(del(&a, &new_id).status, 404, "{label}");
+
         // QR sign-in cards through the API: a class's cards, reissue, revoke; a staff member
         // gets none; the school admin cannot reach another school's class.
         let r = post(&a, "classes/cls-minami-5-2/cards", "application/json", b"");

@@ -366,6 +366,34 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         );
         let r = admin.get("/t/demo/console/audit/verify");
         assert!(r.body.contains("改ざんはありません"), "{label}: {}", r.body);
+        // Registering an app in the browser: the secret is shown once; a teacher may not.
+        let r = admin.post(
+            "/t/demo/console/apps",
+            &[
+                ("csrf", &csrf),
+                ("name", "ブラウザ登録"),
+                ("protocol", "oidc"),
+                ("security_class", "learning"),
+                ("audience", "students"),
+                (
+                    "redirect_uris",
+                    "https://a.example/cb\r\nhttps://b.example/cb",
+                ),
+                ("release", "name"),
+                ("release", "kana"),
+            ],
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(r.body.contains("client_secret"), "{label}");
+        let listed = admin.get("/t/demo/console/apps");
+        assert!(listed.body.contains("ブラウザ登録"), "{label}");
+        assert_eq!(
+            teacher
+                .post("/t/demo/console/apps", &[("csrf", "x"), ("name", "n")])
+                .status,
+            403
+        );
+
         // The security policy: a form in minutes, checked bounds, CSRF.
         let page = admin.get("/t/demo/console/security");
         assert_eq!(page.status, 200);

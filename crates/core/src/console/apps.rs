@@ -30,3 +30,152 @@ pub async fn list(
     };
     Ok(Page { items, next })
 }
+
+/// An app registration as the console's form and the API take it: the command line's
+/// `app add` options (docs/OIDC.md, docs/SAML.md), without the icon.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppRequest {
+    pub name: String,
+    /// `oidc` or `saml`.
+    pub protocol: String,
+    /// `learning` or `school-affairs`.
+    pub security_class: String,
+    /// `all`, `staff`, `teachers`, `students` (default: by class).
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// A public OIDC client (PKCE, no secret).
+    #[serde(default)]
+    pub public: bool,
+    /// `pairwise` (default) or `user-master-identifier`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// SAML: the SP's metadata XML, or the ACS URL and entity id.
+    #[serde(default)]
+    pub saml_metadata: Option<String>,
+    #[serde(default)]
+    pub saml_acs_url: Option<String>,
+    #[serde(default)]
+    pub saml_entity_id: Option<String>,
+    /// OIDC: `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `none`.
+    #[serde(default)]
+    pub token_auth_method: Option<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `opaque` or `jwt`.
+    #[serde(default)]
+    pub token_format: Option<String>,
+    /// `RS256` or `ES256`.
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// `name`, `kana`, `username`, `email`, `roster`.
+    #[serde(default)]
+    pub release: Vec<String>,
+    #[serde(default)]
+    pub launch_url: Option<String>,
+}
+
+fn field<T: std::str::FromStr<Err = String>>(what: &str, v: &str) -> Result<T, ConsoleError> {
+    v.parse::<T>()
+        .map_err(|e| ConsoleError::Invalid(format!("{what}: {e}")))
+}
+
+impl AppRequest {
+    fn into_parts(self) -> Result<(crate::apps::NewApp, crate::apps::OidcOptions), ConsoleError> {
+        use crate::apps::{NewApp, OidcOptions, SamlSource};
+        let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let saml = match (
+            blank(self.saml_metadata),
+            blank(self.saml_acs_url),
+            blank(self.saml_entity_id),
+        ) {
+            (Some(xml), _, _) => Some(SamlSource::Metadata(xml)),
+            (None, Some(acs_url), Some(entity_id)) => {
+                Some(SamlSource::Manual { entity_id, acs_url })
+            }
+            (None, None, None) => None,
+            _ => {
+                return Err(ConsoleError::Invalid(
+                    "SAML needs the metadata, or both the ACS URL and the entity id".into(),
+                ))
+            }
+        };
+        let subject = match blank(self.subject).as_deref() {
+            None => "pairwise".to_owned(),
+            Some("public") => "user-master-identifier".to_owned(),
+            Some(s) => s.to_owned(),
+        };
+        let new = NewApp {
+            name: self.name.trim().to_owned(),
+            protocol: field("protocol", &self.protocol)?,
+            security_class: field("security_class", &self.security_class)?,
+            audience: blank(self.audience)
+                .map(|a| field("audience", &a))
+                .transpose()?,
+            redirect_uris: self
+                .redirect_uris
+                .into_iter()
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect(),
+            public: self.public,
+            saml,
+            subject_type: field("subject", &subject)?,
+            icon: None,
+        };
+        let oidc = OidcOptions {
+            token_auth_method: blank(self.token_auth_method),
+            jwks: None,
+            post_logout_redirect_uris: self
+                .post_logout_redirect_uris
+                .into_iter()
+                .filter(|u| !u.trim().is_empty())
+                .collect(),
+            access_token_format: blank(self.token_format),
+            id_token_alg: blank(self.id_token_alg),
+            release: self.release,
+            launch_url: blank(self.launch_url),
+        };
+        Ok((new, oidc))
+    }
+}
+
+fn app_error(e: crate::apps::AppError) -> ConsoleError {
+    use crate::apps::AppError;
+    match e {
+        AppError::Store(e) => ConsoleError::Store(e),
+        AppError::Unknown { id, .. } => ConsoleError::NotFound(format!("app {id}")),
+        e => ConsoleError::Invalid(e.to_string()),
+    }
+}
+
+/// Registers an app (audited by the catalog as the command line's `app add` is); the
+/// registration shows an OIDC client secret this once.
+pub async fn register(
+    store: &Store,
+    clock: &dyn crate::Clock,
+    by: &Principal,
+    public_url: &str,
+    req: AppRequest,
+) -> Result<crate::apps::Registration, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    let (new, oidc) = req.into_parts()?;
+    crate::apps::add_with_oidc(store, clock, &by.actor, &by.tenant, public_url, &new, &oidc)
+        .await
+        .map_err(app_error)
+}
+
+/// Removes an app from the catalog.
+pub async fn remove(
+    store: &Store,
+    clock: &dyn crate::Clock,
+    by: &Principal,
+    id: &str,
+) -> Result<(), ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    crate::apps::remove(store, clock, &by.actor, &by.tenant, id)
+        .await
+        .map_err(app_error)
+}

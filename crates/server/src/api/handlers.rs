@@ -405,3 +405,35 @@ pub async fn person_card_revoke(
         Err(e) => console_error(e),
     }
 }
+
+/// `POST apps` with the command line's options as JSON: 201 with the registration (an OIDC
+/// client secret appears only here).
+pub async fn register_app(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let req: apps::AppRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match apps::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
+        // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
+        Ok(reg) => ok(StatusCode::CREATED, &reg),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn remove_app(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match apps::remove(&st.store, &SystemClock, &by, &id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => console_error(e),
+    }
+}

@@ -16,7 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use kakehashi_core::console::authz::Principal;
 use kakehashi_core::console::{api_auth, ConsoleError};
@@ -76,7 +76,11 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/api/v1/roster/imports",
             get(handlers::imports).post(handlers::import),
         )
-        .route("/t/{tenant}/api/v1/apps", get(handlers::apps))
+        .route(
+            "/t/{tenant}/api/v1/apps",
+            get(handlers::apps).post(handlers::register_app),
+        )
+        .route("/t/{tenant}/api/v1/apps/{id}", delete(handlers::remove_app))
         .route(
             "/t/{tenant}/api/v1/security-policy",
             get(handlers::security_policy).put(handlers::set_security_policy),

@@ -15,7 +15,7 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET …/apps`, `GET|POST …/security` (session timeouts, lockout), `GET …/me` (own
+//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`, `GET|POST …/security` (session timeouts, lockout), `GET …/me` (own
 //!   sign-in history).
 
 mod handlers;
@@ -62,7 +62,11 @@ pub fn routes() -> Router<AppState> {
         .route("/t/{tenant}/console/audit", get(h::audit_page))
         .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))
         .route("/t/{tenant}/console/audit/verify", get(h::audit_verify))
-        .route("/t/{tenant}/console/apps", get(h::apps_page))
+        .route(
+            "/t/{tenant}/console/apps",
+            get(h::apps_page).post(h::app_register),
+        )
+        .route("/t/{tenant}/console/apps/{id}/remove", post(h::app_remove))
         .route(
             "/t/{tenant}/console/security",
             get(h::security_page).post(h::security_submit),

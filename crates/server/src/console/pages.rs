@@ -202,6 +202,13 @@ align-items:end;margin-bottom:1rem}
 .filters label{margin:0}
 .filters button{margin:0}
 .empty{color:#57606a}
+select,textarea,form.inline input[type=text]{display:block;width:100%;min-height:48px;font-size:1rem;\
+padding:.5rem;border:2px solid #8a949e;border-radius:8px;background:#fff}
+fieldset{margin-top:1rem;border:1px solid #d0d7de;border-radius:8px}
+label.check{display:inline-block;font-weight:normal;margin:.25rem 1rem .25rem 0;min-height:44px}
+details.register summary{cursor:pointer;min-height:44px;padding:.6rem 0;color:#0b4a8f;font-weight:bold}
+td form{margin:0}
+button.secondary{background:#57606a;min-height:44px;padding:.4rem 1rem;font-size:1rem}
 .pager{margin-top:1rem}
 dl.record{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;background:#fff;\
 padding:1rem;border-radius:12px}
