@@ -120,7 +120,14 @@ run(async () => {
       const verify = await page.goto(consoleUrl('audit/verify'));
       await screen(page, 'admin', 'audit-verify', verify.status());
       const apps = await page.goto(consoleUrl('apps'));
+      await page.click('details.register summary');
       await screen(page, 'admin', 'apps', apps.status());
+      await page.fill('#name', 'ブラウザのドリル');
+      await page.selectOption('#audience', 'students');
+      await page.fill('#redirect_uris', 'https://drill.example/cb');
+      await page.check('input[name=release][value=kana]');
+      status = await click(page, 'details.register button[type=submit]');
+      await screen(page, 'admin', 'app-registered', status);
       const sec = await page.goto(consoleUrl('security'));
       await screen(page, 'admin', 'security', sec.status());
       const en = await page.goto(consoleUrl('people?lang=en'));

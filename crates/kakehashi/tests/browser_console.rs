@@ -91,7 +91,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 21, "{names:?}");
+    assert_eq!(names.len(), 22, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -162,5 +162,6 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     assert!(text("admin/audit-person").contains("console.person.view"));
     assert!(text("admin/audit-verify").contains("改ざんはありません"));
     assert!(text("admin/people-en").contains("Name, kana or username"));
+    assert!(text("admin/app-registered").contains("client_secret"));
     assert!(text("pupil/me").contains("成功"));
 }
