@@ -39,6 +39,40 @@ pub struct ImportSummary {
     pub entities: BTreeMap<Entity, EntityCounts>,
     /// Warnings the validator reported (the import went ahead).
     pub warnings: u64,
+    /// The first rows created, updated and deactivated per entity (at most
+    /// [`CHANGED_ROWS_SHOWN`] of each), for a preview people read before applying. Not part
+    /// of the audit row or the history (the counts are).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub changes: BTreeMap<Entity, ChangedRows>,
+}
+
+/// How many rows of each kind of change a summary names.
+pub const CHANGED_ROWS_SHOWN: usize = 100;
+
+/// Rows named in a summary: `(sourcedId, what people call it)` — a username, a title, a name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ChangedRows {
+    pub created: Vec<(String, String)>,
+    pub updated: Vec<(String, String)>,
+    pub deactivated: Vec<(String, String)>,
+}
+
+impl ChangedRows {
+    fn push(list: &mut Vec<(String, String)>, id: &str, label: String) {
+        if list.len() < CHANGED_ROWS_SHOWN {
+            list.push((id.to_owned(), label));
+        }
+    }
+}
+
+/// The column people know a row of `entity` by.
+fn label_column(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::Users => Some("username"),
+        Entity::Orgs => Some("name"),
+        Entity::Classes | Entity::Courses | Entity::AcademicSessions => Some("title"),
+        _ => None,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +175,7 @@ pub async fn apply(
     let at = clock.now_text();
     let primary_roles = primary_roles(roster);
     let mut entities = BTreeMap::new();
+    let mut changes = BTreeMap::new();
     for entity in Entity::ALL {
         let mode = roster.mode(entity);
         if mode == ProcessingMode::Absent {
@@ -155,14 +190,18 @@ pub async fn apply(
             at: &at,
             primary_roles: &primary_roles,
         };
-        let counts = apply_entity(tx, &target, records, progress).await?;
+        let (counts, changed) = apply_entity(tx, &target, records, progress).await?;
         entities.insert(entity, counts);
+        if changed != ChangedRows::default() {
+            changes.insert(entity, changed);
+        }
     }
     let summary = ImportSummary {
         tenant: req.tenant.clone(),
         dry_run: req.dry_run,
         entities,
         warnings,
+        changes,
     };
     let details = serde_json::json!({
         "source": req.source_label,
@@ -229,7 +268,7 @@ async fn apply_entity(
     target: &Target<'_>,
     records: &[Record],
     progress: &dyn Progress,
-) -> Result<EntityCounts, ImportError> {
+) -> Result<(EntityCounts, ChangedRows), ImportError> {
     let Target {
         tenant,
         entity,
@@ -239,6 +278,13 @@ async fn apply_entity(
     } = *target;
     let existing = stored::load_all(tx, tenant, entity).await?;
     let mut counts = EntityCounts::default();
+    let mut changed = ChangedRows::default();
+    let label_of = |r: &Record| {
+        label_column(entity)
+            .and_then(|c| r.get(c))
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut writes: Vec<StoredRecord> = Vec::with_capacity(records.len());
     let mut written: Vec<&Record> = Vec::with_capacity(records.len());
     let mut deactivate: Vec<String> = Vec::new();
@@ -259,13 +305,17 @@ async fn apply_entity(
             // Delta §2.1.1: tobedeleted removes the row from the tenant's active roster.
             if old.is_some_and(|o| o.record.active) {
                 counts.deactivated += 1;
+                ChangedRows::push(&mut changed.deactivated, &r.sourced_id, label_of(r));
                 deactivate.push(r.sourced_id.clone());
             }
             continue;
         }
         let new = StoredRecord::from_record(entity, r);
         match old {
-            None => counts.created += 1,
+            None => {
+                counts.created += 1;
+                ChangedRows::push(&mut changed.created, &r.sourced_id, label_of(r));
+            }
             Some(o) if o.record == new => {
                 counts.unchanged += 1;
                 // In delta mode an unchanged row keeps its place; bulk rewrites the order.
@@ -278,7 +328,10 @@ async fn apply_entity(
                     continue;
                 }
             }
-            Some(_) => counts.updated += 1,
+            Some(_) => {
+                counts.updated += 1;
+                ChangedRows::push(&mut changed.updated, &r.sourced_id, label_of(r));
+            }
         }
         in_place = false;
         writes.push(new);
@@ -294,6 +347,14 @@ async fn apply_entity(
             .collect();
         gone.sort();
         counts.deactivated += gone.len() as u64;
+        for id in gone.iter().take(CHANGED_ROWS_SHOWN) {
+            let label = existing
+                .get(id.as_str())
+                .and_then(|o| o.record.to_record(0).ok())
+                .map(|r| label_of(&r))
+                .unwrap_or_default();
+            ChangedRows::push(&mut changed.deactivated, id, label);
+        }
         deactivate.extend(gone.into_iter().cloned());
     }
     let first = stored::next_position(tx, tenant, entity).await?;
@@ -301,7 +362,7 @@ async fn apply_entity(
     write_projection(tx, target, &written, &projected).await?;
     stored::deactivate(tx, tenant, entity, &deactivate, at).await?;
     progress.advance(records.len() as u64);
-    Ok(counts)
+    Ok((counts, changed))
 }
 
 /// Keeps the typed tables (`users`, `memberships`) in step with the rows just written

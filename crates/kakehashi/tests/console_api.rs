@@ -350,6 +350,11 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
         let v = r.json();
         assert_eq!(v["dry_run"], true);
         assert_eq!(v["entities"]["users"]["updated"], 1, "{v}");
+        assert_eq!(
+            v["changes"]["users"]["updated"][0],
+            serde_json::json!(["usr-minami-s03", "minami.s03"]),
+            "{v}"
+        );
         let r = get(&a, "people/usr-minami-s03");
         assert_ne!(
             r.json()["person"]["given_name"],

@@ -337,6 +337,10 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             "{label}: {}",
             page.body
         );
+        assert!(
+            page.body.contains("<code>usr-minami-s05</code>"),
+            "{label}: the preview names the row"
+        );
         let id = staged.rsplit('/').next().unwrap();
         let apply = format!("/t/demo/console/imports/{id}/apply");
         let r = admin.post(&apply, &[("csrf", &csrf)]);

@@ -1142,7 +1142,7 @@ fn staged_page(c: &Ctx, s: &Staged) -> Response {
                     ]
                 })
                 .collect();
-            table(
+            let counts_table = table(
                 t(lang, "取り込むと変わるもの", "What importing will change"),
                 &[
                     t(lang, "ファイル", "Entity"),
@@ -1157,6 +1157,11 @@ fn staged_page(c: &Ctx, s: &Staged) -> Response {
                 ],
                 &rows,
                 "",
+            );
+            format!(
+                "{}{counts_table}\n{}",
+                rollover_notice(lang, p),
+                changed_rows(lang, p)
             )
         }
         None => String::new(),
@@ -1796,4 +1801,85 @@ pub async fn app_remove(
         ),
         Err(e) => c.error("apps", e),
     }
+}
+
+/// The yearly rollover (年次更新), recognised by new academic sessions in the package.
+fn rollover_notice(lang: Lang, preview: &serde_json::Value) -> String {
+    let new_sessions = preview["entities"]["academicSessions"]["created"]
+        .as_u64()
+        .unwrap_or(0);
+    if new_sessions == 0 {
+        return String::new();
+    }
+    notice(
+        "info",
+        &match lang {
+            Lang::Ja => format!(
+                "新しい年度・学期が{new_sessions}件あります（年次更新）。進級・クラス替えで所属が変わり、名簿から消えた人は無効になります。"
+            ),
+            Lang::En => format!(
+                "{new_sessions} new school year(s) or term(s): a yearly rollover. Memberships follow the new classes; people no longer listed are deactivated."
+            ),
+        },
+    )
+}
+
+/// The rows a preview names, per entity; for users, created and deactivated are shown as
+/// transfers in (転入・新入生) and out (転出・卒業).
+fn changed_rows(lang: Lang, preview: &serde_json::Value) -> String {
+    let Some(changes) = preview["changes"].as_object() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (entity, c) in changes {
+        let users = entity == "users";
+        let mut rows = Vec::new();
+        for (kind, label) in [
+            (
+                "created",
+                if users {
+                    t(lang, "新規・転入", "New or transferred in")
+                } else {
+                    t(lang, "追加", "Created")
+                },
+            ),
+            ("updated", t(lang, "更新", "Updated")),
+            (
+                "deactivated",
+                if users {
+                    t(
+                        lang,
+                        "転出・卒業など（無効化）",
+                        "Transferred out, graduated… (deactivated)",
+                    )
+                } else {
+                    t(lang, "無効化", "Deactivated")
+                },
+            ),
+        ] {
+            for row in c[kind].as_array().into_iter().flatten() {
+                rows.push(vec![
+                    esc(label),
+                    format!("<code>{}</code>", esc(row[0].as_str().unwrap_or_default())),
+                    esc(row[1].as_str().unwrap_or_default()),
+                ]);
+            }
+        }
+        let caption = match lang {
+            Lang::Ja => format!("{entity}.csv の変わる行（種類ごとに最初の100行まで）"),
+            Lang::En => format!("Rows of {entity}.csv that change (the first 100 of each kind)"),
+        };
+        out.push_str(&table(
+            &caption,
+            &[
+                t(lang, "変更", "Change"),
+                "sourcedId",
+                t(lang, "名前・ユーザー名", "Name or username"),
+            ],
+            &rows,
+            "",
+        ));
+        out.push('\n');
+    }
+    out
 }
