@@ -412,13 +412,16 @@ pub async fn search_audit(
         .collect()
 }
 
-/// The import history of a tenant, newest first: (id, at, actor, source, summary JSON).
+/// One import of the history: (id, at, actor, source, summary JSON).
+pub type ImportHistoryRow = (String, String, String, String, String);
+
+/// The import history of a tenant, newest first.
 pub async fn imports(
     store: &Store,
     tenant: &TenantId,
     before_at: &str,
     limit: i64,
-) -> Result<Vec<(String, String, String, String, String)>> {
+) -> Result<Vec<ImportHistoryRow>> {
     let rows = sqlx::query(
         "SELECT id, at, actor, source, summary FROM roster_imports
          WHERE tenant_id = $1 AND ($2 = '' OR at < $2) ORDER BY at DESC, id DESC LIMIT $3",

@@ -166,14 +166,14 @@ impl Principal {
 
     /// A tenant-wide action: allowed, or [`ConsoleError::Forbidden`] naming what is needed.
     pub fn require(&self, action: TenantAction) -> Result<(), ConsoleError> {
-        let ok = match (&self.standing, action) {
-            (Standing::PlatformOperator | Standing::TenantAdmin, _) => true,
-            (
-                Standing::SchoolAdmin { .. } | Standing::Teacher { .. },
-                TenantAction::SearchPeople,
-            ) => true,
-            _ => false,
-        };
+        let ok = matches!(
+            (&self.standing, action),
+            (Standing::PlatformOperator | Standing::TenantAdmin, _)
+                | (
+                    Standing::SchoolAdmin { .. } | Standing::Teacher { .. },
+                    TenantAction::SearchPeople
+                )
+        );
         if ok {
             Ok(())
         } else {

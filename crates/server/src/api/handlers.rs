@@ -31,6 +31,8 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    // The error is the response itself, returned at once by the handler.
+    #[allow(clippy::result_large_err)]
     fn limit(&self) -> Result<Option<i64>, Response> {
         match self.limit.as_deref() {
             None | Some("") => Ok(None),
