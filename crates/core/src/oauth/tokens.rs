@@ -13,6 +13,7 @@ use kakehashi_oidc::token::{
 };
 use kakehashi_oidc::KeySet;
 use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
+use kakehashi_store::audit;
 use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
 use kakehashi_store::roster::UserRow;
 use kakehashi_store::{StoreError, Tx};
@@ -359,43 +360,45 @@ async fn client_credentials(
     let now = p.now();
     let family = random_value();
     let (access_token, jti) = access_token_value(p, m, client, &client.app.id, &scopes, None, now)?;
-    let mut tx = p.store.begin().await?;
-    stored::insert_token(
-        &mut tx,
-        p.tenant,
-        &TokenRow {
-            token_hash: token_hash(&access_token),
-            kind: "access".into(),
-            family_id: token_hash(&family),
-            client_id: client.app.id.clone(),
-            user_sourced_id: None,
-            session_hash: None,
-            subject: client.app.id.clone(),
-            scopes: scopes.join(" "),
-            claims: None,
-            auth_time: None,
-            acr: None,
-            amr: None,
-            jti,
-            issued_at: now,
-            expires_at: now + ACCESS_TOKEN_LIFETIME,
-            rotated_at: None,
-            revoked_at: None,
-        },
-    )
-    .await?;
-    p.audit(
-        &mut tx,
-        format!("client:{}", client.app.id),
-        "oidc.token.issue",
-        format!("app:{}", client.app.id),
-        serde_json::json!({
+    let row = TokenRow {
+        token_hash: token_hash(&access_token),
+        kind: "access".into(),
+        family_id: token_hash(&family),
+        client_id: client.app.id.clone(),
+        user_sourced_id: None,
+        session_hash: None,
+        subject: client.app.id.clone(),
+        scopes: scopes.join(" "),
+        claims: None,
+        auth_time: None,
+        acr: None,
+        amr: None,
+        jti,
+        issued_at: now,
+        expires_at: now + ACCESS_TOKEN_LIFETIME,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    let event = audit::Event {
+        actor: format!("client:{}", client.app.id),
+        action: "oidc.token.issue".to_owned(),
+        target: format!("app:{}", client.app.id),
+        details: serde_json::json!({
             "grant": "client_credentials", "scopes": scopes.join(" "),
             "format": client.settings.access_token_format,
         }),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    };
+    // Nothing is read here, only appended: the token row and its audit row join other
+    // requests' in one transaction (group commit), answered once it has committed.
+    let data = (p.tenant.clone(), p.clock.now_text(), row, event);
+    p.store
+        .group_write(data, |(tenant, at, row, event), batch| {
+            Box::pin(async move {
+                stored::insert_token(batch.conn(), tenant, row).await?;
+                batch.audit(Some(tenant), at, event).await.map(|_| ())
+            })
+        })
+        .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
     response.scope = Some(scopes.join(" "));
     Ok(response)
