@@ -40,7 +40,10 @@ fn a_class_of(pkg: &Path) -> (String, Vec<(String, String)>) {
         })
         .collect();
     let mut classes: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
-    for e in read("enrollments.csv").into_iter().filter(|e| e["role"] == "student") {
+    for e in read("enrollments.csv")
+        .into_iter()
+        .filter(|e| e["role"] == "student")
+    {
         if let Some(u) = users.get(&e["userSourcedId"]) {
             classes
                 .entry(e["classSourcedId"].clone())

@@ -346,14 +346,35 @@ async fn client_credentials(
         )
         .into());
     }
-    let scopes = scope.unwrap_or_default();
+    // RFC 6749 3.3: without a scope parameter the pre-defined default applies, here the
+    // xAPI scopes the app is registered for.
+    let registered = &client.settings.xapi_scopes;
+    let scopes = scope.unwrap_or_else(|| registered.clone());
     // No user, so no openid: user scopes are meaningless here. The xAPI scopes
-    // (Communication 4.2.s2) are for the LRS of this tenant.
-    let allowed = |s: &str| s == "roster" || kakehashi_xapi::scope::Scope::parse(s).is_some();
-    if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
+    // (Communication 4.2.s2) are for the LRS of this tenant, and only those the app's
+    // registration names (`app add --xapi-scopes`).
+    let is_xapi = |s: &str| kakehashi_xapi::scope::Scope::parse(s).is_some();
+    if let Some(bad) = scopes.iter().find(|s| *s != "roster" && !is_xapi(s)) {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
             format!("scope {bad} is not available to client_credentials"),
+        )
+        .into());
+    }
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| is_xapi(s) && !registered.contains(s))
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!(
+                "scope {bad} is not registered for this client (its xAPI scopes: {})",
+                if registered.is_empty() {
+                    "none".to_owned()
+                } else {
+                    registered.join(" ")
+                }
+            ),
         )
         .into());
     }
