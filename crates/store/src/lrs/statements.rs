@@ -355,6 +355,30 @@ pub async fn activity(
         .transpose()
 }
 
+/// `(id, definition)` of those of `ids` the tenant holds a canonical definition for.
+pub async fn activities(
+    store: &Store,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id, definition FROM xapi_activities WHERE tenant_id = $1 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(store.pool()).await? {
+            out.push((r.try_get("id")?, r.try_get("definition")?));
+        }
+    }
+    Ok(out)
+}
+
 /// Writes the canonical definition of an Activity.
 pub async fn put_activity(
     conn: &mut sqlx::AnyConnection,
