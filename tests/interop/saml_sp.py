@@ -20,6 +20,10 @@ object on stdout; a failure prints {"ok": false, ...} and exits 1.
                        prints {"id", "url"}: a LogoutRequest, HTTP-Redirect, query-signed
   saml_sp.py logout-response --dir D --query Q
                        prints the status pysaml2 parsed from our LogoutResponse
+  saml_sp.py logout-request --dir D --query Q
+                       an IdP-initiated LogoutRequest (HTTP-Redirect, query-signed) as pysaml2
+                       reads it (signature checked); prints its NameID and SessionIndex and
+                       {"url"}: pysaml2's signed LogoutResponse (Success) back to the IdP
 """
 
 import argparse
@@ -284,6 +288,62 @@ def cmd_logout_response(a):
     )
 
 
+def cmd_logout_request(a):
+    from urllib.parse import parse_qs
+
+    from saml2.samlp import STATUS_SUCCESS
+    from saml2.s_utils import success_status_factory
+
+    cfg, _ = sp_config(a.dir)
+    client = Saml2Client(config=cfg)
+    q = parse_qs(a.query)
+    for k in ("SAMLRequest", "SigAlg", "Signature", "RelayState"):
+        if k not in q:
+            fail(error_class="Missing", error=f"{k} is not in the query")
+    try:
+        req = client.parse_logout_request(
+            q["SAMLRequest"][0],
+            BINDING_HTTP_REDIRECT,
+            relay_state=q["RelayState"][0],
+            sigalg=q["SigAlg"][0],
+            signature=q["Signature"][0],
+        )
+    except Exception as e:
+        fail(error_class=type(e).__name__, error=str(e))
+    if req is None:
+        fail(error_class="NoRequest", error="pysaml2 returned no LogoutRequest")
+    msg = req.message
+    response = client.create_logout_response(
+        msg, [BINDING_HTTP_REDIRECT], success_status_factory(), sign=False
+    )
+    rinfo = client.response_args(msg, [BINDING_HTTP_REDIRECT])
+    info = client.apply_binding(
+        rinfo["binding"],
+        str(response),
+        rinfo["destination"],
+        q["RelayState"][0],
+        response=True,
+        sign=True,
+        sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    )
+    print(
+        json.dumps(
+            {
+                "ok": True,
+                "id": msg.id,
+                "issuer": msg.issuer.text,
+                "name_id": msg.name_id.text,
+                "name_id_format": msg.name_id.format,
+                "session_index": [s.text for s in msg.session_index],
+                "destination": msg.destination,
+                "url": dict(info["headers"])["Location"],
+                "status": STATUS_SUCCESS,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -321,6 +381,9 @@ def main():
     lr = sub.add_parser("logout-response")
     lr.add_argument("--dir", required=True)
     lr.add_argument("--query", required=True)
+    lq = sub.add_parser("logout-request")
+    lq.add_argument("--dir", required=True)
+    lq.add_argument("--query", required=True)
     a = p.parse_args()
     {
         "setup": cmd_setup,
@@ -328,6 +391,7 @@ def main():
         "response": cmd_response,
         "logout": cmd_logout,
         "logout-response": cmd_logout_response,
+        "logout-request": cmd_logout_request,
     }[a.cmd](a)
 
 

@@ -119,6 +119,8 @@ pub struct OidcOptions {
     /// Claim groups: `name`, `kana`, `username`, `email`, `roster`.
     pub release: Vec<String>,
     pub launch_url: Option<String>,
+    /// xAPI scopes the app may be granted for the tenant's LRS (Communication 4.2.s2).
+    pub xapi_scopes: Vec<String>,
 }
 
 impl OidcOptions {
@@ -130,6 +132,7 @@ impl OidcOptions {
             && self.id_token_alg.is_none()
             && self.release.is_empty()
             && self.launch_url.is_none()
+            && self.xapi_scopes.is_empty()
     }
 }
 
@@ -196,6 +199,23 @@ fn plan_oidc(new: &NewApp, o: &OidcOptions) -> Result<OidcSettingsRow, AppError>
             release.push(r.as_str().to_owned());
         }
     }
+    let mut xapi_scopes: Vec<String> = Vec::new();
+    for s in &o.xapi_scopes {
+        let s = s.trim();
+        if kakehashi_xapi::scope::Scope::parse(s).is_none() {
+            return Err(invalid(format!(
+                "xAPI scope {s:?}: use statements/write, statements/read/mine, statements/read, state, define, profile, all/read or all"
+            )));
+        }
+        if method == ClientAuthMethod::None {
+            return Err(invalid(
+                "--xapi-scopes needs a confidential client (client_credentials)",
+            ));
+        }
+        if !xapi_scopes.iter().any(|x| x == s) {
+            xapi_scopes.push(s.to_owned());
+        }
+    }
     Ok(OidcSettingsRow {
         token_auth_method: Some(method.as_str().to_owned()),
         client_jwks: jwks,
@@ -204,6 +224,7 @@ fn plan_oidc(new: &NewApp, o: &OidcOptions) -> Result<OidcSettingsRow, AppError>
         id_token_alg: alg,
         release_claims: release,
         launch_url: o.launch_url.clone(),
+        xapi_scopes,
     })
 }
 

@@ -265,6 +265,10 @@ pub struct AppAddArgs {
     /// OIDC: where the launcher sends users to open the app (it then signs in by OIDC).
     #[arg(long)]
     pub launch_url: Option<String>,
+    /// OIDC: the xAPI scopes the app may get from client_credentials for the tenant's LRS,
+    /// comma-separated (e.g. statements/write,statements/read/mine; default: none).
+    #[arg(long, value_delimiter = ',')]
+    pub xapi_scopes: Vec<String>,
     /// The URL users reach this server at (for the issuer printed).
     #[arg(
         long,

@@ -73,17 +73,37 @@ async fn comm_4_2_bearer_tokens_with_xapi_scopes_on_both_databases() {
             "city-a",
             "算数ドリル",
             "https://drill.example/cb",
-            &[],
+            &["--xapi-scopes", "statements/write,statements/read/mine"],
         );
-        let reader = register(&env, "city-a", "分析", "https://bi.example/cb", &[]);
+        let reader = register(
+            &env,
+            "city-a",
+            "分析",
+            "https://bi.example/cb",
+            &["--xapi-scopes", "statements/read,state"],
+        );
+        let plain = register(
+            &env,
+            "city-a",
+            "既定",
+            "https://default.example/cb",
+            &["--xapi-scopes", "statements/write,statements/read/mine"],
+        );
+        let unlisted = register(&env, "city-a", "未登録", "https://none.example/cb", &[]);
         let jwt = register(
             &env,
             "city-a",
             "JWTツール",
             "https://jwt.example/cb",
-            &["--token-format", "jwt"],
+            &["--token-format", "jwt", "--xapi-scopes", "all"],
         );
-        let other = register(&env, "city-b", "他市", "https://b.example/cb", &[]);
+        let other = register(
+            &env,
+            "city-b",
+            "他市",
+            "https://b.example/cb",
+            &["--xapi-scopes", "all"],
+        );
         let node = start(&env);
         let issuer = format!("{}/t/city-a", node.url);
         let basic = Client::new(&node, "city-a", &key, &secret);
@@ -117,6 +137,26 @@ async fn comm_4_2_bearer_tokens_with_xapi_scopes_on_both_databases() {
             (r.status, v["error"].as_str()),
             (400, Some("invalid_scope"))
         );
+        // RFC 6749 5.2 invalid_scope: an xAPI scope the app is not registered for.
+        let (r, v) = post_form(
+            &node.addr,
+            "city-a",
+            "token",
+            Some((&writer.client_id, &ws)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "statements/read"),
+            ],
+        );
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{label}: {v}"
+        );
+        assert!(v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("not registered"));
 
         // statements/write stores; the authority is the client's Agent (Comm 4.1.s4.b1).
         let w = bearer(&node, "city-a", &w_token);
@@ -257,8 +297,10 @@ async fn comm_4_2_bearer_tokens_with_xapi_scopes_on_both_databases() {
         assert_eq!(r.status, 200);
         assert_eq!(activity("https://drill.example.jp/a/5"), None, "{label}");
 
-        // Communication 4.2.s6.b2: a token granted without a scope writes and reads its own.
-        let d = bearer(&node, "city-a", &token(&node, "city-a", &reader, None));
+        // RFC 6749 3.3: without a scope the app's registered scopes are granted (for this app
+        // statements/write and statements/read/mine, Communication 4.2.s6.b2's default): it
+        // writes and reads its own.
+        let d = bearer(&node, "city-a", &token(&node, "city-a", &plain, None));
         let r = d.post_json(
             "statements",
             &statement("learner-5", "https://drill.example.jp/a/6", "既定"),
@@ -273,6 +315,15 @@ async fn comm_4_2_bearer_tokens_with_xapi_scopes_on_both_databases() {
             &token(&node, "city-a", &reader, Some("roster")),
         );
         assert_eq!(ro.get("statements").status, 403);
+        // Privacy by default: an app registered without xAPI scopes reaches nothing, even
+        // with a token that has no scope at all.
+        let none = bearer(&node, "city-a", &token(&node, "city-a", &unlisted, None));
+        assert_eq!(none.get("statements").status, 403, "{label}");
+        let r = none.post_json(
+            "statements",
+            &statement("learner-9", "https://drill.example.jp/a/9", "なし"),
+        );
+        assert_eq!(r.status, 403, "{label}: {}", r.text());
 
         // RFC 7009: a revoked token is refused (401, invalid_token).
         let (r, _) = post_form(

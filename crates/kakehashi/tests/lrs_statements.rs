@@ -287,3 +287,75 @@ async fn a_tenants_credential_sees_nothing_of_another_tenant() {
         );
     }
 }
+
+/// Communication 2.1.3 format=canonical: Activities come with the LRS's canonical definition
+/// (merged from every statement that defined them, Communication 2.5), reduced to the
+/// language the caller prefers; `exact` keeps what was sent.
+#[tokio::test]
+async fn comm_2_1_3_canonical_format_uses_the_canonical_activity_definition() {
+    for env in Env::both().await {
+        let (k, s) = tenant_with_credential(&env, "city-a", false);
+        let node = start(&env);
+        let c = Client::new(&node, "city-a", &k, &s);
+        let activity = "https://drill.example.jp/math/fractions";
+        let first = statement(
+            None,
+            "p1",
+            "http://adlnet.gov/expapi/verbs/completed",
+            activity,
+        );
+        let r = c.post_json("statements", &first);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let first_id = r.json()[0].as_str().unwrap().to_owned();
+        // A later statement renames the Activity in Japanese only.
+        let mut second = statement(
+            None,
+            "p2",
+            "http://adlnet.gov/expapi/verbs/completed",
+            activity,
+        );
+        second["object"]["definition"] = json!({"name": {"ja": "分数のたし算 (改訂)"}});
+        assert_eq!(c.post_json("statements", &second).status, 200);
+
+        let get = |format: &str, lang: &str| -> Value {
+            let r = c.send(
+                "GET",
+                &format!("statements?statementId={first_id}&format={format}"),
+                &[("Accept-Language", lang)],
+                b"",
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+            r.json()
+        };
+        let ja = get("canonical", "ja-JP, en;q=0.5");
+        assert_eq!(
+            ja["object"]["definition"]["name"],
+            json!({"ja": "分数のたし算 (改訂)"}),
+            "{}",
+            env.label()
+        );
+        let en = get("canonical", "en");
+        assert_eq!(
+            en["object"]["definition"]["name"],
+            json!({"en": "Fractions drill"})
+        );
+        let exact = get("exact", "ja");
+        assert_eq!(
+            exact["object"]["definition"]["name"],
+            json!({"ja": "算数ドリル 分数のたし算", "en": "Fractions drill"})
+        );
+        // Lists too.
+        let r = c.send(
+            "GET",
+            "statements?format=canonical",
+            &[("Accept-Language", "ja")],
+            b"",
+        );
+        for st in r.json()["statements"].as_array().unwrap() {
+            assert_eq!(
+                st["object"]["definition"]["name"],
+                json!({"ja": "分数のたし算 (改訂)"})
+            );
+        }
+    }
+}

@@ -275,6 +275,56 @@ async fn pysaml2_sp_initiated_redirect_signed_response_and_assertion_persistent_
             home.status, 303,
             "{label}: the pupil's portal session ended"
         );
+
+        // IdP-initiated Single Logout (Profiles 4.4.3.3): the teacher signs out of the
+        // portal; the browser carries our signed LogoutRequest to pysaml2's SLO service,
+        // pysaml2 checks it and answers with its signed LogoutResponse, and the journey ends
+        // on the portal's "signed out" page.
+        let home = teacher.get("/t/demo/");
+        let csrf = home.hidden("csrf").expect("logout form");
+        let r = teacher.post("/t/demo/logout", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let next = r.header("location").unwrap_or_default().to_owned();
+        assert!(
+            next.starts_with("/t/demo/saml/slo/next?journey="),
+            "{label}: {next}"
+        );
+        let r = teacher.get(&next);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let to_sp = r.header("location").unwrap_or_default().to_owned();
+        let (sp_slo, query) = to_sp.split_once('?').expect("a query");
+        assert!(sp_slo.ends_with("/slo"), "{label}: {to_sp}");
+        let (ok, lreq) = sp_driver(&py, &["logout-request", "--dir", &sp.dir, "--query", query]);
+        assert!(ok, "{label}: pysaml2 refused our LogoutRequest: {lreq}");
+        assert_eq!(lreq["issuer"], idp_entity.as_str());
+        assert_eq!(
+            lreq["name_id"], got["name_id"],
+            "{label}: the NameID issued to the SP"
+        );
+        assert_eq!(
+            lreq["session_index"][0], got["session_index"],
+            "{label}: {lreq}"
+        );
+        let url = lreq["url"].as_str().expect("LogoutResponse URL");
+        let path = format!("/{}", url.splitn(4, '/').nth(3).expect("a path"));
+        let r = teacher.get(&path);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        assert!(
+            r.header("location")
+                .unwrap_or_default()
+                .contains("logged_out=1"),
+            "{label}: {:?}",
+            r.header("location")
+        );
+        // The same LogoutResponse again is not taken (the journey is over).
+        assert_eq!(teacher.get(&path).status, 400, "{label}");
+        let actions = audit_actions(&env).await;
+        let done: Vec<_> = actions
+            .iter()
+            .filter(|(a, _)| a == "saml.slo.propagated")
+            .collect();
+        assert_eq!(done.len(), 1, "{label}: {actions:?}");
+        assert!(done[0].1.contains("status:Success"), "{:?}", done[0]);
     }
 }
 

@@ -66,23 +66,58 @@ pub async fn append(
     event: &Event,
 ) -> Result<Entry> {
     let chain = chain_of(tenant);
+    let (stored_seq, prev_hash) = read_head(conn, backend, tenant).await?;
+    let entry = insert_row(
+        conn,
+        chain,
+        stored_seq.unwrap_or(0) + 1,
+        at,
+        event,
+        &prev_hash,
+    )
+    .await?;
+    write_head(conn, chain, entry.seq, &entry.hash, stored_seq.is_some()).await?;
+    Ok(entry)
+}
+
+/// The chain's head (`None` and [`GENESIS`] for an empty chain), locked until the caller's
+/// transaction ends (PostgreSQL; SQLite's writer already is alone).
+pub(crate) async fn read_head(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: Option<&TenantId>,
+) -> Result<(Option<i64>, String)> {
+    let chain = chain_of(tenant);
     lock_for_update(conn, backend, &format!("audit:{chain}")).await?;
     let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE chain = $1")
         .bind(chain)
         .fetch_optional(&mut *conn)
         .await?;
-    let (prev_seq, prev_hash) = match head {
-        Some(r) => (r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?),
-        None => (0, GENESIS.to_owned()),
-    };
-    let seq = prev_seq + 1;
+    Ok(match head {
+        Some(r) => (
+            Some(r.try_get::<i64, _>("seq")?),
+            r.try_get::<String, _>("hash")?,
+        ),
+        None => (None, GENESIS.to_owned()),
+    })
+}
+
+/// Inserts row `seq` of `chain` after the row whose hash is `prev_hash`.
+pub(crate) async fn insert_row(
+    conn: &mut sqlx::AnyConnection,
+    chain: &str,
+    seq: i64,
+    at: &str,
+    event: &Event,
+    prev_hash: &str,
+) -> Result<Entry> {
     let details = event.details.to_string();
     let hash = row_hash(
         chain,
         seq,
         at,
         (&event.actor, &event.action, &event.target, &details),
-        &prev_hash,
+        prev_hash,
     );
     sqlx::query(
         "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
@@ -95,25 +130,10 @@ pub async fn append(
     .bind(&event.action)
     .bind(&event.target)
     .bind(&details)
-    .bind(&prev_hash)
+    .bind(prev_hash)
     .bind(&hash)
     .execute(&mut *conn)
     .await?;
-    let updated = sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3")
-        .bind(seq)
-        .bind(&hash)
-        .bind(chain)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if updated == 0 {
-        sqlx::query("INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, $2, $3)")
-            .bind(chain)
-            .bind(seq)
-            .bind(&hash)
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(Entry {
         chain: chain.to_owned(),
         seq,
@@ -122,9 +142,31 @@ pub async fn append(
         action: event.action.clone(),
         target: event.target.clone(),
         details,
-        prev_hash,
+        prev_hash: prev_hash.to_owned(),
         hash,
     })
+}
+
+/// Moves the chain's head to row `seq` (`exists`: the chain had a head row already).
+pub(crate) async fn write_head(
+    conn: &mut sqlx::AnyConnection,
+    chain: &str,
+    seq: i64,
+    hash: &str,
+    exists: bool,
+) -> Result<()> {
+    let sql = if exists {
+        "UPDATE audit_heads SET seq = $1, hash = $2 WHERE chain = $3"
+    } else {
+        "INSERT INTO audit_heads (seq, hash, chain) VALUES ($1, $2, $3)"
+    };
+    sqlx::query(sql)
+        .bind(seq)
+        .bind(hash)
+        .bind(chain)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The first place where a chain is broken.

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod console;
+pub mod group;
 pub mod identity;
 pub mod keys;
 pub mod lrs;
@@ -51,6 +52,12 @@ impl Tx {
 
     pub async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
         self.inner.rollback().await
+    }
+
+    /// The sqlx transaction, for a caller that ends it; on SQLite the writer slot is then
+    /// released at once, so only the store's own code that holds the slot otherwise uses it.
+    pub(crate) fn into_inner(self) -> Transaction<'static, sqlx::Any> {
+        self.inner
     }
 }
 
@@ -153,6 +160,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite's single writer, taken by [`Store::begin`] before a connection is.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Group commit of small writes ([`group`]).
+    committer: group::Committer,
 }
 
 impl Store {
@@ -210,10 +219,13 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        let sqlite_writer = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+        let committer = group::Committer::start(pool.clone(), backend, sqlite_writer.clone());
         Ok(Store {
             pool,
             backend,
-            sqlite_writer: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_writer,
+            committer,
         })
     }
 

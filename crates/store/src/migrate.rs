@@ -56,6 +56,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "console",
         sql: include_str!("../migrations/0011_console.sql"),
     },
+    Migration {
+        version: 12,
+        name: "app_xapi_scopes",
+        sql: include_str!("../migrations/0012_app_xapi_scopes.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "saml_logout",
+        sql: include_str!("../migrations/0013_saml_logout.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

@@ -28,6 +28,8 @@ pub struct OidcSettingsRow {
     /// What the app may receive: `name`, `kana`, `username`, `email`, `roster`.
     pub release_claims: Vec<String>,
     pub launch_url: Option<String>,
+    /// The xAPI scopes the app may be granted (client_credentials).
+    pub xapi_scopes: Vec<String>,
 }
 
 impl Default for OidcSettingsRow {
@@ -39,6 +41,7 @@ impl Default for OidcSettingsRow {
             access_token_format: "opaque".into(),
             id_token_alg: "RS256".into(),
             release_claims: Vec::new(),
+            xapi_scopes: Vec::new(),
             launch_url: None,
         }
     }
@@ -64,8 +67,9 @@ pub async fn set_oidc_settings(
 ) -> Result<bool> {
     let n = sqlx::query(
         "UPDATE apps SET token_auth_method = $1, client_jwks = $2, post_logout_redirect_uris = $3,
-            access_token_format = $4, id_token_alg = $5, release_claims = $6, launch_url = $7
-         WHERE tenant_id = $8 AND id = $9",
+            access_token_format = $4, id_token_alg = $5, release_claims = $6, launch_url = $7,
+            xapi_scopes = $8
+         WHERE tenant_id = $9 AND id = $10",
     )
     .bind(&s.token_auth_method)
     .bind(&s.client_jwks)
@@ -74,6 +78,7 @@ pub async fn set_oidc_settings(
     .bind(&s.id_token_alg)
     .bind(to_json(&s.release_claims))
     .bind(&s.launch_url)
+    .bind(to_json(&s.xapi_scopes))
     .bind(tenant.as_str())
     .bind(app_id)
     .execute(&mut *conn)
@@ -83,11 +88,12 @@ pub async fn set_oidc_settings(
 }
 
 const SETTINGS_COLUMNS: &str = "id, token_auth_method, client_jwks, post_logout_redirect_uris,
-    access_token_format, id_token_alg, release_claims, launch_url";
+    access_token_format, id_token_alg, release_claims, launch_url, xapi_scopes";
 
 fn settings_from_row(r: &sqlx::any::AnyRow) -> Result<(String, OidcSettingsRow)> {
     let plru: String = r.try_get("post_logout_redirect_uris")?;
     let release: String = r.try_get("release_claims")?;
+    let xapi: String = r.try_get("xapi_scopes")?;
     Ok((
         r.try_get("id")?,
         OidcSettingsRow {
@@ -98,6 +104,7 @@ fn settings_from_row(r: &sqlx::any::AnyRow) -> Result<(String, OidcSettingsRow)>
             id_token_alg: r.try_get("id_token_alg")?,
             release_claims: json_list("apps", "release_claims", &release)?,
             launch_url: r.try_get("launch_url")?,
+            xapi_scopes: json_list("apps", "xapi_scopes", &xapi)?,
         },
     ))
 }

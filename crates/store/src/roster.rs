@@ -714,3 +714,23 @@ pub async fn record_import(
     .await?;
     Ok(())
 }
+
+/// `true` when the tenant holds an active row `sourced_id` of `entity` (a file name without
+/// `.csv`, e.g. `classes`).
+pub async fn record_is_active(
+    store: &Store,
+    tenant: &TenantId,
+    entity: &str,
+    sourced_id: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM roster_records
+         WHERE tenant_id = $1 AND entity = $2 AND sourced_id = $3 AND active = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(entity)
+    .bind(sourced_id)
+    .fetch_optional(store.pool())
+    .await?
+    .is_some())
+}

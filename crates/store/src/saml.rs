@@ -425,3 +425,119 @@ pub async fn delete_sp_sessions_of(
     .await?
     .rows_affected())
 }
+
+/// An IdP-initiated logout on its way through the SPs (migration 0013).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogoutJourneyRow {
+    pub id: String,
+    pub user_sourced_id: String,
+    /// JSON list of the SP sessions still to tell.
+    pub remaining: String,
+    /// The ID of the LogoutRequest sent and awaiting its response, and its app.
+    pub awaiting: Option<String>,
+    pub awaiting_app: Option<String>,
+    /// JSON list of the answers so far.
+    pub results: String,
+    pub expires_at: i64,
+}
+
+pub async fn insert_logout_journey(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    j: &LogoutJourneyRow,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM saml_logout_journeys WHERE tenant_id = $1 AND expires_at <= $2")
+        .bind(tenant.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO saml_logout_journeys (tenant_id, id, user_sourced_id, remaining, awaiting,
+            awaiting_app, results, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(tenant.as_str())
+    .bind(&j.id)
+    .bind(&j.user_sourced_id)
+    .bind(&j.remaining)
+    .bind(&j.awaiting)
+    .bind(&j.awaiting_app)
+    .bind(&j.results)
+    .bind(j.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The journey `id`, if it has not expired.
+pub async fn logout_journey(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    now: i64,
+) -> Result<Option<LogoutJourneyRow>> {
+    let row = sqlx::query(
+        "SELECT id, user_sourced_id, remaining, awaiting, awaiting_app, results, expires_at
+         FROM saml_logout_journeys WHERE tenant_id = $1 AND id = $2 AND expires_at > $3",
+    )
+    .bind(tenant.as_str())
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(LogoutJourneyRow {
+            id: r.try_get("id")?,
+            user_sourced_id: r.try_get("user_sourced_id")?,
+            remaining: r.try_get("remaining")?,
+            awaiting: r.try_get("awaiting")?,
+            awaiting_app: r.try_get("awaiting_app")?,
+            results: r.try_get("results")?,
+            expires_at: r.try_get("expires_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Moves the journey on: what is left, what is awaited, the answers so far. `Ok(false)` when
+/// it was no longer awaiting `was_awaiting` (a replayed or crossed response).
+pub async fn advance_logout_journey(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    j: &LogoutJourneyRow,
+    was_awaiting: Option<&str>,
+) -> Result<bool> {
+    let sql = if was_awaiting.is_some() {
+        "UPDATE saml_logout_journeys SET remaining = $1, awaiting = $2, awaiting_app = $3,
+            results = $4 WHERE tenant_id = $5 AND id = $6 AND awaiting = $7"
+    } else {
+        "UPDATE saml_logout_journeys SET remaining = $1, awaiting = $2, awaiting_app = $3,
+            results = $4 WHERE tenant_id = $5 AND id = $6 AND awaiting IS NULL AND $7 = ''"
+    };
+    let n = sqlx::query(sql)
+        .bind(&j.remaining)
+        .bind(&j.awaiting)
+        .bind(&j.awaiting_app)
+        .bind(&j.results)
+        .bind(tenant.as_str())
+        .bind(&j.id)
+        .bind(was_awaiting.unwrap_or(""))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn delete_logout_journey(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM saml_logout_journeys WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

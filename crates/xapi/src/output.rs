@@ -174,6 +174,64 @@ fn agent_ids(a: &Value) -> Value {
     Value::Object(m)
 }
 
+/// Calls `f` on each Activity of a statement: the object (or a SubStatement's object) and
+/// every context Activity.
+fn for_each_activity(s: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    let Some(o) = s.as_object_mut() else { return };
+    if let Some(obj) = o.get_mut("object") {
+        match obj.get("objectType").and_then(Value::as_str) {
+            Some("SubStatement") => for_each_activity(obj, f),
+            None | Some("Activity") => f(obj),
+            _ => {}
+        }
+    }
+    if let Some(ca) = o
+        .get_mut("context")
+        .and_then(|c| c.get_mut("contextActivities"))
+        .and_then(Value::as_object_mut)
+    {
+        for list in ca.values_mut() {
+            match list {
+                Value::Array(items) => items.iter_mut().for_each(&mut *f),
+                other => f(other),
+            }
+        }
+    }
+}
+
+/// The ids of the Activities in a statement (object, SubStatement object, context).
+pub fn activity_ids_in(statement: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut copy = statement.clone();
+    for_each_activity(&mut copy, &mut |a| {
+        if let Some(id) = a.get("id").and_then(Value::as_str) {
+            ids.push(id.to_owned());
+        }
+    });
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Gives every Activity of the statement whose id is in `definitions` the LRS's canonical
+/// definition (Communication 2.1.3 format "canonical": "Activity Objects … populated with
+/// the canonical definition of the Activity Objects … as determined by the LRS"); run before
+/// [`format_statement`] with [`StatementFormat::Canonical`], which then filters languages.
+pub fn substitute_canonical(
+    statement: &mut Value,
+    definitions: &std::collections::HashMap<String, Value>,
+) {
+    for_each_activity(statement, &mut |a| {
+        let def = a
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| definitions.get(id));
+        if let (Some(def), Some(o)) = (def.cloned(), a.as_object_mut()) {
+            o.insert("definition".into(), def);
+        }
+    });
+}
+
 /// `canonical`: every language map in activity definitions and verb displays reduced to one
 /// language (Communication 2.1.3 format "canonical").
 fn canonical(s: &mut Value, languages: &[String]) {

@@ -75,6 +75,9 @@ pub struct AppRequest {
     pub release: Vec<String>,
     #[serde(default)]
     pub launch_url: Option<String>,
+    /// xAPI scopes a client_credentials token of this client may carry (`--xapi-scopes`).
+    #[serde(default)]
+    pub xapi_scopes: Vec<String>,
 }
 
 fn field<T: std::str::FromStr<Err = String>>(what: &str, v: &str) -> Result<T, ConsoleError> {
@@ -137,6 +140,7 @@ impl AppRequest {
             id_token_alg: blank(self.id_token_alg),
             release: self.release,
             launch_url: blank(self.launch_url),
+            xapi_scopes: self.xapi_scopes,
         };
         Ok((new, oidc))
     }

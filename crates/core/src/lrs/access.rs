@@ -109,6 +109,24 @@ pub async fn authenticate_bearer(
     else {
         return Err(invalid());
     };
+    // The app's registration is the ceiling: only the xAPI scopes it names now count (a scope
+    // taken from the registration stops working at once), and a token of an app with none
+    // reaches nothing, even with an empty `scope` (which 4.2.s6.b2 reads as statements/write
+    // and statements/read/mine — our token endpoint writes the granted scopes out instead).
+    let registered = tokens::oidc_settings(store, tenant, &row.client_id)
+        .await?
+        .map(|s| s.xapi_scopes)
+        .unwrap_or_default();
+    let granted: Vec<&str> = row
+        .scopes
+        .split(' ')
+        .filter(|s| registered.iter().any(|r| r == s))
+        .collect();
+    let scopes = if granted.is_empty() {
+        ScopeSet::default()
+    } else {
+        ScopeSet::of_token(&granted.join(" "))
+    };
     Ok(Authenticated {
         tenant: tenant.clone(),
         authority: json!({
@@ -117,7 +135,7 @@ pub async fn authenticate_bearer(
             "account": { "homePage": issuer, "name": row.client_id },
         }),
         key: row.client_id,
-        access: Access::Bearer(ScopeSet::of_token(&row.scopes)),
+        access: Access::Bearer(scopes),
         version_line: None,
     })
 }

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod credentials;
 pub mod documents;
+pub mod learners;
 pub mod query;
 mod signing;
 pub mod statements;

@@ -233,3 +233,30 @@ pub async fn activity(store: &Store, tenant: &TenantId, id: &str) -> Result<Valu
     }
     Ok(out)
 }
+
+/// Gives the statements' Activities the LRS's canonical definitions (format=canonical,
+/// Communication 2.1.3): one read of the definitions for the whole page.
+pub async fn with_canonical_definitions(
+    store: &Store,
+    tenant: &TenantId,
+    statements: &mut [Value],
+) -> Result<(), LrsError> {
+    let mut ids: Vec<String> = statements
+        .iter()
+        .flat_map(kakehashi_xapi::output::activity_ids_in)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut definitions = std::collections::HashMap::new();
+    for (id, text) in db::activities(store, tenant, &ids).await? {
+        let def: Value = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            table: "xapi_activities",
+            detail: e.to_string(),
+        })?;
+        definitions.insert(id, def);
+    }
+    for s in statements {
+        kakehashi_xapi::output::substitute_canonical(s, &definitions);
+    }
+    Ok(())
+}

@@ -174,6 +174,10 @@ pub async fn write(
     let now = clock.now();
     let stored = stored_text(now);
     let now_ms = kakehashi_xapi::formats::parse_timestamp(&stored).unwrap_or(now);
+    // Rows wait here and go in with a few multi-row INSERTs; a statement that refers to
+    // another (StatementRef, voiding) first flushes them, as its target may be among them.
+    let mut pending: Vec<(StatementRow, Vec<KeyFilter>)> = Vec::new();
+    let mut activities = ActivityMerge::default();
     for (n, (i, s)) in fresh.into_iter().enumerate() {
         let stamp = StorageStamp {
             new_id: Uuid::nil(),
@@ -208,6 +212,8 @@ pub async fn write(
         // Communication 2.1.4: a statement targeting another meets the filters its target
         // meets; the target's keys are copied (with the target's own inherited ones).
         if let Some(target) = ix.statement_ref {
+            db::insert_many(&mut tx, &who.tenant, &pending).await?;
+            pending.clear();
             let t = target.hyphenated().to_string();
             keys.extend(db::keys_of(&mut tx, &who.tenant, &t).await?);
         }
@@ -226,16 +232,19 @@ pub async fn write(
             voids: ix.voids.map(|v| v.hyphenated().to_string()),
             stored: stored.clone(),
         };
-        db::insert(&mut tx, &who.tenant, &row, &keys).await?;
         if let Some(v) = &row.voids {
+            // Its target was flushed above (a voiding statement is a StatementRef).
             db::mark_voided(&mut tx, &who.tenant, v).await?;
         }
+        pending.push((row, keys));
         // Communication 4.2.s2 `define`: without it the ids are kept but the canonical
         // Activity definitions are not updated.
         if who.may_define() {
-            merge_activity(&mut tx, &who.tenant, &s).await?;
+            activities.merge(&mut tx, &who.tenant, &s).await?;
         }
     }
+    db::insert_many(&mut tx, &who.tenant, &pending).await?;
+    activities.write(&mut tx, &who.tenant).await?;
     for p in &req.attachments {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&p.body);
         db::put_attachment(&mut tx, &who.tenant, &p.sha2, &p.content_type, &b64).await?;
@@ -244,51 +253,83 @@ pub async fn write(
     Ok(ids)
 }
 
-/// Keeps the canonical definition of the statement's object Activity: the latest
-/// definition sent wins property by property, language maps merge by tag (Communication 2.5).
-async fn merge_activity(
-    conn: &mut kakehashi_store::Tx,
-    tenant: &TenantId,
-    statement: &Value,
-) -> Result<(), LrsError> {
-    let Some(object) = statement.get("object") else {
-        return Ok(());
-    };
-    if object
-        .get("objectType")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t != "Activity")
-    {
-        return Ok(());
-    }
-    let (Some(id), Some(Value::Object(incoming))) = (
-        object.get("id").and_then(Value::as_str),
-        object.get("definition"),
-    ) else {
-        return Ok(());
-    };
-    let mut merged = match db::activity(&mut *conn, tenant, id).await? {
-        Some(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(o)) => o,
-            _ => serde_json::Map::new(),
-        },
-        None => serde_json::Map::new(),
-    };
-    let before = merged.clone();
-    for (k, v) in incoming {
-        match (merged.get_mut(k), v) {
-            (Some(Value::Object(old)), Value::Object(new)) if k == "name" || k == "description" => {
-                for (tag, text) in new {
-                    old.insert(tag.clone(), text.clone());
+/// The canonical definitions of the Activities a request's statements define: the latest
+/// definition sent wins property by property, language maps merge by tag (Communication
+/// 2.5). Each Activity is read once per request and written once if it changed.
+#[derive(Default)]
+struct ActivityMerge {
+    /// id → (definition as stored, definition after this request's statements)
+    seen: HashMap<
+        String,
+        (
+            serde_json::Map<String, Value>,
+            serde_json::Map<String, Value>,
+        ),
+    >,
+}
+
+impl ActivityMerge {
+    async fn merge(
+        &mut self,
+        conn: &mut kakehashi_store::Tx,
+        tenant: &TenantId,
+        statement: &Value,
+    ) -> Result<(), LrsError> {
+        let Some(object) = statement.get("object") else {
+            return Ok(());
+        };
+        if object
+            .get("objectType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t != "Activity")
+        {
+            return Ok(());
+        }
+        let (Some(id), Some(Value::Object(incoming))) = (
+            object.get("id").and_then(Value::as_str),
+            object.get("definition"),
+        ) else {
+            return Ok(());
+        };
+        if !self.seen.contains_key(id) {
+            let stored = match db::activity(&mut **conn, tenant, id).await? {
+                Some(text) => match serde_json::from_str::<Value>(&text) {
+                    Ok(Value::Object(o)) => o,
+                    _ => serde_json::Map::new(),
+                },
+                None => serde_json::Map::new(),
+            };
+            self.seen.insert(id.to_owned(), (stored.clone(), stored));
+        }
+        let (_, merged) = self.seen.get_mut(id).expect("inserted above");
+        for (k, v) in incoming {
+            match (merged.get_mut(k), v) {
+                (Some(Value::Object(old)), Value::Object(new))
+                    if k == "name" || k == "description" =>
+                {
+                    for (tag, text) in new {
+                        old.insert(tag.clone(), text.clone());
+                    }
+                }
+                _ => {
+                    merged.insert(k.clone(), v.clone());
                 }
             }
-            _ => {
-                merged.insert(k.clone(), v.clone());
+        }
+        Ok(())
+    }
+
+    async fn write(
+        self,
+        conn: &mut kakehashi_store::Tx,
+        tenant: &TenantId,
+    ) -> Result<(), LrsError> {
+        for (id, (stored, merged)) in self.seen {
+            if merged != stored {
+                db::put_activity(&mut **conn, tenant, &id, &Value::Object(merged).to_string())
+                    .await?;
             }
         }
+        Ok(())
     }
-    if merged != before {
-        db::put_activity(&mut *conn, tenant, id, &Value::Object(merged).to_string()).await?;
-    }
-    Ok(())
 }

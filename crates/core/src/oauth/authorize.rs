@@ -8,7 +8,7 @@ use kakehashi_oidc::authorize::{
 use kakehashi_oidc::params::Params;
 use kakehashi_oidc::{ErrorCode, OAuthError};
 use kakehashi_store::oauth::{self as stored, CodeRow};
-use kakehashi_store::StoreError;
+use kakehashi_store::{audit, StoreError};
 
 use super::{token_hash, unix_of, OAuthServiceError, Provider, CODE_LIFETIME};
 use crate::portal::access::{self, LaunchDecision};
@@ -161,23 +161,28 @@ pub async fn authorize(
         consumed_at: None,
         created_at: p.clock.now_text(),
     };
-    let mut tx = p.store.begin().await?;
-    // Housekeeping on the way: codes and tokens that expired over a day ago are of no use
-    // (the day keeps recent replays recognisable as replays).
-    stored::delete_expired(&mut tx, p.tenant, now - 24 * 3600).await?;
-    stored::insert_code(&mut tx, p.tenant, &row).await?;
-    p.audit(
-        &mut tx,
-        format!("user:{}/{}", p.tenant, session.user.sourced_id),
-        "oidc.code.issue",
-        format!("app:{}", client.app.id),
-        serde_json::json!({
+    let event = audit::Event {
+        actor: format!("user:{}/{}", p.tenant, session.user.sourced_id),
+        action: "oidc.code.issue".to_owned(),
+        target: format!("app:{}", client.app.id),
+        details: serde_json::json!({
             "scopes": row.scopes, "pkce": row.code_challenge.is_some(),
             "responseMode": format!("{:?}", req.response_mode),
         }),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    };
+    // Only writes: the code joins other requests' writes in one transaction (group commit).
+    let data = (p.tenant.clone(), p.clock.now_text(), now, row, event);
+    p.store
+        .group_write(data, |(tenant, at, now, row, event), batch| {
+            Box::pin(async move {
+                // Housekeeping on the way: codes and tokens that expired over a day ago are of
+                // no use (the day keeps recent replays recognisable as replays).
+                stored::delete_expired(batch.conn(), tenant, now - 24 * 3600).await?;
+                stored::insert_code(batch.conn(), tenant, row).await?;
+                batch.audit(Some(tenant), at, event).await.map(|_| ())
+            })
+        })
+        .await?;
     Ok(AuthorizeOutcome::Respond(
         req.success_response(&code, p.issuer),
     ))

@@ -13,6 +13,7 @@ use kakehashi_oidc::token::{
 };
 use kakehashi_oidc::KeySet;
 use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
+use kakehashi_store::audit;
 use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
 use kakehashi_store::roster::UserRow;
 use kakehashi_store::{StoreError, Tx};
@@ -345,66 +346,88 @@ async fn client_credentials(
         )
         .into());
     }
-    let scopes = scope.unwrap_or_default();
+    // RFC 6749 3.3: without a scope parameter the pre-defined default applies, here the
+    // xAPI scopes the app is registered for.
+    let registered = &client.settings.xapi_scopes;
+    let scopes = scope.unwrap_or_else(|| registered.clone());
     // No user, so no openid: user scopes are meaningless here. The xAPI scopes
-    // (Communication 4.2.s2) are for the LRS of this tenant; `admin` (the admin REST API)
-    // only for a client holding an admin grant (`kakehashi admin grant --client`).
+    // (Communication 4.2.s2) are for the LRS of this tenant, and only those the app's
+    // registration names (`app add --xapi-scopes`); `admin` (the admin REST API) only for a
+    // client holding an admin grant (`kakehashi admin grant --client`).
+    let is_xapi = |s: &str| kakehashi_xapi::scope::Scope::parse(s).is_some();
     let admin_scope = crate::console::api_auth::ADMIN_SCOPE;
     let may_admin = scopes.iter().any(|s| s == admin_scope)
         && crate::console::api_auth::client_may_request_admin(p.store, p.tenant, &client.app.id)
             .await?;
-    let allowed = |s: &str| {
-        s == "roster"
-            || (s == admin_scope && may_admin)
-            || kakehashi_xapi::scope::Scope::parse(s).is_some()
-    };
-    if let Some(bad) = scopes.iter().find(|s| !allowed(s)) {
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| *s != "roster" && !(*s == admin_scope && may_admin) && !is_xapi(s))
+    {
         return Err(OAuthError::new(
             ErrorCode::InvalidScope,
             format!("scope {bad} is not available to client_credentials"),
         )
         .into());
     }
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| is_xapi(s) && !registered.contains(s))
+    {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            format!(
+                "scope {bad} is not registered for this client (its xAPI scopes: {})",
+                if registered.is_empty() {
+                    "none".to_owned()
+                } else {
+                    registered.join(" ")
+                }
+            ),
+        )
+        .into());
+    }
     let now = p.now();
     let family = random_value();
     let (access_token, jti) = access_token_value(p, m, client, &client.app.id, &scopes, None, now)?;
-    let mut tx = p.store.begin().await?;
-    stored::insert_token(
-        &mut tx,
-        p.tenant,
-        &TokenRow {
-            token_hash: token_hash(&access_token),
-            kind: "access".into(),
-            family_id: token_hash(&family),
-            client_id: client.app.id.clone(),
-            user_sourced_id: None,
-            session_hash: None,
-            subject: client.app.id.clone(),
-            scopes: scopes.join(" "),
-            claims: None,
-            auth_time: None,
-            acr: None,
-            amr: None,
-            jti,
-            issued_at: now,
-            expires_at: now + ACCESS_TOKEN_LIFETIME,
-            rotated_at: None,
-            revoked_at: None,
-        },
-    )
-    .await?;
-    p.audit(
-        &mut tx,
-        format!("client:{}", client.app.id),
-        "oidc.token.issue",
-        format!("app:{}", client.app.id),
-        serde_json::json!({
+    let row = TokenRow {
+        token_hash: token_hash(&access_token),
+        kind: "access".into(),
+        family_id: token_hash(&family),
+        client_id: client.app.id.clone(),
+        user_sourced_id: None,
+        session_hash: None,
+        subject: client.app.id.clone(),
+        scopes: scopes.join(" "),
+        claims: None,
+        auth_time: None,
+        acr: None,
+        amr: None,
+        jti,
+        issued_at: now,
+        expires_at: now + ACCESS_TOKEN_LIFETIME,
+        rotated_at: None,
+        revoked_at: None,
+    };
+    let event = audit::Event {
+        actor: format!("client:{}", client.app.id),
+        action: "oidc.token.issue".to_owned(),
+        target: format!("app:{}", client.app.id),
+        details: serde_json::json!({
             "grant": "client_credentials", "scopes": scopes.join(" "),
             "format": client.settings.access_token_format,
         }),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    };
+    // Nothing is read here, only appended: the token row and its audit row join other
+    // requests' in one transaction (group commit), answered once it has committed.
+    let data = (p.tenant.clone(), p.clock.now_text(), row, event);
+    p.store
+        .group_write(data, |(tenant, at, row, event), batch| {
+            Box::pin(async move {
+                stored::insert_token(batch.conn(), tenant, row).await?;
+                batch.audit(Some(tenant), at, event).await.map(|_| ())
+            })
+        })
+        .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
     response.scope = Some(scopes.join(" "));
     Ok(response)

@@ -189,6 +189,22 @@ impl Method {
     }
 }
 
+/// What starting a session writes (see [`start_session`]).
+struct NewSession {
+    tenant: TenantId,
+    /// The session this one replaces (its id hash), ended in the same transaction.
+    replaces: Option<String>,
+    pair: String,
+    username: String,
+    at: String,
+    actor: String,
+    user_name: String,
+    ip: String,
+    /// How the user proved who they are (the audit row's `amr`).
+    amr: &'static str,
+    row: SessionRow,
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn start_session(
     store: &Store,
@@ -221,33 +237,47 @@ pub(crate) async fn start_session(
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
     };
-    let mut tx = store.begin().await?;
-    let mut replaced = false;
-    if let Some(old) = a.replaces {
-        replaced = sessions::delete(&mut tx, a.tenant, &old.id_hash()).await?;
-    }
-    sessions::delete_expired(&mut tx, a.tenant, &at).await?;
-    sessions::insert(&mut tx, a.tenant, &row).await?;
-    let pair = counters::pair_subject(username, a.ip);
-    counters::clear(&mut tx, a.tenant, Scope::Pair, &pair).await?;
-    counters::clear(&mut tx, a.tenant, Scope::Account, username).await?;
-    audit::append(
-        &mut tx,
-        store.backend(),
-        Some(a.tenant),
-        &at,
-        &audit::Event {
-            actor: actor_of(a.tenant, user),
-            action: "portal.login".into(),
-            target: format!("user:{}", user.sourced_id),
-            details: serde_json::json!({
-                "username": user.username, "ip": a.ip, "userAgent": row.user_agent,
-                "amr": [method.amr()], "replacedSession": replaced,
-            }),
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    // Only writes, no decision on what they read: the session joins other requests' writes
+    // in one transaction (group commit) and the browser is answered once it is committed.
+    let write = NewSession {
+        tenant: a.tenant.clone(),
+        replaces: a.replaces.map(SessionToken::id_hash),
+        pair: counters::pair_subject(username, a.ip),
+        username: username.to_owned(),
+        at,
+        actor: actor_of(a.tenant, user),
+        user_name: user.username.clone(),
+        ip: a.ip.to_owned(),
+        amr: method.amr(),
+        row,
+    };
+    store
+        .group_write(write, |w, batch| {
+            Box::pin(async move {
+                let mut replaced = false;
+                if let Some(old) = &w.replaces {
+                    replaced = sessions::delete(batch.conn(), &w.tenant, old).await?;
+                }
+                sessions::delete_expired(batch.conn(), &w.tenant, &w.at).await?;
+                sessions::insert(batch.conn(), &w.tenant, &w.row).await?;
+                counters::clear(batch.conn(), &w.tenant, Scope::Pair, &w.pair).await?;
+                counters::clear(batch.conn(), &w.tenant, Scope::Account, &w.username).await?;
+                let event = audit::Event {
+                    actor: w.actor.clone(),
+                    action: "portal.login".into(),
+                    target: format!("user:{}", w.row.user_sourced_id),
+                    details: serde_json::json!({
+                        "username": w.user_name, "ip": w.ip, "userAgent": w.row.user_agent,
+                        "amr": [w.amr], "replacedSession": replaced,
+                    }),
+                };
+                batch
+                    .audit(Some(&w.tenant), &w.at, &event)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .await?;
     Ok(token)
 }
 

@@ -36,6 +36,8 @@ pub enum PortalError {
     Hashing(String),
     #[error("no active user {username:?} in tenant {tenant}")]
     UnknownUser { tenant: String, username: String },
+    #[error("ending the SAML sessions: {0}")]
+    Saml(String),
 }
 
 /// The HMAC key of pre-login CSRF tokens, shared by every node (created on first use).

@@ -87,13 +87,14 @@ pub async fn resume(
     }))
 }
 
-/// Ends a session (audited). Later, app sessions started from it end here too: OIDC
-/// front/back-channel logout and SAML single logout hook in at [`end_app_sessions`].
+/// Ends a session (audited) and the app sessions started from it ([`end_app_sessions`]).
+/// Returns the SAML logout journey that tells the SPs, when there are SPs to tell: the browser
+/// goes through it next (`saml_idp::propagate`).
 pub async fn logout(
     store: &Store,
     clock: &dyn Clock,
     session: &PortalSession,
-) -> Result<(), PortalError> {
+) -> Result<Option<String>, PortalError> {
     let at = clock.now_text();
     let mut tx = store.begin().await?;
     let ended = sessions::delete(&mut tx, &session.tenant, &session.id_hash).await?;
@@ -116,17 +117,19 @@ pub async fn logout(
     end_app_sessions(store, clock, session).await
 }
 
-/// The hook for ending the app sessions a portal session started (OIDC logout, SAML SLO).
-/// OIDC: every access and refresh token issued from this session is revoked. SAML: the SP
-/// sessions it started are forgotten (the SPs are not told yet).
+/// Ends the app sessions a portal session started. OIDC: every access and refresh token
+/// issued from this session is revoked. SAML: the SP sessions it started are forgotten and,
+/// for SPs with a SingleLogoutService, a logout journey is returned that tells each of them
+/// (IdP-initiated Single Logout over the front channel, `saml_idp::propagate`).
 pub async fn end_app_sessions(
     store: &Store,
     clock: &dyn Clock,
     session: &PortalSession,
-) -> Result<(), PortalError> {
+) -> Result<Option<String>, PortalError> {
     crate::oauth::logout::end_portal_session_tokens(store, clock, session).await?;
-    crate::saml_idp::slo::forget_portal_session(store, session).await?;
-    Ok(())
+    crate::saml_idp::propagate::begin(store, clock, session)
+        .await
+        .map_err(|e| PortalError::Saml(e.to_string()))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 pub mod attributes;
 mod issue;
 pub mod keys;
+pub mod propagate;
 pub mod settings;
 pub mod slo;
 pub mod sso;

@@ -7,8 +7,7 @@
 //! SP's metadata; an SP registered without metadata cannot log out this way. The request ID
 //! goes through the same replay cache as AuthnRequests.
 //!
-//! Not yet: propagating the logout to the *other* SPs of the portal session (front-channel
-//! LogoutRequests), and IdP-initiated logout from the portal's logout button.
+//! The other direction — the portal's logout telling every SP — is `super::propagate`.
 
 use kakehashi_saml::binding::post::decode_post;
 use kakehashi_saml::binding::redirect::{decode_redirect, encode_redirect};
@@ -18,7 +17,7 @@ use kakehashi_saml::ids::OsRng;
 use kakehashi_saml::logout::{parse_logout_request, LogoutRequest, LogoutResponse};
 use kakehashi_saml::{Binding, SamlError, SamlId, SignatureError, StatusCode};
 use kakehashi_store::saml as stored;
-use kakehashi_store::{audit, sessions, Store, StoreError};
+use kakehashi_store::{audit, sessions, StoreError};
 
 use super::sso::{refuse, Idp, PostToSp, RefusalKind, SsoOutcome, CLOCK_SKEW, MAX_REQUEST_AGE};
 use super::{keys, IdpUrls, SamlIdpError, ServiceProvider};
@@ -277,17 +276,4 @@ pub async fn receive_logout(
             ended_cookie_session,
         })
     }
-}
-
-/// Forgets the SP sessions a portal session started, when the portal session ends by the
-/// portal's own logout. (Telling those SPs — IdP-initiated Single Logout — is not done yet;
-/// see docs/SAML.md.)
-pub async fn forget_portal_session(
-    store: &Store,
-    session: &PortalSession,
-) -> Result<u64, StoreError> {
-    let mut tx = store.begin().await?;
-    let n = stored::delete_sp_sessions_of(&mut tx, &session.tenant, &session.id_hash).await?;
-    tx.commit().await?;
-    Ok(n)
 }

@@ -191,6 +191,7 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         id_token_alg: a.id_token_alg.clone(),
         release: a.release.clone(),
         launch_url: a.launch_url.clone(),
+        xapi_scopes: a.xapi_scopes.clone(),
     };
     let (_, store) = super::open(&a.data).await?;
     let reg = match apps::add_with_oidc(
@@ -247,6 +248,9 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
                 );
                 println!("access tokens:  {}", o.access_token_format);
                 println!("ID token alg:   {}", o.id_token_alg);
+                if !o.xapi_scopes.is_empty() {
+                    println!("xAPI scopes:    {}", o.xapi_scopes.join(" "));
+                }
                 println!(
                     "claims:         sub{}",
                     o.release_claims

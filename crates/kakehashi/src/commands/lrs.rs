@@ -1,5 +1,6 @@
 //! `kakehashi lrs credential add|list|remove`: HTTP Basic credentials for the learning tools
-//! that send xAPI statements to a tenant's LRS at `{public-url}/t/{tenant}/xapi/`.
+//! that send xAPI statements to a tenant's LRS at `{public-url}/t/{tenant}/xapi/`;
+//! `kakehashi lrs class-report`: a class's pupils joined to the statements about them.
 
 use std::process::ExitCode;
 
@@ -15,6 +16,31 @@ pub enum LrsCommand {
     /// Credentials (key and secret for HTTP Basic) of learning tools.
     #[command(subcommand)]
     Credential(CredentialCommand),
+    /// A class's pupils with their learning records (statements whose account agent is the
+    /// pupil's userMasterIdentifier at the tenant's portal), and the newest statements.
+    /// Audited as a read of personal data.
+    ClassReport {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// The class's sourcedId (classes.csv).
+        #[arg(long)]
+        class: String,
+        /// How many of the newest statements to show (at most 500).
+        #[arg(long, default_value_t = kakehashi_core::lrs::learners::DEFAULT_RECENT)]
+        recent: i64,
+        /// The URL users reach this server at: the portal `{public-url}/t/{tenant}` is the
+        /// `account.homePage` of pupils in statements.
+        #[arg(
+            long,
+            env = "KAKEHASHI_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,7 +93,17 @@ pub enum CredentialCommand {
 }
 
 pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
-    let LrsCommand::Credential(cmd) = cmd;
+    let cmd = match cmd {
+        LrsCommand::Credential(cmd) => cmd,
+        LrsCommand::ClassReport {
+            data,
+            tenant,
+            class,
+            recent,
+            public_url,
+            format,
+        } => return class_report(data, &tenant, &class, recent, &public_url, format).await,
+    };
     match cmd {
         CredentialCommand::Add {
             data,
@@ -163,4 +199,75 @@ pub async fn run(cmd: LrsCommand) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+async fn class_report(
+    data: DataArgs,
+    tenant: &str,
+    class: &str,
+    recent: i64,
+    public_url: &str,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(tenant)?;
+    let (_, store) = super::open(&data).await?;
+    let issuer = format!("{}/t/{tenant}", public_url.trim_end_matches('/'));
+    let report = match kakehashi_core::lrs::learners::class_report(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &issuer,
+        class,
+        recent,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e @ LrsError::NotFound(_)) => {
+            eprintln!("error: {e} (no active class with that sourcedId in tenant {tenant})");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => {
+            println!("username\tname\tstatements\tlast stored");
+            for p in &report.pupils {
+                println!(
+                    "{}\t{} {}\t{}\t{}",
+                    p.pupil.username,
+                    p.pupil.family_name,
+                    p.pupil.given_name,
+                    p.statements,
+                    p.last_stored.as_deref().unwrap_or("-")
+                );
+            }
+            if report.pupils_without_identifier > 0 {
+                eprintln!(
+                    "note: {} pupil(s) have no userMasterIdentifier and cannot be matched to statements",
+                    report.pupils_without_identifier
+                );
+            }
+            println!();
+            println!("stored\tusername\tverb\tactivity\tscore");
+            for r in &report.recent {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.stored,
+                    r.username,
+                    r.verb_display.as_deref().unwrap_or(&r.verb),
+                    r.activity_name
+                        .as_deref()
+                        .or(r.activity.as_deref())
+                        .unwrap_or("-"),
+                    r.score_scaled
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -378,11 +378,14 @@ pub async fn logout(
             &[],
         );
     }
-    if let Err(e) = session::logout(&st.store, &SystemClock, &session).await {
-        return internal(e);
-    }
+    let next = match session::logout(&st.store, &SystemClock, &session).await {
+        // SAML SPs to tell (IdP-initiated Single Logout): the browser visits each in turn.
+        Ok(Some(journey)) => format!("/t/{tenant}/saml/slo/next?journey={}", url_encode(&journey)),
+        Ok(None) => login,
+        Err(e) => return internal(e),
+    };
     see_other(
-        &login,
+        &next,
         &[clear_cookie(SESSION_COOKIE, tenant.as_str(), secure(&st))],
     )
 }

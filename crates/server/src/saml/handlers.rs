@@ -5,6 +5,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::portal::session::PortalSession;
+use kakehashi_core::saml_idp::propagate::{self, ResponseIncoming, ResponseRefused, Step};
 use kakehashi_core::saml_idp::slo::{self, LogoutIncoming, LogoutOutcome};
 use kakehashi_core::saml_idp::sso::{self, Idp, Incoming, SsoOutcome};
 use kakehashi_core::saml_idp::{keys, SamlIdpError};
@@ -130,6 +131,9 @@ pub async fn sso_redirect(
 pub struct SsoForm {
     #[serde(rename = "SAMLRequest")]
     saml_request: Option<String>,
+    /// A LogoutResponse (at the SLO endpoint, answering our LogoutRequest).
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
     #[serde(rename = "RelayState")]
     relay_state: Option<String>,
 }
@@ -249,6 +253,18 @@ pub async fn slo_redirect(
         Err(r) => return r,
     };
     let raw_query = query.unwrap_or_default();
+    if raw_query
+        .split('&')
+        .any(|kv| kv.starts_with("SAMLResponse="))
+    {
+        let incoming = ResponseIncoming::Redirect {
+            raw_query: &raw_query,
+        };
+        return match propagate::receive_response(&idp(&st, &tenant), incoming).await {
+            Ok(r) => respond_step(lang, &tenant, r),
+            Err(e) => failed(e),
+        };
+    }
     let incoming = LogoutIncoming::Redirect {
         raw_query: &raw_query,
     };
@@ -270,6 +286,16 @@ pub async fn slo_post(
         Ok(t) => t,
         Err(r) => return r,
     };
+    if let Some(saml_response) = &form.saml_response {
+        let incoming = ResponseIncoming::Post {
+            saml_response,
+            relay_state: form.relay_state.as_deref(),
+        };
+        return match propagate::receive_response(&idp(&st, &tenant), incoming).await {
+            Ok(r) => respond_step(lang, &tenant, r),
+            Err(e) => failed(e),
+        };
+    }
     let saml_request = form.saml_request.unwrap_or_default();
     let incoming = LogoutIncoming::Post {
         saml_request: &saml_request,
@@ -278,5 +304,59 @@ pub async fn slo_post(
     match slo::receive_logout(&idp(&st, &tenant), incoming, session.as_ref()).await {
         Ok(outcome) => respond_logout(&st, lang, &tenant, outcome),
         Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    journey: Option<String>,
+}
+
+/// IdP-initiated Single Logout: the next SP of the journey the portal's logout started
+/// (`kakehashi_core::saml_idp::propagate`), or "signed out" when all were told.
+pub async fn slo_next(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<NextQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::pick(None, &headers);
+    let (tenant, _) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let journey = q.journey.unwrap_or_default();
+    match propagate::next(&idp(&st, &tenant), &journey).await {
+        Ok(step) => respond_step(lang, &tenant, Ok(step)),
+        Err(e) => failed(e),
+    }
+}
+
+/// Turns a step of a logout journey into the browser's next move.
+fn respond_step(lang: Lang, tenant: &TenantId, step: Result<Step, ResponseRefused>) -> Response {
+    match step {
+        Ok(Step::Redirect(location)) => see_other(&location, &[]),
+        Ok(Step::Post(post)) => {
+            pages::post_message_page(&post, kakehashi_saml::binding::MessageParam::Request)
+        }
+        Ok(Step::Done { .. }) => see_other(
+            &format!("/t/{tenant}/login?lang={}&logged_out=1", lang.code()),
+            &[],
+        ),
+        Err(refused) => {
+            let kind = match refused {
+                ResponseRefused::Malformed(_) => sso::RefusalKind::Malformed,
+                ResponseRefused::Untrusted(_) => sso::RefusalKind::Untrusted,
+                ResponseRefused::Unexpected => sso::RefusalKind::Expired,
+            };
+            tracing::warn!(tenant = %tenant, error = %refused, "LogoutResponse refused");
+            pages::refused(
+                lang,
+                &sso::Refusal {
+                    kind,
+                    detail: refused.to_string(),
+                },
+            )
+        }
     }
 }

@@ -31,4 +31,5 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/saml/slo",
             get(handlers::slo_redirect).post(handlers::slo_post),
         )
+        .route("/t/{tenant}/saml/slo/next", get(handlers::slo_next))
 }

@@ -24,6 +24,12 @@ fn origin(url: &str) -> Option<&str> {
 
 /// The page that POSTs a Response to the SP's ACS (SAML Bindings 3.5.4).
 pub fn post_page(post: &PostToSp) -> Response {
+    post_message_page(post, MessageParam::Response)
+}
+
+/// An auto-posting form carrying `post.xml` as `param` (a LogoutRequest to an SP is a
+/// `SAMLRequest`).
+pub fn post_message_page(post: &PostToSp, param: MessageParam) -> Response {
     let mut nonce = [0u8; 16];
     if openssl::rand::rand_bytes(&mut nonce).is_err() {
         return (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response();
@@ -31,7 +37,7 @@ pub fn post_page(post: &PostToSp) -> Response {
     let nonce = hex::encode(nonce);
     let body = post_form(
         &post.acs_url,
-        MessageParam::Response,
+        param,
         &post.xml,
         post.relay_state.as_deref(),
         &nonce,

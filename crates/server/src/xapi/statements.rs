@@ -7,7 +7,7 @@ use kakehashi_core::lrs::statements::{write, WriteRequest};
 use kakehashi_core::lrs::{stored_text, LrsError};
 use kakehashi_core::{Clock, SystemClock};
 use kakehashi_xapi::formats::parse_uuid;
-use kakehashi_xapi::output::{format_statement, parse_accept_language};
+use kakehashi_xapi::output::{format_statement, parse_accept_language, StatementFormat};
 use kakehashi_xapi::{multipart, parse_statement_query, StatementQuery, XapiError};
 use serde_json::{json, Value};
 
@@ -123,7 +123,11 @@ async fn get(ctx: &Ctx<'_>, req: XapiRequest) -> Result<Response, LrsError> {
             attachments,
         } => {
             let s = query::by_id(store, tenant, &id, voided, &ctx.reach).await?;
-            let out = format_statement(&s, format, &langs);
+            let mut shown = [s.clone()];
+            if format == StatementFormat::Canonical {
+                query::with_canonical_definitions(store, tenant, &mut shown).await?;
+            }
+            let out = format_statement(&shown[0], format, &langs);
             (out.clone(), attachments.then(|| vec![s]), true)
         }
         StatementQuery::Filter(f) => {
@@ -134,8 +138,11 @@ async fn get(ctx: &Ctx<'_>, req: XapiRequest) -> Result<Response, LrsError> {
                     query::encode_more(&params, w)
                 )
             });
-            let list: Vec<Value> = page
-                .statements
+            let mut shown = page.statements.clone();
+            if f.format == StatementFormat::Canonical {
+                query::with_canonical_definitions(store, tenant, &mut shown).await?;
+            }
+            let list: Vec<Value> = shown
                 .iter()
                 .map(|s| format_statement(s, f.format, &langs))
                 .collect();

@@ -1,5 +1,6 @@
 //! The xAPI learning record store's tables (migration `0002_lrs.sql`): credentials,
-//! statements with their filter keys, activities, documents and attachments.
+//! statements with their filter keys, activities, documents and attachments; `learners` joins
+//! statements to the roster (a class's pupils by their `account` agents).
 //!
 //! Pure persistence: the xAPI rules (validation, conflicts, voiding, paging tokens) live in
 //! `kakehashi-core::lrs` and `kakehashi-xapi`. Every function takes the [`crate::TenantId`] and
@@ -10,6 +11,7 @@
 
 pub mod credentials;
 pub mod documents;
+pub mod learners;
 pub mod statements;
 
 pub use credentials::Credential;

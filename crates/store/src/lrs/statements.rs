@@ -105,37 +105,77 @@ pub async fn insert(
     row: &StatementRow,
     keys: &[KeyFilter],
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO xapi_statements (tenant_id, seq, id, body, actor, verb_id, activity_id,
-             registration, voided, voids, stored)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10)",
-    )
-    .bind(tenant.as_str())
-    .bind(row.seq)
-    .bind(&row.id)
-    .bind(&row.body)
-    .bind(&row.actor)
-    .bind(&row.verb_id)
-    .bind(&row.activity_id)
-    .bind(&row.registration)
-    .bind(&row.voids)
-    .bind(&row.stored)
-    .execute(&mut *conn)
-    .await?;
-    // One multi-row INSERT per statement: keys are few (typically 4–8).
-    for chunk in keys.chunks(100) {
-        let mut sql =
-            String::from("INSERT INTO xapi_statement_keys (tenant_id, kind, value, seq) VALUES ");
+    insert_many(conn, tenant, &[(row.clone(), keys.to_vec())]).await
+}
+
+/// Statements per multi-row INSERT (10 parameters each).
+const STATEMENTS_PER_INSERT: usize = 100;
+/// Filter keys per multi-row INSERT (3 parameters each).
+const KEYS_PER_INSERT: usize = 300;
+
+/// Inserts statements and their filter keys with a few multi-row INSERTs (a batch of 100
+/// statements is two or three round trips to the database, not two hundred).
+pub async fn insert_many(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    rows: &[(StatementRow, Vec<KeyFilter>)],
+) -> Result<()> {
+    for chunk in rows.chunks(STATEMENTS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO xapi_statements (tenant_id, seq, id, body, actor, verb_id, activity_id,
+                 registration, voided, voids, stored) VALUES ",
+        );
         for i in 0..chunk.len() {
+            let b = 2 + 9 * i;
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("($1, ${}, ${}, $2)", 3 + 2 * i, 4 + 2 * i));
+            sql.push_str(&format!(
+                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for (row, _) in chunk {
+            q = q
+                .bind(row.seq)
+                .bind(&row.id)
+                .bind(&row.body)
+                .bind(&row.actor)
+                .bind(&row.verb_id)
+                .bind(&row.activity_id)
+                .bind(&row.registration)
+                .bind(&row.voids)
+                .bind(&row.stored);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let keys: Vec<(i64, &KeyFilter)> = rows
+        .iter()
+        .flat_map(|(row, keys)| keys.iter().map(move |k| (row.seq, k)))
+        .collect();
+    for chunk in keys.chunks(KEYS_PER_INSERT) {
+        let mut sql =
+            String::from("INSERT INTO xapi_statement_keys (tenant_id, kind, value, seq) VALUES ");
+        for i in 0..chunk.len() {
+            let b = 2 + 3 * i;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, ${}, ${}, ${})", b, b + 1, b + 2));
         }
         sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(row.seq);
-        for k in chunk {
-            q = q.bind(k.kind).bind(&k.value);
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for (seq, k) in chunk {
+            q = q.bind(k.kind).bind(&k.value).bind(*seq);
         }
         q.execute(&mut *conn).await?;
     }
@@ -313,6 +353,30 @@ pub async fn activity(
             .await?;
     row.map(|r| r.try_get("definition").map_err(Into::into))
         .transpose()
+}
+
+/// `(id, definition)` of those of `ids` the tenant holds a canonical definition for.
+pub async fn activities(
+    store: &Store,
+    tenant: &TenantId,
+    ids: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT id, definition FROM xapi_activities WHERE tenant_id = $1 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(store.pool()).await? {
+            out.push((r.try_get("id")?, r.try_get("definition")?));
+        }
+    }
+    Ok(out)
 }
 
 /// Writes the canonical definition of an Activity.
