@@ -93,6 +93,27 @@ pub fn matches_filter(roles: &[String], filter: &str) -> bool {
     })
 }
 
+/// NRPS 2.0 §2.2 `role` filter → the OneRoster enrollment roles it selects (`None` when the
+/// filter names no role this platform gives in a class).
+pub fn enrollment_roles_for_filter(filter: &str) -> Option<Vec<&'static str>> {
+    let short = filter
+        .strip_prefix(&format!("{LIS}/membership#"))
+        .unwrap_or(filter);
+    match short {
+        "Learner" => Some(vec!["student"]),
+        "Instructor" => Some(vec!["teacher", "aide", "proctor"]),
+        "Mentor" => Some(vec!["guardian", "parent", "relative"]),
+        "Administrator" => Some(vec![
+            "administrator",
+            "principal",
+            "siteAdministrator",
+            "districtAdministrator",
+            "systemAdministrator",
+        ]),
+        _ => None,
+    }
+}
+
 /// `true` for roles that may act as teachers in a class (Deep Linking, grades).
 pub fn is_instructor(enrollment_role: &str) -> bool {
     matches!(enrollment_role, "teacher" | "aide")

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "lrs_version_line",
         sql: include_str!("../migrations/0008_lrs_version_line.sql"),
     },
+    Migration {
+        version: 9,
+        name: "lti",
+        sql: include_str!("../migrations/0009_lti.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"
