@@ -5,6 +5,7 @@
 //! - `GET /healthz`: 200 only when the database answers (for load balancers).
 //! - `GET /metrics`: Prometheus text exposition.
 
+mod lti;
 mod metrics;
 mod oidc;
 mod portal;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Short-lived copies of tenants, keys, JWKS, discovery and clients.
     pub cache: Arc<ProviderCache>,
+    /// Fetches (and briefly caches) LTI tools' JWKS documents.
+    pub lti_jwks: lti::HttpJwksFetch,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             master_key,
             cache: Arc::new(ProviderCache::default()),
+            lti_jwks: lti::HttpJwksFetch::default(),
         }
     }
 }
@@ -60,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(xapi::routes())
         .merge(portal::routes())
         .merge(saml::routes())
+        .merge(lti::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

@@ -16,7 +16,7 @@ pub enum Notice {
     LoggedOut,
 }
 
-fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Ja => ja,
         Lang::En => en,
@@ -146,7 +146,7 @@ pub fn forbidden(lang: Lang, tenant: &str) -> String {
 }
 
 /// A message page with one way back to the launcher.
-fn back_to_launcher(lang: Lang, tenant: &str, heading: &str, text: &str) -> String {
+pub(crate) fn back_to_launcher(lang: Lang, tenant: &str, heading: &str, text: &str) -> String {
     let body = format!(
         "<main class=\"card\">\n<h1>{}</h1>\n<p>{}</p>\n\
          <p><a class=\"button\" href=\"/t/{}/?lang={}\">{}</a></p>\n</main>",
