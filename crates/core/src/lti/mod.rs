@@ -15,6 +15,7 @@
 //! (`crate::keyring`), so key rotation is the same code path: the next key is in the JWKS
 //! before it signs.
 
+pub mod classes;
 pub mod deep_link;
 pub mod keys;
 pub mod launch;

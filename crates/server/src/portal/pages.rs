@@ -258,6 +258,51 @@ pub struct LauncherPage<'a> {
     pub user: &'a UserRow,
     pub csrf: &'a str,
     pub apps: &'a [LauncherApp],
+    /// LTI materials of the user's classes (and tools a teacher may add content from).
+    pub classes: &'a [kakehashi_core::lti::classes::ClassMaterials],
+}
+
+/// The "class materials" section: each link opens in a new window (like the tiles).
+fn class_materials(p: &LauncherPage<'_>) -> String {
+    let lang = p.lang;
+    if p.classes.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("<h2>{}</h2>\n", t(lang, "クラスの教材", "Class materials"));
+    for c in p.classes {
+        out.push_str(&format!(
+            "<section class=\"class\" data-class-id=\"{}\">\n<h3>{}</h3>\n<ul class=\"materials\">\n",
+            esc(&c.class_id),
+            esc(&c.class_title)
+        ));
+        for l in &c.links {
+            out.push_str(&format!(
+                "<li data-link-id=\"{id}\"><a href=\"/t/{tenant}/lti/links/{id_url}/launch?lang={code}\" \
+                 target=\"_blank\" rel=\"noopener\">{title}</a></li>\n",
+                id = esc(&l.id),
+                id_url = url_encode(&l.id),
+                tenant = esc(p.tenant),
+                code = lang.code(),
+                title = esc(&l.title)
+            ));
+        }
+        for (tool, name) in &c.add_from {
+            out.push_str(&format!(
+                "<li class=\"add\"><a href=\"/t/{tenant}/lti/tools/{tool}/deep-link?class={class}&amp;lang={code}\" \
+                 target=\"_blank\" rel=\"noopener\">{label}</a></li>\n",
+                tenant = esc(p.tenant),
+                tool = url_encode(tool),
+                class = url_encode(&c.class_id),
+                code = lang.code(),
+                label = match lang {
+                    Lang::Ja => format!("「{}」から教材を追加", esc(name)),
+                    Lang::En => format!("Add materials from \u{201c}{}\u{201d}", esc(name)),
+                }
+            ));
+        }
+        out.push_str("</ul>\n</section>\n");
+    }
+    out
 }
 
 pub fn launcher(p: &LauncherPage<'_>) -> String {
@@ -315,7 +360,7 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
          <form method=\"post\" action=\"/t/{tenant}/logout?lang={code}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" class=\"signout\">{signout}</button></form>\n</header>\n\
-         <main>\n<h1>{title}</h1>\n{apps}\n</main>",
+         <main>\n<h1>{title}</h1>\n{apps}\n{materials}</main>",
         tenant_name = esc(p.tenant_name),
         name = esc(&name),
         tenant = esc(p.tenant),
@@ -323,6 +368,7 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
         csrf = esc(p.csrf),
         signout = t(lang, "ログアウト", "Sign out"),
         title = t(lang, "アプリ", "Apps"),
+        materials = class_materials(p),
     );
     layout(
         lang,
@@ -373,6 +419,8 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .icon-placeholder{background:#d0d7de}
 .app a{display:block;color:inherit;text-decoration:none;min-height:44px}
 .app-name{display:block;font-weight:bold}
+.materials{list-style:none;padding:0}
+.materials li a{display:inline-block;min-height:44px;padding:.5rem 0}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
 ";
