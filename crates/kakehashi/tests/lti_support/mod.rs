@@ -321,3 +321,21 @@ pub async fn statements_with_verb(env: &Env, verb: &str) -> Vec<Value> {
         .map(|b| serde_json::from_str(b).expect("statement JSON"))
         .collect()
 }
+
+/// Signs `claims` with the tool's key (RS256, its thumbprint as kid), as the tool would.
+pub fn sign_as_tool(tool: &Tool, claims: &Value) -> String {
+    let key = kakehashi_oidc::SigningKey::from_pkcs8_pem(
+        &tool.private_key_pem(),
+        Some(kakehashi_oidc::Algorithm::RS256),
+    )
+    .expect("tool key");
+    key.sign_json(Some("JWT"), claims).expect("sign")
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+}
