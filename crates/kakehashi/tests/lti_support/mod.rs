@@ -44,9 +44,12 @@ fn driver() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/lti_tool.py")
 }
 
-/// A running PyLTI1p3 tool.
+/// A running tool (PyLTI1p3 or ltijs).
 pub struct Tool {
     child: Child,
+    /// ltijs reads the platform registration on its standard input.
+    stdin: Option<std::process::ChildStdin>,
+    stdout: Option<BufReader<std::process::ChildStdout>>,
     pub dir: PathBuf,
     /// `127.0.0.1:PORT`
     pub addr: String,
@@ -96,11 +99,107 @@ impl Tool {
         let port = v["port"].as_u64().expect("port");
         Tool {
             child,
+            stdin: None,
+            stdout: None,
             dir,
             addr: format!("127.0.0.1:{port}"),
             base: format!("http://127.0.0.1:{port}"),
             cookies: Vec::new(),
         }
+    }
+
+    /// Starts npm ltijs (tests/js/lti_tool_ltijs.mjs) with its own PostgreSQL database.
+    pub fn start_ltijs(pg: &LtijsDb) -> Tool {
+        crate::js_support::preflight(false);
+        let port = free_port();
+        let script = crate::js_support::js_dir().join("lti_tool_ltijs.mjs");
+        let mut child = Command::new("node")
+            .arg(&script)
+            .args([
+                port.to_string(),
+                pg.host.clone(),
+                pg.port.to_string(),
+                pg.user.clone(),
+                pg.database.clone(),
+            ])
+            .current_dir(crate::js_support::js_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start node lti_tool_ltijs.mjs");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        // Built first, so that a failure below still stops the process (Drop).
+        let mut tool = Tool {
+            child,
+            stdin,
+            stdout: Some(stdout),
+            dir: PathBuf::new(),
+            addr: format!("127.0.0.1:{port}"),
+            base: format!("http://127.0.0.1:{port}"),
+            cookies: Vec::new(),
+        };
+        let v = tool.next_json_line();
+        assert!(v.get("listening").is_some(), "ltijs did not start: {v}");
+        tool
+    }
+
+    /// The next line of the peer's output that is a JSON object (ltijs-sequelize also
+    /// prints its migrations there).
+    fn next_json_line(&mut self) -> Value {
+        let out = self.stdout.as_mut().expect("stdout");
+        let mut seen = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = out.read_line(&mut line).expect("read the peer's output");
+            if n == 0 {
+                panic!("the peer exited; it printed:\n{}", seen.join(""));
+            }
+            match serde_json::from_str::<Value>(line.trim()) {
+                Ok(v) if v.is_object() => return v,
+                _ => seen.push(line),
+            }
+        }
+    }
+
+    /// Registers ltijs in `tenant` (routes `/login`, `/`, keys at `/keys`) and hands it
+    /// the platform's registration.
+    pub fn register_ltijs(&mut self, env: &Env, node: &Node, tenant: &str) -> Value {
+        let login = format!("{}/login", self.base);
+        let app = format!("{}/", self.base);
+        let jwks = format!("{}/keys", self.base);
+        let run = env
+            .run(&[
+                "lti",
+                "tool",
+                "add",
+                "--tenant",
+                tenant,
+                "--name",
+                "ltijs ドリル",
+                "--login-url",
+                &login,
+                "--launch-url",
+                &app,
+                "--deep-linking-url",
+                &app,
+                "--jwks-url",
+                &jwks,
+                "--public-url",
+                &node.url,
+                "--format",
+                "json",
+            ])
+            .ok();
+        let reg: Value = serde_json::from_str(&run.stdout).expect("lti tool add JSON");
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("ltijs stdin");
+        writeln!(stdin, "{reg}").expect("write the registration");
+        stdin.flush().ok();
+        let v = self.next_json_line();
+        assert_eq!(v["registered"], true, "ltijs: {v}");
+        reg
     }
 
     pub fn private_key_pem(&self) -> Vec<u8> {
@@ -291,16 +390,25 @@ pub fn login_to_auth(tool: &mut Tool, login_url: &str) -> String {
         .to_owned()
 }
 
-/// Posts our auto-POST page's fields to the tool, as the browser's script would.
+/// Posts our auto-POST page's fields to the tool, as the browser's script would, and
+/// follows the tool's own redirects (ltijs answers 302 to its app route).
 pub fn post_to_tool(tool: &mut Tool, auth: &Resp) -> Resp {
     let action = form_action(auth);
     let id_token = auth.hidden("id_token").expect("id_token field");
     let state = auth.hidden("state").expect("state field");
-    tool.send(
+    let mut r = tool.send(
         "POST",
         &action,
         Some(&[("id_token", id_token.as_str()), ("state", state.as_str())]),
-    )
+    );
+    for _ in 0..3 {
+        if !matches!(r.status, 301 | 302 | 303) {
+            break;
+        }
+        let next = r.header("location").expect("location").to_owned();
+        r = tool.send("GET", &next, None);
+    }
+    r
 }
 
 /// The number of xAPI statements with `verb` in the tenant's LRS.
@@ -338,4 +446,79 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64
+}
+
+/// A free port on 127.0.0.1 (for a peer that must be told its port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A PostgreSQL database of ltijs's own on the test server (ltijs-sequelize), dropped by
+/// [`LtijsDb::drop_database`].
+pub struct LtijsDb {
+    pub admin_url: String,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub database: String,
+}
+
+impl LtijsDb {
+    pub async fn create() -> LtijsDb {
+        use sqlx::Connection;
+        let admin_url = std::env::var("KAKEHASHI_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let rest = admin_url
+            .strip_prefix("postgres://")
+            .or_else(|| admin_url.strip_prefix("postgresql://"))
+            .expect("a postgres:// URL");
+        let (auth, hostpart) = rest.split_once('@').expect("user@host in the URL");
+        let user = auth.split(':').next().unwrap_or("postgres").to_owned();
+        let hostport = hostpart.split('/').next().unwrap_or("127.0.0.1:5432");
+        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+        let database = format!(
+            "kh_ltijs_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let mut c = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} (ltijs's database): {e}; scripts/test starts it")
+            });
+        sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
+            .execute(&mut c)
+            .await
+            .expect("create ltijs's database");
+        c.close().await.ok();
+        let (host, user) = (host.to_owned(), user.clone());
+        LtijsDb {
+            admin_url: admin_url.clone(),
+            host,
+            port: port.parse().unwrap_or(5432),
+            user,
+            database,
+        }
+    }
+
+    pub async fn drop_database(self) {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&self.admin_url)
+            .await
+            .expect("connect");
+        sqlx::raw_sql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.database
+        ))
+        .execute(&mut c)
+        .await
+        .expect("drop ltijs's database");
+        c.close().await.ok();
+    }
 }
