@@ -3,11 +3,13 @@
 // black box: it runs the tool side of the login, validates our id_token against our JWKS,
 // builds its Deep Linking response, and calls our token endpoint, NRPS and AGS.
 //
-//   node lti_tool_ltijs.mjs PORT PG_HOST PG_PORT PG_USER PG_DATABASE
+//   node lti_tool_ltijs.mjs PORT PG_HOST PG_PORT PG_USER PG_DATABASE [dynreg]
 //
 // Prints {"listening": PORT} once serving; then reads one JSON line on stdin, the platform
 // registration {"issuer", "client_id", "authorization_endpoint", "token_endpoint",
-// "jwks_uri"}, registers it and prints {"registered": true}. Routes (ltijs's own):
+// "jwks_uri"}, registers it and prints {"registered": true}. With `dynreg`, ltijs's LTI
+// Dynamic Registration 1.0 service is on at /register instead (the platform starts it by
+// opening /register?openid_configuration=…&registration_token=…). Routes (ltijs's own):
 //   /login   third-party initiated login      /keys   the tool's JWKS (kid per platform)
 //   /        launches: a resource link answers JSON {"ok", "claims", "members", "lineitem",
 //            "scores", "errors"} after NRPS and AGS calls; a deep linking launch answers
@@ -19,7 +21,7 @@ const require = createRequire(import.meta.url);
 const lti = require('ltijs').Provider;
 const Database = require('ltijs-sequelize');
 
-const [port, pgHost, pgPort, pgUser, pgDatabase] = process.argv.slice(2);
+const [port, pgHost, pgPort, pgUser, pgDatabase, mode] = process.argv.slice(2);
 
 const db = new Database(pgDatabase, pgUser, '', {
   host: pgHost,
@@ -34,6 +36,17 @@ lti.setup('kakehashi-interop-test-key', { plugin: db }, {
   keysetRoute: '/keys',
   cookies: { secure: false, sameSite: '' },
   devMode: false,
+  ...(mode === 'dynreg'
+    ? {
+        dynRegRoute: '/register',
+        dynReg: {
+          url: `http://127.0.0.1:${port}`,
+          name: 'ltijs 動的登録',
+          description: 'Dynamic Registration test tool',
+          autoActivate: true,
+        },
+      }
+    : {}),
 });
 
 lti.onConnect(async (token, req, res) => {

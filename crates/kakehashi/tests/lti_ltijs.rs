@@ -90,3 +90,97 @@ async fn ltijs_deep_links_launches_and_calls_nrps_and_ags() {
         pg.drop_database().await;
     }
 }
+
+#[tokio::test]
+async fn lti_dynamic_registration_1_0_registers_ltijs_which_then_launches() {
+    for env in Env::both().await {
+        let pg = LtijsDb::create().await;
+        let node = start(&env, &["--demo"]);
+        let mut tool = Tool::start_ltijs_dynreg(&pg);
+        // The administrator starts it from the tool's registration URL.
+        let run = env
+            .run(&[
+                "lti",
+                "tool",
+                "register",
+                "--tenant",
+                TENANT,
+                "--registration-url",
+                &format!("{}/register", tool.base),
+                "--public-url",
+                &node.url,
+                "--format",
+                "json",
+            ])
+            .ok();
+        let url = serde_json::from_str::<Value>(&run.stdout).unwrap()["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            query_param(&url, "openid_configuration").unwrap(),
+            format!("{}/t/{TENANT}/lti/openid-configuration", node.url)
+        );
+        let token = query_param(&url, "registration_token").unwrap();
+        // The administrator's browser opens it; ltijs reads our configuration and registers.
+        let r = tool.send("GET", &url, None);
+        assert_eq!(r.status, 200, "{}: ltijs: {}", env.label(), r.body);
+        assert!(r.body.contains("org.imsglobal.lti.close"), "{}", r.body);
+        let list = env
+            .run(&[
+                "lti", "tool", "list", "--tenant", TENANT, "--format", "json",
+            ])
+            .ok();
+        let tools: Value = serde_json::from_str(&list.stdout).unwrap();
+        let t = &tools.as_array().unwrap()[0];
+        assert_eq!(t["name"], "ltijs 動的登録");
+        assert_eq!(t["login_url"], format!("{}/login", tool.base));
+        assert_eq!(t["jwks_url"], format!("{}/keys", tool.base));
+        let client_id = t["client_id"].as_str().unwrap().to_owned();
+        // The token was used once: a second registration with it is refused (401).
+        let mut s = std::net::TcpStream::connect(&node.addr).unwrap();
+        {
+            use std::io::Write;
+            let body = serde_json::json!({
+                "application_type": "web", "response_types": ["id_token"],
+                "grant_types": ["implicit", "client_credentials"],
+                "initiate_login_uri": format!("{}/login", tool.base),
+                "redirect_uris": [format!("{}/", tool.base)],
+                "jwks_uri": format!("{}/keys", tool.base),
+                "token_endpoint_auth_method": "private_key_jwt",
+                "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                    "domain": "127.0.0.1", "target_link_uri": format!("{}/", tool.base)
+                }
+            })
+            .to_string();
+            write!(
+                s,
+                "POST /t/{TENANT}/lti/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+        let mut raw = String::new();
+        std::io::Read::read_to_string(&mut s, &mut raw).unwrap();
+        assert!(raw.starts_with("HTTP/1.1 401"), "{raw}");
+        // The registered tool launches for a pupil (the tile), validated by ltijs.
+        let mut pupil = Browser::new(&node, TENANT);
+        pupil.login(PUPIL, PUPIL_PASSWORD);
+        let l = launch(
+            &mut pupil,
+            &mut tool,
+            &format!("/t/{TENANT}/launch/{client_id}"),
+        );
+        assert_eq!(
+            l.tool.status,
+            200,
+            "{}: ltijs: {}",
+            env.label(),
+            l.tool.body
+        );
+        let v: Value = serde_json::from_str(&l.tool.body).unwrap();
+        assert_eq!(v["errors"], serde_json::json!([]), "{v}");
+        drop(tool);
+        pg.drop_database().await;
+    }
+}

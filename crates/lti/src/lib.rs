@@ -17,6 +17,7 @@
 pub mod claims;
 pub mod deep_linking;
 pub mod login;
+pub mod registration;
 pub mod roles;
 pub mod services;
 

@@ -113,3 +113,16 @@ CREATE TABLE lti_scores (
     updated_at         TEXT NOT NULL,
     PRIMARY KEY (tenant_id, line_item_id, user_sourced_id)
 );
+
+-- One-time tokens of LTI Dynamic Registration 1.0 (§3.3): an administrator starts a
+-- registration (`kakehashi lti tool register`), the tool presents the token (stored as
+-- SHA-256 hex) once at the registration endpoint before it expires.
+CREATE TABLE lti_registration_tokens (
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    token_hash   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    expires_at   BIGINT NOT NULL,
+    used_at      BIGINT,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, token_hash)
+);

@@ -755,3 +755,47 @@ pub async fn scores(store: &Store, tenant: &TenantId, line_item_id: &str) -> Res
         })
         .collect()
 }
+
+/// Records a Dynamic Registration token (its hash).
+pub async fn insert_registration_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    created_by: &str,
+    expires_at: i64,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO lti_registration_tokens (tenant_id, token_hash, created_by, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .bind(created_by)
+    .bind(expires_at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Uses a Dynamic Registration token once (a single conditional UPDATE); `Ok(false)` when
+/// unknown, expired or used.
+pub async fn use_registration_token(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    token_hash: &str,
+    now: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE lti_registration_tokens SET used_at = $3
+         WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL AND expires_at >= $3",
+    )
+    .bind(tenant.as_str())
+    .bind(token_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}

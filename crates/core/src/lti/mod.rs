@@ -19,6 +19,7 @@ pub mod classes;
 pub mod deep_link;
 pub mod keys;
 pub mod launch;
+pub mod registration;
 pub mod services;
 pub mod token;
 pub mod tools;
@@ -91,6 +92,12 @@ impl Endpoints {
     }
     pub fn jwks(&self) -> String {
         format!("{}/jwks", self.issuer)
+    }
+    pub fn openid_configuration(&self) -> String {
+        format!("{}/lti/openid-configuration", self.issuer)
+    }
+    pub fn registration(&self) -> String {
+        format!("{}/lti/register", self.issuer)
     }
     pub fn deep_link_return(&self) -> String {
         format!("{}/lti/deep-link-return", self.issuer)

@@ -183,6 +183,22 @@ pub async fn add(
     new: &NewTool,
 ) -> Result<ToolRegistration, AppError> {
     tenants::require(store, tenant).await?;
+    let mut tx = store.begin().await?;
+    let reg = add_in(&mut tx, store, clock, actor, tenant, public_url, new).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(reg)
+}
+
+/// [`add`] inside the caller's transaction (Dynamic Registration uses its token in it).
+pub(crate) async fn add_in(
+    tx: &mut kakehashi_store::Tx,
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    public_url: &str,
+    new: &NewTool,
+) -> Result<ToolRegistration, AppError> {
     let at = clock.now_text();
     let id = uuid::Uuid::new_v4().to_string();
     let (app, tool) = plan(new, &id, &at)?;
@@ -200,14 +216,13 @@ pub async fn add(
             created_at: at.clone(),
         })
         .collect();
-    let mut tx = store.begin().await?;
-    identity::insert_app(&mut tx, tenant, &app).await?;
-    stored::insert_tool(&mut tx, tenant, &tool).await?;
+    identity::insert_app(tx, tenant, &app).await?;
+    stored::insert_tool(tx, tenant, &tool).await?;
     for d in &deployments {
-        stored::insert_deployment(&mut tx, tenant, d).await?;
+        stored::insert_deployment(tx, tenant, d).await?;
     }
     audit::append(
-        &mut tx,
+        tx,
         store.backend(),
         Some(tenant),
         &at,
@@ -223,7 +238,6 @@ pub async fn add(
         },
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     let issuer = crate::apps::issuer(public_url, tenant);
     let e = Endpoints::new(&issuer);
     Ok(ToolRegistration {

@@ -32,6 +32,27 @@ pub enum ToolCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Start LTI Dynamic Registration 1.0 from the tool's registration URL: prints the URL to
+    /// open (with `openid_configuration` and a one-time `registration_token`, valid 1 hour);
+    /// the tool then registers itself at the running server.
+    Register {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        /// The tool's registration (initiation) URL.
+        #[arg(long)]
+        registration_url: String,
+        /// The URL tools reach this server at.
+        #[arg(
+            long,
+            env = "KAKEHASHI_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Remove a tool (its deployments and the links placed in classes go with it).
     Remove {
         #[command(flatten)]
@@ -137,6 +158,38 @@ pub async fn run(cmd: LtiCommand) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        LtiCommand::Tool(ToolCommand::Register {
+            data,
+            tenant,
+            registration_url,
+            public_url,
+            format,
+        }) => {
+            let tenant = super::parse_tenant(&tenant)?;
+            let (_, store) = super::open(&data).await?;
+            match kakehashi_core::lti::registration::start(
+                &store,
+                &SystemClock,
+                &Actor::command_line(),
+                &tenant,
+                &public_url,
+                &registration_url,
+            )
+            .await
+            {
+                Ok(url) => {
+                    match format {
+                        Format::Json => println!("{}", serde_json::json!({ "url": url })),
+                        Format::Text => println!(
+                            "open this URL in a browser to let the tool register itself \
+                             (valid for 1 hour, once):\n{url}"
+                        ),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => user_error(e),
+            }
         }
         LtiCommand::Tool(ToolCommand::Remove { data, tenant, id }) => {
             let tenant = super::parse_tenant(&tenant)?;

@@ -110,6 +110,15 @@ impl Tool {
 
     /// Starts npm ltijs (tests/js/lti_tool_ltijs.mjs) with its own PostgreSQL database.
     pub fn start_ltijs(pg: &LtijsDb) -> Tool {
+        Tool::start_ltijs_mode(pg, None)
+    }
+
+    /// ltijs with its Dynamic Registration service on (`/register`).
+    pub fn start_ltijs_dynreg(pg: &LtijsDb) -> Tool {
+        Tool::start_ltijs_mode(pg, Some("dynreg"))
+    }
+
+    fn start_ltijs_mode(pg: &LtijsDb, mode: Option<&str>) -> Tool {
         crate::js_support::preflight(false);
         let port = free_port();
         let script = crate::js_support::js_dir().join("lti_tool_ltijs.mjs");
@@ -122,6 +131,7 @@ impl Tool {
                 pg.user.clone(),
                 pg.database.clone(),
             ])
+            .args(mode)
             .current_dir(crate::js_support::js_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

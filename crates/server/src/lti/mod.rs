@@ -5,6 +5,8 @@
 //! - `GET|POST /t/{tenant}/lti/auth` — the tool's authentication request → auto-POST of
 //!   `id_token` and `state` (Security Framework 5.1.1) — [`auth`]
 //! - `POST /t/{tenant}/lti/token` — client_credentials with private_key_jwt — [`services`]
+//! - `GET /t/{tenant}/lti/openid-configuration`, `POST /t/{tenant}/lti/register` — LTI
+//!   Dynamic Registration 1.0 — [`registration`]
 //! - `GET /t/{tenant}/lti/links/{id}/launch` — launch a resource link placed in a class
 //! - `GET /t/{tenant}/lti/tools/{id}/deep-link?class=…` — a teacher adds content (DL 2.0)
 //! - `POST /t/{tenant}/lti/deep-link-return` — the tool's Deep Linking response
@@ -18,6 +20,7 @@
 mod auth;
 mod fetch;
 mod pages;
+mod registration;
 mod services;
 
 use axum::routing::{get, post};
@@ -44,6 +47,11 @@ pub fn routes() -> Router<AppState> {
             post(auth::deep_link_return),
         )
         .route("/t/{tenant}/lti/token", post(services::token))
+        .route(
+            "/t/{tenant}/lti/openid-configuration",
+            get(registration::configuration),
+        )
+        .route("/t/{tenant}/lti/register", post(registration::register))
         .route(
             "/t/{tenant}/lti/contexts/{class}/memberships",
             get(services::memberships),
