@@ -8,6 +8,7 @@
 #![allow(unused_imports)] // portal_support re-exports what other test binaries use
 
 mod common;
+mod js_support;
 mod lti_support;
 mod portal_support;
 
