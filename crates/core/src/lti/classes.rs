@@ -79,3 +79,78 @@ pub async fn materials_for(
     }
     Ok(out)
 }
+
+/// One line item of a class with its scores, as the class's teacher sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineItemResults {
+    pub tool_name: String,
+    pub label: String,
+    pub score_maximum: String,
+    /// `(family name, given name, score given, activity progress, timestamp)` per pupil.
+    pub scores: Vec<(String, String, Option<String>, String, String)>,
+}
+
+/// The results of a class for one of its teachers (`None` when `user` does not teach it).
+/// A staff read of pupils' marks: audited (`lti.results.view`).
+pub async fn results_for(
+    store: &Store,
+    clock: &dyn crate::Clock,
+    tenant: &TenantId,
+    user: &roster::UserRow,
+    class: &str,
+) -> Result<Option<Vec<LineItemResults>>, StoreError> {
+    let teaches = roster::memberships_of(store, tenant, &user.sourced_id)
+        .await?
+        .iter()
+        .any(|m| m.class_sourced_id == class && kakehashi_lti::roles::is_instructor(&m.role));
+    if !teaches {
+        return Ok(None);
+    }
+    let apps = identity::list_apps(store, tenant).await?;
+    let members = stored::class_members(store, tenant, class, None, 0, 100_000).await?;
+    let mut out = Vec::new();
+    for li in stored::line_items(store, tenant, None, class).await? {
+        let mut scores = Vec::new();
+        for s in stored::scores(store, tenant, &li.id).await? {
+            let Some(m) = members
+                .iter()
+                .find(|m| m.user.sourced_id == s.user_sourced_id)
+            else {
+                continue;
+            };
+            scores.push((
+                m.user.family_name.clone(),
+                m.user.given_name.clone(),
+                s.score_given.clone(),
+                s.activity_progress.clone(),
+                s.timestamp.clone(),
+            ));
+        }
+        out.push(LineItemResults {
+            tool_name: apps
+                .iter()
+                .find(|a| a.id == li.app_id)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            label: li.label.clone(),
+            score_maximum: li.score_maximum.clone(),
+            scores,
+        });
+    }
+    let mut tx = store.begin().await?;
+    kakehashi_store::audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &clock.now_text(),
+        &kakehashi_store::audit::Event {
+            actor: format!("user:{tenant}/{}", user.sourced_id),
+            action: "lti.results.view".into(),
+            target: format!("class:{class}"),
+            details: serde_json::json!({ "lineItems": out.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(out))
+}

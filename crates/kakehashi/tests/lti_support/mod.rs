@@ -412,7 +412,7 @@ pub fn post_to_tool(tool: &mut Tool, auth: &Resp) -> Resp {
         Some(&[("id_token", id_token.as_str()), ("state", state.as_str())]),
     );
     for _ in 0..3 {
-        if !matches!(r.status, 301 | 302 | 303) {
+        if !matches!(r.status, 301..=303) {
             break;
         }
         let next = r.header("location").expect("location").to_owned();

@@ -275,3 +275,40 @@ pub async fn deep_link_return(
         }
     }
 }
+
+/// `GET /t/{tenant}/lti/classes/{class}/results`: the class's scores, for its teachers.
+pub async fn class_results(
+    State(st): State<AppState>,
+    Path((raw, class)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let (tenant, _) = match tenant_of(&st, &raw, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let back = format!("/t/{tenant}/lti/classes/{}/results", url_encode(&class));
+    let session = match current_session(&st, &tenant, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return login_redirect(&tenant, lang, &back),
+        Err(e) => return internal(e),
+    };
+    match kakehashi_core::lti::classes::results_for(
+        &st.store,
+        &kakehashi_core::SystemClock,
+        &tenant,
+        &session.user,
+        &class,
+    )
+    .await
+    {
+        Ok(Some(items)) => html(
+            StatusCode::OK,
+            pages::results(lang, tenant.as_str(), &class, &items),
+            &[],
+        ),
+        Ok(None) => denied(lang, &tenant, StatusCode::NOT_FOUND),
+        Err(e) => internal(e.into()),
+    }
+}

@@ -10,6 +10,7 @@
 //! - `GET /t/{tenant}/lti/links/{id}/launch` — launch a resource link placed in a class
 //! - `GET /t/{tenant}/lti/tools/{id}/deep-link?class=…` — a teacher adds content (DL 2.0)
 //! - `POST /t/{tenant}/lti/deep-link-return` — the tool's Deep Linking response
+//! - `GET /t/{tenant}/lti/classes/{class}/results` — a class's scores, for its teachers
 //! - `GET /t/{tenant}/lti/contexts/{class}/memberships` — NRPS 2.0
 //! - `GET|POST /t/{tenant}/lti/contexts/{class}/lineitems`, `GET|PUT|DELETE …/{id}`,
 //!   `POST …/{id}/scores`, `GET …/{id}/results` — AGS 2.0
@@ -45,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/lti/deep-link-return",
             post(auth::deep_link_return),
+        )
+        .route(
+            "/t/{tenant}/lti/classes/{class}/results",
+            get(auth::class_results),
         )
         .route("/t/{tenant}/lti/token", post(services::token))
         .route(

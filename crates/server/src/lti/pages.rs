@@ -77,3 +77,43 @@ pub fn deep_link_added(lang: Lang, tenant: &str, added: &Added) -> String {
         &text,
     )
 }
+
+/// A class's results for its teacher.
+pub fn results(
+    lang: Lang,
+    tenant: &str,
+    class: &str,
+    items: &[kakehashi_core::lti::classes::LineItemResults],
+) -> String {
+    let mut text = String::new();
+    if items.is_empty() {
+        text.push_str(t(lang, "まだ成績はありません。", "No results yet."));
+    }
+    for li in items {
+        text.push_str(&format!(
+            "</p>\n<h2>{} — {}</h2>\n<table class=\"results\"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            esc(&li.tool_name),
+            esc(&li.label),
+            t(lang, "名前", "Name"),
+            t(lang, "得点", "Score"),
+            t(lang, "状況", "Progress"),
+        ));
+        for (family, given, score, progress, _) in &li.scores {
+            text.push_str(&format!(
+                "<tr><td>{} {}</td><td>{} / {}</td><td>{}</td></tr>",
+                esc(family),
+                esc(given),
+                esc(score.as_deref().unwrap_or("-")),
+                esc(&li.score_maximum),
+                esc(progress)
+            ));
+        }
+        text.push_str("</tbody></table>\n<p>");
+    }
+    back_to_launcher(
+        lang,
+        tenant,
+        &format!("{} {}", t(lang, "成績", "Results"), class),
+        &text,
+    )
+}

@@ -300,6 +300,15 @@ fn class_materials(p: &LauncherPage<'_>) -> String {
                 }
             ));
         }
+        if !c.add_from.is_empty() {
+            out.push_str(&format!(
+                "<li class=\"results\"><a href=\"/t/{tenant}/lti/classes/{class}/results?lang={code}\">{label}</a></li>\n",
+                tenant = esc(p.tenant),
+                class = url_encode(&c.class_id),
+                code = lang.code(),
+                label = t(lang, "成績を見る", "See results"),
+            ));
+        }
         out.push_str("</ul>\n</section>\n");
     }
     out
