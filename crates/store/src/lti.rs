@@ -183,9 +183,11 @@ pub async fn insert_launch(
     tenant: &TenantId,
     l: &LaunchRow,
 ) -> Result<()> {
+    // Old launches go on the way; kept two hours past their expiry, longer than a deep
+    // linking session (one hour after the launch) may last.
     sqlx::query("DELETE FROM lti_launches WHERE tenant_id = $1 AND expires_at < $2")
         .bind(tenant.as_str())
-        .bind(l.expires_at - 3600)
+        .bind(l.expires_at - 7200)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
