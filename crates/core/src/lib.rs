@@ -22,6 +22,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod keyring;
 pub mod lrs;
+pub mod lti;
 pub mod oauth;
 pub mod passwords;
 pub mod portal;

@@ -61,6 +61,9 @@ pub enum Command {
     /// The xAPI learning record store: credentials for learning tools.
     #[command(subcommand)]
     Lrs(crate::commands::lrs::LrsCommand),
+    /// The LTI 1.3 platform: learning tools launched from the portal.
+    #[command(subcommand)]
+    Lti(crate::commands::lti::LtiCommand),
     /// Users' credentials.
     #[command(subcommand)]
     User(UserCommand),

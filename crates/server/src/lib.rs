@@ -7,6 +7,7 @@
 
 mod api;
 mod console;
+mod lti;
 mod metrics;
 mod oidc;
 mod portal;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Short-lived copies of tenants, keys, JWKS, discovery and clients.
     pub cache: Arc<ProviderCache>,
+    /// Fetches (and briefly caches) LTI tools' JWKS documents.
+    pub lti_jwks: lti::HttpJwksFetch,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             master_key,
             cache: Arc::new(ProviderCache::default()),
+            lti_jwks: lti::HttpJwksFetch::default(),
         }
     }
 }
@@ -64,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(saml::routes())
         .merge(api::routes())
         .merge(console::routes())
+        .merge(lti::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

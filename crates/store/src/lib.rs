@@ -14,6 +14,7 @@ pub mod group;
 pub mod identity;
 pub mod keys;
 pub mod lrs;
+pub mod lti;
 mod migrate;
 pub mod oauth;
 pub mod roster;

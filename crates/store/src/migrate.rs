@@ -52,6 +52,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0008_lrs_version_line.sql"),
     },
     Migration {
+        version: 9,
+        name: "lti",
+        sql: include_str!("../migrations/0009_lti.sql"),
+    },
+    Migration {
         version: 11,
         name: "console",
         sql: include_str!("../migrations/0011_console.sql"),

@@ -133,7 +133,7 @@ impl Provider<'_> {
 /// The tenant's signing keys (created on first use).
 /// Cached for `cache::TTL`: unsealing the keys is the costly part of signing (see
 /// `crate::cache` for why a copy this old is safe across nodes and rotations).
-async fn keyring_set(
+pub(crate) async fn keyring_set(
     p: &Provider<'_>,
 ) -> Result<std::sync::Arc<kakehashi_oidc::KeySet>, OAuthServiceError> {
     if let Some(set) = p.cache.key_sets.get(p.tenant) {

@@ -5,6 +5,7 @@ mod app;
 mod audit;
 mod keys;
 pub(crate) mod lrs;
+pub(crate) mod lti;
 mod oneroster;
 mod serve;
 mod tenant;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Oneroster(cmd) => oneroster::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Lrs(cmd) => lrs::run(cmd).await,
+        Command::Lti(cmd) => lti::run(cmd).await,
         Command::User(cmd) => user::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,

@@ -206,34 +206,39 @@ fn respond(r: &AuthorizationResponse) -> Response {
         AuthorizationResponse::FormPost { action, .. } => {
             let nonce = kakehashi_core::oauth::random_value();
             let body = r.form_post_html(Some(&nonce)).unwrap_or_default();
-            // Form Post Response Mode 5 / RFC 6749 10.12: no caching, no framing; the page's
-            // one script is the nonce'd auto-submit; it may post only to the client's origin.
-            let csp = format!(
-                "{}; form-action {}",
-                form_post::content_security_policy(Some(&nonce)),
-                origin_of(action).unwrap_or("'none'")
-            );
-            let mut resp = (StatusCode::OK, body).into_response();
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            h.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            if let Ok(v) = HeaderValue::from_str(&csp) {
-                h.insert(header::CONTENT_SECURITY_POLICY, v);
-            }
-            resp
+            auto_post_page(action, body, &nonce)
         }
     }
+}
+
+/// An auto-submitting form page (Form Post Response Mode; LTI's `id_token` POST) with its
+/// headers. Form Post Response Mode 5 / RFC 6749 10.12: no caching, no framing; the page's
+/// one script is the nonce'd auto-submit; it may post only to the client's origin.
+pub(crate) fn auto_post_page(action: &str, body: String, nonce: &str) -> Response {
+    let csp = format!(
+        "{}; form-action {}",
+        form_post::content_security_policy(Some(nonce)),
+        origin_of(action).unwrap_or("'none'")
+    );
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
 }
 
 #[cfg(test)]

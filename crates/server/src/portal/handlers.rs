@@ -424,6 +424,16 @@ pub async fn launcher(
         Ok(l) => l,
         Err(e) => return internal(e.into()),
     };
+    let classes = match kakehashi_core::lti::classes::materials_for(
+        &st.store,
+        &tenant,
+        &session.user,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return internal(e.into()),
+    };
     let body = pages::launcher(&LauncherPage {
         lang,
         tenant: tenant.as_str(),
@@ -431,6 +441,7 @@ pub async fn launcher(
         user: &session.user,
         csrf: &session.csrf_secret,
         apps: &list,
+        classes: &classes,
     });
     html(StatusCode::OK, body, &[])
 }

@@ -62,6 +62,8 @@ async fn launch_allowed(
         "oidc" => crate::oidc::launch_response(st, lang, tenant, app).await,
         // SAML: an IdP-initiated Response POSTed to the SP's ACS (SAML Profiles 4.1.5).
         "saml" => crate::saml::launch(st, lang, tenant, app, session).await,
+        // LTI 1.3: third-party initiated login at the tool (Security Framework 5.1.1.1).
+        "lti" => crate::lti::launch_response(st, lang, tenant, app, session).await,
         _ => html(
             StatusCode::NOT_FOUND,
             pages::no_launch_address(lang, tenant.as_str(), &app.name),

@@ -16,7 +16,7 @@ pub enum Notice {
     LoggedOut,
 }
 
-fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Ja => ja,
         Lang::En => en,
@@ -155,7 +155,7 @@ pub fn forbidden(lang: Lang, tenant: &str) -> String {
 }
 
 /// A message page with one way back to the launcher.
-fn back_to_launcher(lang: Lang, tenant: &str, heading: &str, text: &str) -> String {
+pub(crate) fn back_to_launcher(lang: Lang, tenant: &str, heading: &str, text: &str) -> String {
     let body = format!(
         "<main class=\"card\">\n<h1>{}</h1>\n<p>{}</p>\n\
          <p><a class=\"button\" href=\"/t/{}/?lang={}\">{}</a></p>\n</main>",
@@ -267,6 +267,60 @@ pub struct LauncherPage<'a> {
     pub user: &'a UserRow,
     pub csrf: &'a str,
     pub apps: &'a [LauncherApp],
+    /// LTI materials of the user's classes (and tools a teacher may add content from).
+    pub classes: &'a [kakehashi_core::lti::classes::ClassMaterials],
+}
+
+/// The "class materials" section: each link opens in a new window (like the tiles).
+fn class_materials(p: &LauncherPage<'_>) -> String {
+    let lang = p.lang;
+    if p.classes.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("<h2>{}</h2>\n", t(lang, "クラスの教材", "Class materials"));
+    for c in p.classes {
+        out.push_str(&format!(
+            "<section class=\"class\" data-class-id=\"{}\">\n<h3>{}</h3>\n<ul class=\"materials\">\n",
+            esc(&c.class_id),
+            esc(&c.class_title)
+        ));
+        for l in &c.links {
+            out.push_str(&format!(
+                "<li data-link-id=\"{id}\"><a href=\"/t/{tenant}/lti/links/{id_url}/launch?lang={code}\" \
+                 target=\"_blank\" rel=\"noopener\">{title}</a></li>\n",
+                id = esc(&l.id),
+                id_url = url_encode(&l.id),
+                tenant = esc(p.tenant),
+                code = lang.code(),
+                title = esc(&l.title)
+            ));
+        }
+        for (tool, name) in &c.add_from {
+            out.push_str(&format!(
+                "<li class=\"add\"><a href=\"/t/{tenant}/lti/tools/{tool}/deep-link?class={class}&amp;lang={code}\" \
+                 target=\"_blank\" rel=\"noopener\">{label}</a></li>\n",
+                tenant = esc(p.tenant),
+                tool = url_encode(tool),
+                class = url_encode(&c.class_id),
+                code = lang.code(),
+                label = match lang {
+                    Lang::Ja => format!("「{}」から教材を追加", esc(name)),
+                    Lang::En => format!("Add materials from \u{201c}{}\u{201d}", esc(name)),
+                }
+            ));
+        }
+        if !c.add_from.is_empty() {
+            out.push_str(&format!(
+                "<li class=\"results\"><a href=\"/t/{tenant}/lti/classes/{class}/results?lang={code}\">{label}</a></li>\n",
+                tenant = esc(p.tenant),
+                class = url_encode(&c.class_id),
+                code = lang.code(),
+                label = t(lang, "成績を見る", "See results"),
+            ));
+        }
+        out.push_str("</ul>\n</section>\n");
+    }
+    out
 }
 
 pub fn launcher(p: &LauncherPage<'_>) -> String {
@@ -324,7 +378,7 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
          <form method=\"post\" action=\"/t/{tenant}/logout?lang={code}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" class=\"signout\">{signout}</button></form>\n</header>\n\
-         <main>\n<h1>{title}</h1>\n{apps}\n{more}</main>",
+         <main>\n<h1>{title}</h1>\n{apps}\n{materials}\n{more}</main>",
         more = console_link(p),
         tenant_name = esc(p.tenant_name),
         name = esc(&name),
@@ -333,6 +387,7 @@ pub fn launcher(p: &LauncherPage<'_>) -> String {
         csrf = esc(p.csrf),
         signout = t(lang, "ログアウト", "Sign out"),
         title = t(lang, "アプリ", "Apps"),
+        materials = class_materials(p),
     );
     layout(
         lang,
@@ -400,6 +455,8 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .app a{display:block;color:inherit;text-decoration:none;min-height:44px}
 .app-name{display:block;font-weight:bold}
 .more a{display:inline-block;min-height:44px;min-width:44px;padding:.6rem .25rem}
+.materials{list-style:none;padding:0}
+.materials li a{display:inline-block;min-height:44px;padding:.5rem 0}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
 ";

@@ -1,0 +1,361 @@
+//! Registering LTI tools: an app of protocol `lti` in the catalog (name, audience, subject
+//! type, redirect URIs) with its LTI settings and deployments. `kakehashi lti tool add`
+//! calls [`add`]; the result is what the tool's administrator needs.
+
+use kakehashi_oidc::jose::{thumbprint, Jwk, JwkSet};
+use kakehashi_store::identity::{self, AppRow};
+use kakehashi_store::lti::{self as stored, DeploymentRow, ToolRow};
+use kakehashi_store::{audit, Store, StoreError, TenantId};
+
+use super::Endpoints;
+use crate::apps::{AppError, Audience, SubjectType};
+use crate::{tenants, Actor, Clock};
+
+/// A tool to register.
+#[derive(Clone, Debug, Default)]
+pub struct NewTool {
+    pub name: String,
+    pub login_url: String,
+    pub launch_url: String,
+    pub deep_linking_url: Option<String>,
+    pub jwks_url: Option<String>,
+    /// A PEM public key (`--public-key FILE`), used when the tool publishes no JWKS.
+    pub public_key_pem: Option<String>,
+    /// Extra redirect URIs beside the launch and deep linking URLs.
+    pub redirect_uris: Vec<String>,
+    pub audience: Option<Audience>,
+    pub subject_type: Option<SubjectType>,
+    pub send_name: bool,
+    pub send_email: bool,
+    pub custom: Vec<(String, String)>,
+    /// One deployment per school (sourcedIds of orgs); empty = one tenant-wide deployment.
+    pub schools: Vec<String>,
+}
+
+/// What the tool's administrator configures on their side (`lti tool add` prints it).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ToolRegistration {
+    pub client_id: String,
+    /// The first (or only) deployment.
+    pub deployment_id: String,
+    pub deployments: Vec<DeploymentRow>,
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub name: String,
+}
+
+/// A tool as `lti tool list` shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ToolListing {
+    pub client_id: String,
+    pub name: String,
+    pub audience: String,
+    pub subject_type: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(flatten)]
+    pub tool: ToolRow,
+    pub deployments: Vec<DeploymentRow>,
+}
+
+fn invalid(s: impl Into<String>) -> AppError {
+    AppError::Invalid(s.into())
+}
+
+/// https, or http only on this machine (development and tests).
+fn check_url(what: &str, s: &str) -> Result<(), AppError> {
+    let u = url::Url::parse(s)
+        .map_err(|e| invalid(format!("{what} {s:?} is not an absolute URL: {e}")))?;
+    if u.fragment().is_some() {
+        return Err(invalid(format!("{what} {s:?} must not have a fragment")));
+    }
+    let loopback = matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        other => Err(invalid(format!(
+            "{what} {s:?} uses {other}: use https (http is allowed only for 127.0.0.1 or localhost)"
+        ))),
+    }
+}
+
+/// A PEM public key as a one-key JWKS. The `kid` is the RFC 7638 thumbprint, which is what
+/// tool libraries (PyLTI1p3 via jwcrypto, ltijs) put in their headers for such a key.
+pub fn jwks_from_pem(pem: &str) -> Result<String, AppError> {
+    let key = openssl::pkey::PKey::public_key_from_pem(pem.as_bytes())
+        .map_err(|e| invalid(format!("--public-key is not a PEM public key: {e}")))?;
+    let mut jwk = Jwk::from_public_key(&key, None, None)
+        .map_err(|e| invalid(format!("--public-key: {e}")))?;
+    if jwk.kty != "RSA" {
+        return Err(invalid(
+            "--public-key must be an RSA key (LTI Security Framework 6.1: RS256)",
+        ));
+    }
+    jwk.kid = Some(thumbprint(&jwk).map_err(|e| invalid(e.to_string()))?);
+    jwk.alg = Some("RS256".into());
+    Ok(JwkSet { keys: vec![jwk] }.to_json())
+}
+
+/// Checks a registration; returns the app and tool rows.
+fn plan(new: &NewTool, id: &str, at: &str) -> Result<(AppRow, ToolRow), AppError> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(invalid("the tool name must not be empty"));
+    }
+    check_url("--login-url", &new.login_url)?;
+    check_url("--launch-url", &new.launch_url)?;
+    if let Some(u) = &new.deep_linking_url {
+        check_url("--deep-linking-url", u)?;
+    }
+    let public_jwks = match (&new.jwks_url, &new.public_key_pem) {
+        (Some(u), None) => {
+            check_url("--jwks-url", u)?;
+            None
+        }
+        (None, Some(pem)) => Some(jwks_from_pem(pem)?),
+        _ => {
+            return Err(invalid(
+                "give the tool's keys with exactly one of --jwks-url URL or --public-key FILE",
+            ))
+        }
+    };
+    let mut redirect_uris = vec![new.launch_url.clone()];
+    if let Some(u) = &new.deep_linking_url {
+        redirect_uris.push(u.clone());
+    }
+    for u in &new.redirect_uris {
+        check_url("--redirect-uri", u)?;
+        if !redirect_uris.contains(u) {
+            redirect_uris.push(u.clone());
+        }
+    }
+    let mut custom = serde_json::Map::new();
+    for (k, v) in &new.custom {
+        if k.is_empty() {
+            return Err(invalid("custom parameter names must not be empty"));
+        }
+        custom.insert(k.clone(), serde_json::Value::String(v.clone()));
+    }
+    let app = AppRow {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        protocol: "lti".into(),
+        security_class: "learning".into(),
+        audience: new.audience.unwrap_or(Audience::All).as_str().to_owned(),
+        public_client: false,
+        client_secret_hash: None,
+        redirect_uris,
+        saml_entity_id: None,
+        saml_acs_url: None,
+        saml_metadata: None,
+        subject_type: new
+            .subject_type
+            .unwrap_or(SubjectType::Pairwise)
+            .as_str()
+            .to_owned(),
+        icon_type: None,
+        icon_base64: None,
+        created_at: at.to_owned(),
+    };
+    let tool = ToolRow {
+        app_id: id.to_owned(),
+        login_url: new.login_url.clone(),
+        launch_url: new.launch_url.clone(),
+        deep_linking_url: new.deep_linking_url.clone(),
+        jwks_url: new.jwks_url.clone(),
+        public_jwks,
+        send_name: new.send_name,
+        send_email: new.send_email,
+        custom: serde_json::Value::Object(custom).to_string(),
+        created_at: at.to_owned(),
+    };
+    Ok((app, tool))
+}
+
+/// Registers a tool with one deployment per school given, or one for the tenant.
+pub async fn add(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    public_url: &str,
+    new: &NewTool,
+) -> Result<ToolRegistration, AppError> {
+    tenants::require(store, tenant).await?;
+    let mut tx = store.begin().await?;
+    let reg = add_in(&mut tx, store, clock, actor, tenant, public_url, new).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(reg)
+}
+
+/// [`add`] inside the caller's transaction (Dynamic Registration uses its token in it).
+pub(crate) async fn add_in(
+    tx: &mut kakehashi_store::Tx,
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    public_url: &str,
+    new: &NewTool,
+) -> Result<ToolRegistration, AppError> {
+    let at = clock.now_text();
+    let id = uuid::Uuid::new_v4().to_string();
+    let (app, tool) = plan(new, &id, &at)?;
+    let schools: Vec<Option<String>> = if new.schools.is_empty() {
+        vec![None]
+    } else {
+        new.schools.iter().map(|s| Some(s.clone())).collect()
+    };
+    let deployments: Vec<DeploymentRow> = schools
+        .into_iter()
+        .map(|school| DeploymentRow {
+            deployment_id: uuid::Uuid::new_v4().to_string(),
+            app_id: id.clone(),
+            school_sourced_id: school,
+            created_at: at.clone(),
+        })
+        .collect();
+    identity::insert_app(tx, tenant, &app).await?;
+    stored::insert_tool(tx, tenant, &tool).await?;
+    for d in &deployments {
+        stored::insert_deployment(tx, tenant, d).await?;
+    }
+    audit::append(
+        tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &audit::Event {
+            actor: actor.0.clone(),
+            action: "lti.tool.create".into(),
+            target: format!("app:{id}"),
+            details: serde_json::json!({
+                "name": app.name, "audience": app.audience, "subjectType": app.subject_type,
+                "deployments": deployments.iter().map(|d| &d.deployment_id).collect::<Vec<_>>(),
+                "sendName": tool.send_name, "sendEmail": tool.send_email,
+            }),
+        },
+    )
+    .await?;
+    let issuer = crate::apps::issuer(public_url, tenant);
+    let e = Endpoints::new(&issuer);
+    Ok(ToolRegistration {
+        client_id: id,
+        deployment_id: deployments[0].deployment_id.clone(),
+        deployments,
+        authorization_endpoint: e.authorization(),
+        token_endpoint: e.token(),
+        jwks_uri: e.jwks(),
+        issuer,
+        name: app.name,
+    })
+}
+
+/// The tenant's tools.
+pub async fn list(store: &Store, tenant: &TenantId) -> Result<Vec<ToolListing>, AppError> {
+    tenants::require(store, tenant).await?;
+    let apps = identity::list_apps(store, tenant).await?;
+    let mut out = Vec::new();
+    for tool in stored::list_tools(store, tenant).await? {
+        let Some(app) = apps.iter().find(|a| a.id == tool.app_id) else {
+            continue;
+        };
+        out.push(ToolListing {
+            client_id: app.id.clone(),
+            name: app.name.clone(),
+            audience: app.audience.clone(),
+            subject_type: app.subject_type.clone(),
+            redirect_uris: app.redirect_uris.clone(),
+            deployments: stored::deployments_of(store, tenant, &tool.app_id).await?,
+            tool,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.client_id.cmp(&b.client_id)));
+    Ok(out)
+}
+
+/// Removes a tool: its app, settings, deployments and resource links.
+pub async fn remove(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<(), AppError> {
+    tenants::require(store, tenant).await?;
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    if !stored::delete_tool(&mut tx, tenant, id).await? {
+        return Err(AppError::Unknown {
+            tenant: tenant.clone(),
+            id: id.to_owned(),
+        });
+    }
+    identity::delete_app(&mut tx, tenant, id).await?;
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &audit::Event {
+            actor: actor.0.clone(),
+            action: "lti.tool.remove".into(),
+            target: format!("app:{id}"),
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool() -> NewTool {
+        NewTool {
+            name: "ドリル".into(),
+            login_url: "https://tool.example/login".into(),
+            launch_url: "https://tool.example/launch".into(),
+            jwks_url: Some("https://tool.example/jwks".into()),
+            ..NewTool::default()
+        }
+    }
+
+    #[test]
+    fn launch_and_deep_linking_urls_are_the_registered_redirect_uris() {
+        let mut t = tool();
+        t.deep_linking_url = Some("https://tool.example/dl".into());
+        let (app, _) = plan(&t, "a", "t").unwrap();
+        assert_eq!(
+            app.redirect_uris,
+            vec!["https://tool.example/launch", "https://tool.example/dl"]
+        );
+        assert_eq!(app.protocol, "lti");
+        assert_eq!(app.subject_type, "pairwise");
+    }
+
+    #[test]
+    fn exactly_one_key_source_and_https_urls() {
+        let mut t = tool();
+        t.public_key_pem = Some("x".into());
+        assert!(plan(&t, "a", "t").is_err());
+        let mut t = tool();
+        t.jwks_url = None;
+        assert!(plan(&t, "a", "t").is_err());
+        let mut t = tool();
+        t.login_url = "http://tool.example/login".into();
+        assert!(plan(&t, "a", "t").is_err());
+    }
+
+    #[test]
+    fn a_pem_key_becomes_a_jwks_with_its_thumbprint_as_kid() {
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let pem = String::from_utf8(rsa.public_key_to_pem().unwrap()).unwrap();
+        let set = JwkSet::parse(&jwks_from_pem(&pem).unwrap()).unwrap();
+        let jwk = &set.keys[0];
+        assert_eq!(jwk.kid.as_deref(), Some(thumbprint(jwk).unwrap().as_str()));
+    }
+}

@@ -1,0 +1,412 @@
+//! The LTI platform's refusals, through the real `kakehashi serve` on SQLite and PostgreSQL,
+//! with PyPI PyLTI1p3 as the tool where a real tool's request is the starting point. Tool
+//! libraries are lenient judges of a platform (PyLTI1p3 does not mark a nonce used), so each
+//! rule is pinned here with the section it comes from.
+
+#![allow(unused_imports)] // portal_support re-exports what other test binaries use
+
+mod common;
+mod js_support;
+mod lti_support;
+mod portal_support;
+
+use common::Env;
+use lti_support::*;
+use portal_support::*;
+use serde_json::{json, Value};
+
+const DL_DATA: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/data";
+const NRPS_SCOPE: &str =
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly";
+const SCORE_SCOPE: &str = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
+
+struct Setup {
+    node: Node,
+    client_id: String,
+    deployment_id: String,
+    issuer: String,
+}
+
+fn setup(env: &Env, tag: &str) -> (Setup, Tool) {
+    let node = start(env, &["--demo"]);
+    let tool = Tool::start(env, tag);
+    let reg = tool.register(env, &node, TENANT, &[]);
+    let s = Setup {
+        client_id: reg["client_id"].as_str().unwrap().to_owned(),
+        deployment_id: reg["deployment_id"].as_str().unwrap().to_owned(),
+        issuer: reg["issuer"].as_str().unwrap().to_owned(),
+        node,
+    };
+    (s, tool)
+}
+
+/// The auth URL the tool builds for a tile launch (the launch is started, not finished).
+fn tool_auth_url(s: &Setup, tool: &mut Tool, b: &mut Browser<'_>) -> String {
+    let r = b.get(&format!("/t/{TENANT}/launch/{}", s.client_id));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let login = r.header("location").unwrap().to_owned();
+    login_to_auth(tool, &login)
+}
+
+#[tokio::test]
+async fn oidc_core_3_1_2_1_a_nonce_and_a_message_hint_are_used_once() {
+    for env in Env::both().await {
+        let (s, mut tool) = setup(&env, "nonce");
+        let node_url = s.node.url.clone();
+        let mut b = Browser::new(&s.node, TENANT);
+        b.login(PUPIL, PUPIL_PASSWORD);
+        let first = tool_auth_url(&s, &mut tool, &mut b);
+        let ok = b.get(&path_of(&first));
+        assert!(ok.hidden("id_token").is_some(), "{}", ok.body);
+        // The same request again: its lti_message_hint was used.
+        let replay = b.get(&path_of(&first));
+        assert!(
+            replay.hidden("id_token").is_none(),
+            "{}: {}",
+            env.label(),
+            replay.body
+        );
+        assert_eq!(replay.hidden("error").as_deref(), Some("invalid_request"));
+        assert!(
+            replay.hidden("state").is_some(),
+            "state is passed back with an error"
+        );
+        // A fresh launch carrying the first request's nonce: refused.
+        let second = tool_auth_url(&s, &mut tool, &mut b);
+        let nonce = query_param(&first, "nonce").unwrap();
+        let replayed = with_param(&second, "nonce", &enc(&nonce));
+        let r = b.get(&path_of(&replayed));
+        assert!(
+            r.hidden("id_token").is_none(),
+            "{}: {}",
+            env.label(),
+            r.body
+        );
+        assert!(
+            r.hidden("error_description").unwrap().contains("nonce"),
+            "{}",
+            r.body
+        );
+        // Security Framework 5.1.1.2: response_mode=form_post and prompt=none are required.
+        let third = tool_auth_url(&s, &mut tool, &mut b);
+        let r = b.get(&path_of(&with_param(&third, "prompt", "login")));
+        assert_eq!(
+            r.hidden("error").as_deref(),
+            Some("invalid_request"),
+            "{}",
+            r.body
+        );
+        // Without a portal session (prompt=none): login_required, never a login page.
+        let mut stranger = Browser::new(&s.node, TENANT);
+        let r = stranger.get(&path_of(&third));
+        assert_eq!(
+            r.hidden("error").as_deref(),
+            Some("login_required"),
+            "{}",
+            r.body
+        );
+        let _ = node_url;
+    }
+}
+
+#[tokio::test]
+async fn oidc_core_3_1_2_6_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect() {
+    for env in Env::both().await {
+        let (s, mut tool) = setup(&env, "redirect");
+        let mut b = Browser::new(&s.node, TENANT);
+        b.login(PUPIL, PUPIL_PASSWORD);
+        let auth = tool_auth_url(&s, &mut tool, &mut b);
+        let evil = with_param(&auth, "redirect_uri", &enc("http://127.0.0.1:9/evil"));
+        let r = b.get(&path_of(&evil));
+        assert_eq!(r.status, 400, "{}: {}", env.label(), r.body);
+        assert!(r.hidden("id_token").is_none() && r.header("location").is_none());
+        assert!(
+            !r.body.contains("action=\"http://127.0.0.1:9"),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains("redirect_uri"), "{}", r.body);
+        // The hint was not spent by the refused request: the real one still works.
+        let ok = b.get(&path_of(&auth));
+        assert!(ok.hidden("id_token").is_some(), "{}", ok.body);
+    }
+}
+
+/// Starts a deep linking launch as the teacher and returns our id_token's claims.
+fn deep_link_request(s: &Setup, tool: &mut Tool, b: &mut Browser<'_>) -> Value {
+    let start = format!(
+        "/t/{TENANT}/lti/tools/{}/deep-link?class={CLASS}",
+        s.client_id
+    );
+    let r = b.get(&start);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let login = r.header("location").unwrap().to_owned();
+    let auth = login_to_auth(tool, &login);
+    let page = b.get(&path_of(&auth));
+    jwt_claims(&page.hidden("id_token").expect("id_token"))
+}
+
+fn dl_response(s: &Setup, data: &str, nonce: &str) -> Value {
+    json!({
+        "iss": s.client_id, "aud": s.issuer, "iat": now(), "exp": now() + 300, "nonce": nonce,
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiDeepLinkingResponse",
+        "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": s.deployment_id,
+        DL_DATA: data,
+        "https://purl.imsglobal.org/spec/lti-dl/claim/content_items": [
+            {"type": "ltiResourceLink", "title": "テスト教材"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn dl_4_5_wrong_aud_expired_foreign_deployment_and_bad_signature_are_refused() {
+    for env in Env::both().await {
+        let (s, mut tool) = setup(&env, "dl");
+        let mut b = Browser::new(&s.node, TENANT);
+        b.login(TEACHER, TEACHER_PASSWORD);
+        let claims = deep_link_request(&s, &mut tool, &mut b);
+        let data = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+            ["data"]
+            .as_str()
+            .expect("data")
+            .to_owned();
+        let ret = format!("/t/{TENANT}/lti/deep-link-return");
+        let post = |b: &mut Browser<'_>, jwt: &str| b.post(&ret, &[("JWT", jwt)]);
+        let cases: Vec<(&str, Value, &str)> = vec![
+            (
+                "wrong aud",
+                {
+                    let mut c = dl_response(&s, &data, "n-aud");
+                    c["aud"] = json!("https://other-platform.example/t/demo");
+                    c
+                },
+                "aud",
+            ),
+            (
+                "expired",
+                {
+                    let mut c = dl_response(&s, &data, "n-exp");
+                    c["iat"] = json!(now() - 900);
+                    c["exp"] = json!(now() - 600);
+                    c
+                },
+                "expired",
+            ),
+            (
+                "another tenant's deployment",
+                {
+                    let mut c = dl_response(&s, &data, "n-dep");
+                    c["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] =
+                        json!("deployment-of-another-tenant");
+                    c
+                },
+                "deployment_id",
+            ),
+        ];
+        for (what, c, says) in cases {
+            let r = post(&mut b, &sign_as_tool(&tool, &c));
+            assert_eq!(r.status, 400, "{} {what}: {}", env.label(), r.body);
+            assert!(r.body.contains(says), "{what}: {}", r.body);
+        }
+        // Signed by another key: refused.
+        let other = kakehashi_oidc::SigningKey::generate(kakehashi_oidc::Algorithm::RS256).unwrap();
+        let forged = other
+            .sign_json(Some("JWT"), &dl_response(&s, &data, "n-forged"))
+            .unwrap();
+        assert_eq!(post(&mut b, &forged).status, 400);
+        // None of these spent the request: the good response is taken, once.
+        let good = sign_as_tool(&tool, &dl_response(&s, &data, "n-good"));
+        let r = post(&mut b, &good);
+        assert_eq!(r.status, 200, "{}: {}", env.label(), r.body);
+        assert!(r.body.contains("テスト教材"));
+        assert_eq!(post(&mut b, &good).status, 400);
+        // A second request answered with the first response's nonce: refused.
+        let claims = deep_link_request(&s, &mut tool, &mut b);
+        let data2 = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+            ["data"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = post(
+            &mut b,
+            &sign_as_tool(&tool, &dl_response(&s, &data2, "n-good")),
+        );
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("nonce"), "{}", r.body);
+    }
+}
+
+fn assertion(s: &Setup, tool: &Tool, aud: &str, exp: i64, jti: &str) -> String {
+    sign_as_tool(
+        tool,
+        &json!({"iss": s.client_id, "sub": s.client_id, "aud": aud, "iat": now(), "exp": exp, "jti": jti}),
+    )
+}
+
+fn token_request(s: &Setup, client_assertion: &str, scope: &str) -> (u16, Value) {
+    let r = request(
+        &s.node.addr,
+        "POST",
+        &format!("/t/{TENANT}/lti/token"),
+        "",
+        Some(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", client_assertion),
+            ("scope", scope),
+        ]),
+    );
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(Value::Null),
+    )
+}
+
+fn bearer_get(addr: &str, path: &str, token: &str) -> Resp {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Resp {
+        status,
+        headers: vec![],
+        body,
+    }
+}
+
+#[tokio::test]
+async fn rfc7523_client_assertions_wrong_aud_expired_or_replayed_are_refused_and_scopes_hold() {
+    for env in Env::both().await {
+        let (s, tool) = setup(&env, "token");
+        let endpoint = format!("{}/lti/token", s.issuer);
+        let (st, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "j1"),
+            NRPS_SCOPE,
+        );
+        assert_eq!(st, 200, "{}: {v}", env.label());
+        let nrps_token = v["access_token"].as_str().unwrap().to_owned();
+        // RFC 7523 3 / OIDC Core 9: a jti is used once.
+        let (st, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "j1"),
+            NRPS_SCOPE,
+        );
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{v}"
+        );
+        let (st, v) = token_request(
+            &s,
+            &assertion(
+                &s,
+                &tool,
+                "https://elsewhere.example/token",
+                now() + 60,
+                "j2",
+            ),
+            NRPS_SCOPE,
+        );
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{v}"
+        );
+        let (st, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() - 120, "j3"),
+            NRPS_SCOPE,
+        );
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{v}"
+        );
+        let (st, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "j4"),
+            "openid",
+        );
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (400, Some("invalid_scope")),
+            "{v}"
+        );
+        // The token reaches NRPS; a score-only token does not (403); none at all is 401.
+        let members = format!("/t/{TENANT}/lti/contexts/{CLASS}/memberships?role=Learner&limit=4");
+        let r = bearer_get(&s.node.addr, &members, &nrps_token);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(page["members"].as_array().unwrap().len(), 4);
+        let (_, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "j5"),
+            SCORE_SCOPE,
+        );
+        let score_token = v["access_token"].as_str().unwrap();
+        assert_eq!(bearer_get(&s.node.addr, &members, score_token).status, 403);
+        assert_eq!(bearer_get(&s.node.addr, &members, "nope").status, 401);
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_tool_deployment_or_token_reaches_nothing_here() {
+    for env in Env::both().await {
+        let (s, tool) = setup(&env, "tenants");
+        env.run(&["tenant", "add", "--id", "other", "--name", "他市教育委員会"])
+            .ok();
+        // Tenant `other`'s auth endpoint does not know demo's tool: an error page.
+        let mut b = Browser::new(&s.node, TENANT);
+        b.login(PUPIL, PUPIL_PASSWORD);
+        let q = format!(
+            "/t/other/lti/auth?scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id={}&redirect_uri={}&login_hint=x&lti_message_hint=y&nonce=n&state=s",
+            s.client_id,
+            enc(&format!("{}/launch", tool.base))
+        );
+        let r = request(&s.node.addr, "GET", &q, &b.cookie(), None);
+        assert_eq!(r.status, 400, "{}: {}", env.label(), r.body);
+        assert!(r.hidden("id_token").is_none());
+        // demo's token at `other`'s services: 401.
+        let endpoint = format!("{}/lti/token", s.issuer);
+        let (_, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "k1"),
+            NRPS_SCOPE,
+        );
+        let token = v["access_token"].as_str().unwrap();
+        let r = bearer_get(
+            &s.node.addr,
+            &format!("/t/other/lti/contexts/{CLASS}/memberships"),
+            token,
+        );
+        assert_eq!(r.status, 401, "{}", r.body);
+        // A tool deployed for another school only: no launch for this school's pupil.
+        let mut narrow = Tool::start(&env, "narrow");
+        let reg = narrow.register(&env, &s.node, TENANT, &["--school", "sch-elsewhere"]);
+        let r = b.get(&format!(
+            "/t/{TENANT}/launch/{}",
+            reg["client_id"].as_str().unwrap()
+        ));
+        assert_eq!(r.status, 403, "{}", r.body);
+        let _ = &mut narrow;
+    }
+}
