@@ -11,6 +11,7 @@
 //! - [`keyring`]: the tenants' token signing keys, sealed with the master key; rotation.
 //! - [`oauth`]: the OpenID Provider's service (codes, tokens, userinfo, logout).
 //! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
+//! - [`mfa`]: second factors (WebAuthn, backup codes), step-up, the tenant security policy.
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
@@ -20,6 +21,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod keyring;
 pub mod lrs;
+pub mod mfa;
 pub mod oauth;
 pub mod passwords;
 pub mod portal;

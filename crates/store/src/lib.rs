@@ -12,6 +12,7 @@ pub mod audit;
 pub mod identity;
 pub mod keys;
 pub mod lrs;
+pub mod mfa;
 mod migrate;
 pub mod oauth;
 pub mod roster;

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "lrs_version_line",
         sql: include_str!("../migrations/0008_lrs_version_line.sql"),
     },
+    Migration {
+        version: 10,
+        name: "mfa",
+        sql: include_str!("../migrations/0010_mfa.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

@@ -188,6 +188,7 @@ async fn start_session(
         csrf_secret: random_hex()?,
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
+        second_factor_at: None,
     };
     let mut tx = store.begin().await?;
     let mut replaced = false;

@@ -27,6 +27,12 @@ pub struct PortalSession {
     pub auth_time: String,
     pub amr: Vec<String>,
     pub acr: String,
+    /// When the session last proved a second factor (RFC 3339), if ever.
+    pub second_factor_at: Option<String>,
+    /// The address the session signed in from.
+    pub ip: String,
+    /// The user agent the session signed in with.
+    pub user_agent: String,
 }
 
 /// Why a stored session is no longer usable.
@@ -84,6 +90,9 @@ pub async fn resume(
         auth_time: row.auth_time,
         amr: serde_json::from_str(&row.amr).unwrap_or_default(),
         acr: row.acr,
+        second_factor_at: row.second_factor_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
     }))
 }
 
@@ -149,6 +158,7 @@ mod tests {
             csrf_secret: String::new(),
             user_agent: String::new(),
             ip: String::new(),
+            second_factor_at: None,
         }
     }
 
