@@ -21,6 +21,7 @@ use axum::routing::get;
 use axum::Router;
 use kakehashi_core::cache::ProviderCache;
 use kakehashi_core::data_dir::MasterKey;
+use kakehashi_core::mfa::webauthn::RelyingParty;
 use kakehashi_store::Store;
 
 pub use metrics::Metrics;
@@ -37,16 +38,22 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Short-lived copies of tenants, keys, JWKS, discovery and clients.
     pub cache: Arc<ProviderCache>,
+    /// The WebAuthn relying party for `public_url` (or why it could not be set up: then the
+    /// second-factor endpoints answer 503 and the server log says why).
+    pub relying_party: Arc<Result<RelyingParty, String>>,
 }
 
 impl AppState {
     pub fn new(store: Store, public_url: String, master_key: MasterKey) -> AppState {
         AppState {
             store,
-            public_url,
             metrics: Arc::new(Metrics::default()),
             master_key,
             cache: Arc::new(ProviderCache::default()),
+            relying_party: Arc::new(
+                RelyingParty::for_public_url(&public_url).map_err(|e| e.to_string()),
+            ),
+            public_url,
         }
     }
 }

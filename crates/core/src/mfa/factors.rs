@@ -158,6 +158,21 @@ pub async fn of_user(
     })
 }
 
+/// The factors of a user named by username (for operators: `kakehashi mfa list`).
+pub async fn of_username(
+    store: &Store,
+    tenant: &TenantId,
+    username: &str,
+) -> Result<Factors, MfaError> {
+    let user = find_user_by_username(store, tenant, username)
+        .await?
+        .ok_or_else(|| MfaError::UnknownUser {
+            tenant: tenant.to_string(),
+            username: username.to_owned(),
+        })?;
+    of_user(store, tenant, &user.sourced_id).await
+}
+
 /// Renames one of the session user's credentials (audited).
 pub async fn rename(
     store: &Store,

@@ -4,6 +4,7 @@ mod app;
 mod audit;
 mod keys;
 pub(crate) mod lrs;
+mod mfa;
 mod oneroster;
 mod serve;
 mod tenant;
@@ -32,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::run(cmd).await,
         Command::App(cmd) => app::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Mfa(cmd) => mfa::run(cmd).await,
     }
 }
 

@@ -469,3 +469,12 @@ pub async fn css() -> Response {
         "public, max-age=3600",
     )
 }
+
+/// The WebAuthn ceremonies' script (`assets/webauthn.js`).
+pub async fn webauthn_js() -> Response {
+    static_asset(
+        include_str!("assets/webauthn.js"),
+        "text/javascript; charset=utf-8",
+        "public, max-age=3600",
+    )
+}

@@ -16,14 +16,14 @@ pub enum Notice {
     LoggedOut,
 }
 
-fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
+pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
     match lang {
         Lang::Ja => ja,
         Lang::En => en,
     }
 }
 
-fn layout(lang: Lang, title: &str, body: &str) -> String {
+pub(crate) fn layout(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -375,4 +375,13 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .app-name{display:block;font-weight:bold}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
+h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+.action{display:inline-block;min-height:48px;padding:.6rem 1.5rem;font-size:1.1rem;\
+border:2px solid #1a5fb4;border-radius:8px;color:#1a5fb4;text-decoration:none}
+button.secondary,form button.secondary[type=submit]{background:#57606a;width:auto;margin-top:.5rem}
+.credentials{list-style:none;padding:0}
+.credential{padding:.75rem 0;border-bottom:1px solid #d0d7de}
+.credential-name{font-weight:bold}
+.credential-kind,.credential-used{display:block;color:#57606a;font-size:.9rem}
+.backup-codes code{font-size:1.2rem;letter-spacing:.05em}
 ";
