@@ -14,7 +14,8 @@
 //!
 //! Registration asks for what the tenant's policy needs beyond webauthn-rs's defaults:
 //! `attestation: "direct"` when the tenant restricts models (so the AAGUID is signed),
-//! `residentKey: "preferred"` for staff (discoverable credentials, "passkeys"), and the
+//! `residentKey: "preferred"` for staff's platform authenticators (discoverable credentials,
+//! "passkeys"), and the
 //! authenticator attachment of the kind being registered (`cross-platform` for a security key,
 //! `platform` for a fingerprint reader).
 
@@ -208,8 +209,12 @@ pub async fn start_registration(
             Some(attachment),
         )
         .map_err(rejected)?;
-    let discoverable =
-        policy.staff_passkeys && RoleClass::of(&session.user.role) == RoleClass::Staff;
+    // Discoverable credentials ("passkeys") for staff, on the device's own authenticator: a
+    // security key without a PIN cannot hold one (CTAP 2.1 §6.1.2 needs user verification to
+    // create a discoverable credential, and browsers then ask the user to set a PIN).
+    let discoverable = policy.staff_passkeys
+        && RoleClass::of(&session.user.role) == RoleClass::Staff
+        && kind == AuthenticatorKind::Platform;
     let mut options = serde_json::to_value(&ccr).map_err(corrupt)?;
     if let Some(pk) = options.get_mut("publicKey").and_then(|v| v.as_object_mut()) {
         if policy.wants_attestation() {
@@ -219,6 +224,15 @@ pub async fn start_registration(
             UserVerification::Required => "required",
             UserVerification::Preferred => "preferred",
         };
+        // credProtect "userVerificationRequired" is only consistent with user verification
+        // required for the whole ceremony (CTAP 2.1 §12.1; Chromium refuses the mix); under a
+        // "preferred" policy the key is registered without that extension.
+        if uv != "required" {
+            if let Some(ext) = pk.get_mut("extensions").and_then(|v| v.as_object_mut()) {
+                ext.remove("credentialProtectionPolicy");
+                ext.remove("enforceCredentialProtectionPolicy");
+            }
+        }
         pk.insert(
             "authenticatorSelection".into(),
             serde_json::json!({
@@ -545,4 +559,48 @@ pub async fn finish_authentication(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(amr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relying_party_id_is_the_public_urls_host() {
+        assert!(RelyingParty::for_public_url("https://portal.example.jp").is_ok());
+        assert!(RelyingParty::for_public_url("http://localhost:8080").is_ok());
+        assert!(RelyingParty::for_public_url("not a url").is_err());
+    }
+
+    #[test]
+    fn the_user_handle_is_stable_and_says_nothing_about_the_user() {
+        let user = kakehashi_store::roster::UserRow {
+            sourced_id: "t-0001".into(),
+            username: "minami.t01".into(),
+            user_master_identifier: None,
+            given_name: "花子".into(),
+            family_name: "南".into(),
+            kana_given_name: None,
+            kana_family_name: None,
+            role: "teacher".into(),
+            email: None,
+            enabled: true,
+            active: true,
+        };
+        let s = PortalSession {
+            tenant: kakehashi_store::TenantId::parse("demo").unwrap(),
+            id_hash: String::new(),
+            user,
+            csrf_secret: String::new(),
+            auth_time: String::new(),
+            amr: vec![],
+            acr: String::new(),
+            second_factor_at: None,
+            ip: String::new(),
+            user_agent: String::new(),
+        };
+        let h = user_handle(&s);
+        assert_eq!(h, user_handle(&s));
+        assert!(!h.to_string().contains("t-0001"));
+    }
 }
