@@ -106,15 +106,14 @@ fn amr_of(node: &Node, rp: &Rp, callback: &str) -> (Value, Value) {
     (claims["acr"].clone(), claims["amr"].clone())
 }
 
-/// Runs the step-up scenario with an authenticator of `kind` and judges it; returns the
-/// `amr` the OIDC app received.
-async fn steps_up_with(env: &Env, kind: &str, name: &str) -> Value {
-    let node = localhost_node(env);
+/// Runs the step-up scenario with an authenticator of `kind` on `node` and judges it; returns
+/// the `amr` the OIDC app received.
+async fn steps_up_with(env: &Env, node: &Node, kind: &str, name: &str) -> Value {
     let rp_port = free_port();
     let (launch, rp, authorize) = school_affairs_apps(env, rp_port);
     let port = rp_port.to_string();
     let run = mfa(
-        &node,
+        node,
         "step-up",
         &[
             TEACHER,
@@ -150,7 +149,7 @@ async fn steps_up_with(env: &Env, kind: &str, name: &str) -> Value {
     assert_eq!(oidc["arrived"], true, "{}", run.transcript());
     let landed = oidc["callbacks"][0].as_str().unwrap_or_default();
     assert!(landed.starts_with(&rp.redirect_uri), "{oidc}");
-    let (acr, amr) = amr_of(&node, &rp, landed);
+    let (acr, amr) = amr_of(node, &rp, landed);
     assert_eq!(acr, "urn:kakehashi:acr:mfa");
 
     let after = run.one("after");
@@ -171,7 +170,8 @@ async fn steps_up_with(env: &Env, kind: &str, name: &str) -> Value {
 #[tokio::test]
 async fn a_usb_security_key_registers_and_steps_up_into_a_saml_sp_and_an_oidc_rp() {
     let env = Env::sqlite().await;
-    let amr = steps_up_with(&env, "security-key", "職員室のキー").await;
+    let node = localhost_node(&env);
+    let amr = steps_up_with(&env, &node, "security-key", "職員室のキー").await;
     // RFC 8176: a hardware-held key and a touch; no user verification on this key.
     assert_eq!(amr, serde_json::json!(["pwd", "hwk", "user", "mfa"]));
 }
@@ -179,6 +179,7 @@ async fn a_usb_security_key_registers_and_steps_up_into_a_saml_sp_and_an_oidc_rp
 #[tokio::test]
 async fn a_platform_authenticator_with_user_verification_steps_up_under_a_uv_required_policy() {
     let env = Env::sqlite().await;
+    let node = localhost_node(&env);
     env.run(&[
         "tenant",
         "security",
@@ -189,7 +190,7 @@ async fn a_platform_authenticator_with_user_verification_steps_up_under_a_uv_req
         "required",
     ])
     .ok();
-    let amr = steps_up_with(&env, "platform", "この端末").await;
+    let amr = steps_up_with(&env, &node, "platform", "この端末").await;
     assert_eq!(amr, serde_json::json!(["pwd", "hwk", "user", "fpt", "mfa"]));
 }
 

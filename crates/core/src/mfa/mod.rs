@@ -32,6 +32,8 @@ pub enum MfaError {
     Store(#[from] StoreError),
     #[error("invalid security policy: {0}")]
     InvalidPolicy(String),
+    #[error("no tenant {0}")]
+    UnknownTenant(String),
     #[error("no active user {username:?} in tenant {tenant}")]
     UnknownUser { tenant: String, username: String },
     #[error("the WebAuthn relying party cannot be set up for {url}: {reason}")]

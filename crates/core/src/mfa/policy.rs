@@ -283,6 +283,12 @@ pub async fn save(
     policy: &SecurityPolicy,
 ) -> Result<(), MfaError> {
     policy.validate()?;
+    if kakehashi_store::tenants::get(store, tenant)
+        .await?
+        .is_none()
+    {
+        return Err(MfaError::UnknownTenant(tenant.to_string()));
+    }
     let before = load(store, tenant).await?;
     let at = clock.now_text();
     let json = serde_json::to_string(policy).map_err(|e| MfaError::InvalidPolicy(e.to_string()))?;

@@ -119,6 +119,10 @@ pub async fn security(cmd: SecurityCommand) -> anyhow::Result<ExitCode> {
                     eprintln!("error: {e}");
                     Ok(ExitCode::from(2))
                 }
+                Err(e @ MfaError::UnknownTenant(_)) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
                 Err(e) => Err(e.into()),
             }
         }
