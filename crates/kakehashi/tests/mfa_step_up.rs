@@ -398,3 +398,164 @@ async fn the_security_policy_is_set_validated_and_enforced_on_enrolment() {
         );
     }
 }
+
+fn security_set(env: &Env, args: &[&str]) {
+    let mut all = vec!["tenant", "security", "set", "--tenant", "demo"];
+    all.extend_from_slice(args);
+    env.run(&all).ok();
+}
+
+/// The `details` of the newest audit row with `action`, as JSON.
+fn newest(actions: &[(String, String)], action: &str) -> serde_json::Value {
+    let (_, d) = actions
+        .iter()
+        .find(|(a, _)| a == action)
+        .unwrap_or_else(|| panic!("no {action} in the audit log"));
+    serde_json::from_str(d).expect("details JSON")
+}
+
+#[tokio::test]
+async fn risk_a_new_device_outside_the_school_network_is_asked_a_known_one_inside_is_not() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        // The teacher has a factor to prove (made before the engine is on).
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let codes = make_backup_codes(&mut b);
+        // School hours are not a signal here (the test may run at any hour, any day).
+        security_set(
+            &env,
+            &[
+                "--school-networks",
+                "10.0.0.0/8",
+                "--risk",
+                "step-up",
+                "--risk-weight",
+                "outside-school-hours=0",
+            ],
+        );
+
+        // A new browser from 127.0.0.1, outside 10.0.0.0/8: 30 + 30 = 60 ≥ 50, asked.
+        let mut fresh = Browser::new(&node, "demo");
+        let r = fresh.login(TEACHER, TEACHER_PASSWORD);
+        assert_eq!(r.status, 303, "{label}");
+        let to = r.header("location").unwrap_or_default().to_owned();
+        assert!(to.starts_with("/t/demo/mfa/verify?"), "{label}: {to}");
+        assert!(
+            !fresh.device_cookie.is_empty(),
+            "a signed device cookie is set"
+        );
+        // Nothing is reachable before the factor: not the launcher, not even a learning app.
+        let home = fresh.get("/t/demo/");
+        assert_eq!(home.status, 303, "{label}");
+        assert!(home
+            .header("location")
+            .unwrap_or_default()
+            .starts_with("/t/demo/mfa/verify"));
+        let details = newest(&audit_actions(&env).await, "portal.login");
+        let reasons: Vec<&str> = details["risk"]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .filter_map(|r| r["signal"].as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            ["new-device", "outside-school-network"],
+            "{details}"
+        );
+        assert_eq!(details["risk"]["score"], 60);
+        assert_eq!(details["risk"]["stepUp"], true);
+
+        let verify = fresh.get(&to);
+        assert_eq!(verify.status, 200);
+        let ok = use_code(&mut fresh, &verify, &codes[0]);
+        assert_eq!(ok.status, 303, "{label}: {}", ok.body);
+        assert_eq!(
+            fresh.get("/t/demo/").status,
+            200,
+            "{label}: in after the factor"
+        );
+
+        // The same browser (now a known device) from inside the school network: not asked.
+        security_set(&env, &["--school-networks", "127.0.0.0/8"]);
+        // (A new sign-in in that browser: its device cookie, no session.)
+        let mut same_device = Browser::new(&node, "demo");
+        same_device.device_cookie = fresh.device_cookie.clone();
+        let again = same_device.login(TEACHER, TEACHER_PASSWORD);
+        assert_eq!(again.header("location"), Some("/t/demo/"), "{label}");
+        let details = newest(&audit_actions(&env).await, "portal.login");
+        assert_eq!(details["risk"]["score"], 0, "{details}");
+        assert_eq!(details["risk"]["decision"], "allow");
+
+        // Deny: a new browser outside the network at or above the deny threshold is refused.
+        security_set(
+            &env,
+            &[
+                "--school-networks",
+                "10.0.0.0/8",
+                "--risk",
+                "deny",
+                "--risk-deny-threshold",
+                "60",
+            ],
+        );
+        let mut stranger = Browser::new(&node, "demo");
+        let refused = stranger.login(TEACHER, TEACHER_PASSWORD);
+        assert_eq!(refused.status, 403, "{label}");
+        assert!(
+            refused.body.contains("いつもと違うログイン"),
+            "{}",
+            refused.body
+        );
+        assert!(stranger.session_cookie.is_empty());
+        let denied = newest(&audit_actions(&env).await, "portal.login.risk_denied");
+        assert_eq!(denied["score"], 60, "{denied}");
+    }
+}
+
+#[tokio::test]
+async fn risk_a_changed_user_agent_drops_the_sessions_second_factor() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let home = b.get("/t/demo/");
+        let launch = format!("/t/demo/launch/{}", tile_id(&home.body, "校務支援システム"));
+        let codes = make_backup_codes(&mut b);
+        let step_up = b.get(&launch);
+        assert_eq!(use_code(&mut b, &step_up, &codes[0]).status, 303);
+        assert_eq!(b.get(&launch).status, 200, "{label}");
+        security_set(&env, &["--risk", "step-up"]);
+        // The same cookie from another program: user-agent-changed (40) < 50, kept.
+        let other = oidc_support::raw(
+            &node.addr,
+            "GET",
+            &launch,
+            &[("Cookie", &b.cookie()), ("User-Agent", "curl/8.0")],
+            "",
+        );
+        assert_eq!(
+            other.status, 200,
+            "{label}: below the threshold nothing changes"
+        );
+        security_set(&env, &["--risk-weight", "user-agent-changed=60"]);
+        let other = oidc_support::raw(
+            &node.addr,
+            "GET",
+            &launch,
+            &[("Cookie", &b.cookie()), ("User-Agent", "curl/8.0")],
+            "",
+        );
+        assert_eq!(other.status, 403, "{label}: the factor no longer counts");
+        assert_eq!(
+            b.get(&launch).status,
+            403,
+            "{label}: for the session as a whole"
+        );
+        let d = newest(&audit_actions(&env).await, "portal.session.risk");
+        assert_eq!(d["reasons"][0]["signal"], "user-agent-changed", "{d}");
+    }
+}

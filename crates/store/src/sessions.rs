@@ -156,6 +156,28 @@ pub async fn record_second_factor(
     Ok(n == 1)
 }
 
+/// Takes the second factor away from one session (the risk engine saw it misused).
+pub async fn forget_second_factor(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_hash: &str,
+    amr: &str,
+    acr: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = NULL
+         WHERE tenant_id = $3 AND id_hash = $4",
+    )
+    .bind(amr)
+    .bind(acr)
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// Takes the second factor away from every session of one user (a factor reset): the
 /// sessions go on with the password only. Returns how many sessions were downgraded.
 pub async fn forget_second_factor_for_user(

@@ -20,6 +20,7 @@ pub mod backup_codes;
 pub mod factors;
 pub mod network;
 pub mod policy;
+pub mod risk;
 pub mod webauthn;
 
 use kakehashi_store::StoreError;

@@ -86,9 +86,9 @@ pub struct RiskPolicy {
     /// The local time's offset from UTC in minutes. Asia/Tokyo (+09:00, no daylight saving
     /// time) by default.
     pub utc_offset_minutes: i64,
-    /// Failures on the account within the last 15 minutes that count as a burst.
+    /// Failures on the account within the last hour that count as a burst.
     pub account_failure_burst: i64,
-    /// Distinct failures from one address within the last hour that look like credential
+    /// Failures from one address within the last 15 minutes that look like credential
     /// stuffing.
     pub address_failure_burst: i64,
 }

@@ -56,7 +56,12 @@ pub fn decide(
             policy,
             now,
         );
-    decide_for(app, &session.user.role, fresh, policy)
+    let decision = decide_for(app, &session.user.role, fresh, policy);
+    // A login the risk engine stepped up reaches no app before the factor is proved.
+    if decision == LaunchDecision::Allowed && session.risk_step_up_pending() {
+        return LaunchDecision::SecondFactorRequired;
+    }
+    decision
 }
 
 /// The security class of an app (an unknown one counts as school-affairs: fail closed).

@@ -24,7 +24,10 @@ use super::policy::{PortalPolicy, RoleClass};
 use super::throttle::{self, Counters, Observed, Verdict};
 use super::token::{random_hex, SessionToken};
 use super::PortalError;
+use crate::mfa::policy::RiskMode;
+use crate::mfa::risk::{self, Assessment, RiskDecision, Signals};
 use crate::{passwords, Actor, Clock};
+use sha2::Digest;
 
 /// Longest username and password looked at; longer input fails like a wrong password
 /// (argon2 would hash a megabyte-long password happily, at our expense).
@@ -42,6 +45,8 @@ pub struct LoginAttempt<'a> {
     pub user_agent: &'a str,
     /// The session cookie the browser came with, ended on success.
     pub replaces: Option<&'a SessionToken>,
+    /// The device id of the browser's signed device cookie, when it verified (risk engine).
+    pub device: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -50,7 +55,12 @@ pub enum LoginOutcome {
     Success {
         token: SessionToken,
         user: Box<UserRow>,
+        /// The risk engine asks for the second factor before anything else (the session
+        /// reaches no app until then: `access::decide`).
+        step_up: bool,
     },
+    /// The risk engine refused the login (score at or above the tenant's deny threshold).
+    RiskDenied,
     /// Unknown user or wrong password (deliberately the same).
     Failed,
     /// Too many failures lately; try again later.
@@ -92,7 +102,7 @@ async fn verify_blocking(password: &str, phc: Option<String>) -> Result<bool, Po
     let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &phc))
         .await
-        .map_err(|e| PortalError::Hashing(e.to_string()))?;
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
     Ok(ok && real)
 }
 
@@ -137,10 +147,26 @@ pub async fn attempt(
     match user {
         Some(user) if ok => {
             let class = RoleClass::of(&user.role);
-            let token = start_session(store, clock, a, &user, class, &policy, &username).await?;
+            let risk = judge_risk(store, a, &user, &seen, now).await?;
+            if risk.as_ref().map(|r| r.assessment.decision) == Some(RiskDecision::Deny) {
+                record_risk_denial(store, a, &user, risk.as_ref(), &at).await?;
+                return Ok(LoginOutcome::RiskDenied);
+            }
+            let token = start_session(
+                store,
+                clock,
+                a,
+                &user,
+                class,
+                &policy,
+                &username,
+                risk.as_ref(),
+            )
+            .await?;
             Ok(LoginOutcome::Success {
                 token,
                 user: Box::new(user),
+                step_up: risk.is_some_and(|r| r.step_up),
             })
         }
         user => {
@@ -159,6 +185,7 @@ fn actor_of(tenant: &TenantId, user: &UserRow) -> String {
     format!("user:{tenant}/{}", user.sourced_id)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn start_session(
     store: &Store,
     clock: &dyn Clock,
@@ -167,6 +194,7 @@ async fn start_session(
     class: RoleClass,
     policy: &PortalPolicy,
     username: &str,
+    risk: Option<&RiskJudgement>,
 ) -> Result<SessionToken, PortalError> {
     let token = SessionToken::generate()?;
     let now = clock.now();
@@ -183,8 +211,13 @@ async fn start_session(
         idle_timeout_secs: idle,
         expires_at: kakehashi_store::now_rfc3339_of(now + Duration::seconds(absolute)),
         amr: amr.clone(),
-        // Password only: the lowest level; the MFA issue raises it.
-        acr: "urn:kakehashi:acr:pwd".to_owned(),
+        // Password only: the lowest level; a second factor raises it (`mfa::factors`). A
+        // login the risk engine stepped up waits for the factor before reaching any app.
+        acr: if risk.is_some_and(|r| r.step_up) {
+            ACR_STEP_UP_PENDING.to_owned()
+        } else {
+            "urn:kakehashi:acr:pwd".to_owned()
+        },
         csrf_secret: random_hex()?,
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
@@ -212,12 +245,116 @@ async fn start_session(
             details: serde_json::json!({
                 "username": user.username, "ip": a.ip, "userAgent": row.user_agent,
                 "amr": ["pwd"], "replacedSession": replaced,
+                "risk": risk.map(|r| serde_json::json!({
+                    "score": r.assessment.score, "reasons": r.assessment.reasons,
+                    "decision": r.assessment.decision, "stepUp": r.step_up,
+                    "noFactorToAsk": r.no_factor,
+                })),
+            }),
+        },
+    )
+    .await?;
+    if let (Some(device), Some(r)) = (a.device, risk) {
+        if r.assessment.decision == RiskDecision::Allow {
+            kakehashi_store::mfa::remember_device(
+                &mut tx,
+                a.tenant,
+                &user.sourced_id,
+                &hex::encode(sha2::Sha256::digest(device.as_bytes())),
+                &at,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(token)
+}
+
+/// The `acr` of a session that the risk engine sent to step-up and that has not proved the
+/// factor yet: no app accepts it (`access::decide`), and it is never reported to one.
+pub const ACR_STEP_UP_PENDING: &str = "urn:kakehashi:acr:pwd-step-up-pending";
+
+/// What the risk engine said about a login.
+#[derive(Debug)]
+struct RiskJudgement {
+    assessment: Assessment,
+    /// Step-up is asked (the decision said so and the user has a factor to prove).
+    step_up: bool,
+    /// The decision asked for step-up but the user has no factor to prove.
+    no_factor: bool,
+}
+
+/// Runs the risk engine for a login whose password was right (`None` when the tenant has it
+/// off).
+async fn judge_risk(
+    store: &Store,
+    a: &LoginAttempt<'_>,
+    user: &UserRow,
+    seen: &Counters,
+    now: OffsetDateTime,
+) -> Result<Option<RiskJudgement>, PortalError> {
+    let policy = crate::mfa::policy::load(store, a.tenant)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    if policy.risk.mode == RiskMode::Off {
+        return Ok(None);
+    }
+    let live = |o: &Option<Observed>, window: Duration| {
+        o.as_ref()
+            .filter(|c| now < c.window_start + window)
+            .map_or(0, |c| c.failures)
+    };
+    let known = crate::mfa::risk::device_known(store, a.tenant, &user.sourced_id, a.device)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    let signals = Signals {
+        new_device: !known,
+        outside_school_network: risk::outside_school_network(&policy, a.ip),
+        outside_school_hours: risk::outside_school_hours(&policy.risk, now),
+        account_failures: live(&seen.account, throttle::WINDOW),
+        address_failures: live(&seen.ip, throttle::IP_WINDOW),
+        user_agent_changed: false,
+    };
+    let assessment = risk::assess(&policy, &signals);
+    let has_factor = crate::mfa::factors::of_user(store, a.tenant, &user.sourced_id)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?
+        .any();
+    let asks = assessment.decision == RiskDecision::StepUp;
+    Ok(Some(RiskJudgement {
+        step_up: asks && has_factor,
+        no_factor: asks && !has_factor,
+        assessment,
+    }))
+}
+
+async fn record_risk_denial(
+    store: &Store,
+    a: &LoginAttempt<'_>,
+    user: &UserRow,
+    risk: Option<&RiskJudgement>,
+    at: &str,
+) -> Result<(), PortalError> {
+    let mut tx = store.begin().await?;
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(a.tenant),
+        at,
+        &audit::Event {
+            actor: format!("anonymous@{}", a.ip),
+            action: "portal.login.risk_denied".into(),
+            target: format!("user:{}", user.sourced_id),
+            details: serde_json::json!({
+                "username": user.username, "ip": a.ip,
+                "score": risk.map(|r| r.assessment.score),
+                "reasons": risk.map(|r| &r.assessment.reasons),
             }),
         },
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(token)
+    Ok(())
 }
 
 /// Counts a failure on all three counters and locks a pupil's pair at the threshold.

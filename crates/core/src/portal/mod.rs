@@ -36,6 +36,8 @@ pub enum PortalError {
     Hashing(String),
     #[error("no active user {username:?} in tenant {tenant}")]
     UnknownUser { tenant: String, username: String },
+    #[error("the second-factor or risk check failed: {0}")]
+    Mfa(String),
 }
 
 /// The HMAC key of pre-login CSRF tokens, shared by every node (created on first use).

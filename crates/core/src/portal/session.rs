@@ -35,6 +35,13 @@ pub struct PortalSession {
     pub user_agent: String,
 }
 
+impl PortalSession {
+    /// The risk engine asked this login for the second factor and it has not been proved yet.
+    pub fn risk_step_up_pending(&self) -> bool {
+        self.acr == super::login::ACR_STEP_UP_PENDING
+    }
+}
+
 /// Why a stored session is no longer usable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {

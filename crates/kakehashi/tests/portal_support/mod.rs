@@ -152,6 +152,8 @@ pub struct Browser<'a> {
     pub tenant: &'a str,
     pub login_cookie: String,
     pub session_cookie: String,
+    /// The risk engine's device cookie (kept like a browser keeps it).
+    pub device_cookie: String,
 }
 
 impl<'a> Browser<'a> {
@@ -161,16 +163,21 @@ impl<'a> Browser<'a> {
             tenant,
             login_cookie: String::new(),
             session_cookie: String::new(),
+            device_cookie: String::new(),
         }
     }
 
     pub fn cookie(&self) -> String {
-        [self.login_cookie.as_str(), self.session_cookie.as_str()]
-            .iter()
-            .filter(|c| !c.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("; ")
+        [
+            self.login_cookie.as_str(),
+            self.session_cookie.as_str(),
+            self.device_cookie.as_str(),
+        ]
+        .iter()
+        .filter(|c| !c.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ")
     }
 
     pub fn get(&mut self, path: &str) -> Resp {
@@ -193,6 +200,8 @@ impl<'a> Browser<'a> {
                 self.login_cookie = if cleared { String::new() } else { pair };
             } else if pair.starts_with("kakehashi_session=") {
                 self.session_cookie = if cleared { String::new() } else { pair };
+            } else if pair.starts_with("kakehashi_device=") {
+                self.device_cookie = if cleared { String::new() } else { pair };
             }
         }
     }

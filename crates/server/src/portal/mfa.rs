@@ -105,6 +105,24 @@ async fn json_session(
     Ok((tenant, session))
 }
 
+/// After a second factor: this browser is a known device of the user from now on (the risk
+/// engine's `new-device` signal). A failure here is logged, not shown: the factor was proved.
+async fn remember_device(st: &AppState, session: &PortalSession, headers: &HeaderMap) {
+    if let Ok(Some(id)) = super::handlers::device_of(st, &session.tenant, headers).await {
+        if let Err(e) = kakehashi_core::mfa::risk::remember_device(
+            &st.store,
+            &SystemClock,
+            &session.tenant,
+            &session.user.sourced_id,
+            &id,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "could not remember the device");
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct MfaQuery {
     lang: Option<String>,
@@ -374,7 +392,10 @@ pub async fn authenticate_finish(
     match webauthn::finish_authentication(&st.store, &SystemClock, rp, &session, &body.credential)
         .await
     {
-        Ok(amr) => Json(serde_json::json!({ "amr": amr })).into_response(),
+        Ok(amr) => {
+            remember_device(&st, &session, &headers).await;
+            Json(serde_json::json!({ "amr": amr })).into_response()
+        }
         Err(e) => json_refusal(e),
     }
 }
@@ -433,7 +454,10 @@ pub async fn backup_code(
         .unwrap_or_else(|| format!("/t/{tenant}/"));
     let code = form.code.unwrap_or_default();
     match backup_codes::redeem(&st.store, &SystemClock, &session, &code).await {
-        Ok(true) => see_other(&next, &[]),
+        Ok(true) => {
+            remember_device(&st, &session, &headers).await;
+            see_other(&next, &[])
+        }
         Ok(false) => {
             step_up_response(
                 &st,

@@ -14,6 +14,8 @@ pub enum Notice {
     Delayed(i64),
     Locked,
     LoggedOut,
+    /// The risk engine refused the login.
+    RiskDenied,
 }
 
 pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
@@ -69,6 +71,14 @@ pub fn login(p: &LoginPage<'_>) -> String {
         )
         .to_owned(),
         Notice::LoggedOut => t(lang, "ログアウトしました。", "You have signed out.").to_owned(),
+        Notice::RiskDenied => t(
+            lang,
+            "いつもと違うログインのため、受け付けられませんでした。学校のネットワークから、\
+             いつもの端末でログインするか、学校の管理者に連絡してください。",
+            "This sign-in looked unusual and was refused. Sign in from a school network on your \
+             usual device, or ask your school's administrator.",
+        )
+        .to_owned(),
     };
     let notice = if notice.is_empty() {
         String::new()
