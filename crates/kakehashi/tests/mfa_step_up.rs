@@ -559,3 +559,67 @@ async fn risk_a_changed_user_agent_drops_the_sessions_second_factor() {
         assert_eq!(d["reasons"][0]["signal"], "user-agent-changed", "{d}");
     }
 }
+
+#[tokio::test]
+async fn totp_is_off_by_default_and_when_on_an_rfc_6238_code_steps_up_once() {
+    use kakehashi_core::mfa::totp;
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let home = b.get("/t/demo/");
+        let launch = format!("/t/demo/launch/{}", tile_id(&home.body, "校務支援システム"));
+        let page = b.get("/t/demo/mfa");
+        assert!(
+            !page.body.contains("/mfa/totp/enrol"),
+            "{label}: off by default"
+        );
+        let csrf = page.hidden("csrf").expect("csrf");
+        let refused = b.post("/t/demo/mfa/totp/enrol", &[("csrf", &csrf)]);
+        assert_eq!(refused.status, 403, "{label}");
+
+        security_set(&env, &["--totp", "on"]);
+        let page = b.get("/t/demo/mfa");
+        assert!(page.body.contains("/mfa/totp/enrol"), "{label}");
+        let enrol = b.post("/t/demo/mfa/totp/enrol", &[("csrf", &csrf)]);
+        assert_eq!(enrol.status, 200, "{label}: {}", enrol.body);
+        let secret = enrol
+            .body
+            .split("<code class=\"totp-secret\">")
+            .nth(1)
+            .and_then(|s| s.split("</code>").next())
+            .expect("the secret is shown")
+            .to_owned();
+        assert!(enrol
+            .body
+            .contains("otpauth://totp/Kakehashi:minami.t01?secret="));
+        let key = totp::from_base32(&secret).expect("base32");
+        let code = totp::code_at(&key, time::OffsetDateTime::now_utc());
+        let confirm = b.post(
+            "/t/demo/mfa/totp",
+            &[("csrf", &csrf), ("code", &code), ("return_to", &launch)],
+        );
+        assert_eq!(confirm.status, 303, "{label}: {}", confirm.body);
+        assert_eq!(
+            b.get(&launch).status,
+            200,
+            "{label}: the enrolment code counts"
+        );
+
+        // RFC 6238 §5.2: the same code (the same step) is not accepted twice.
+        let mut other = Browser::new(&node, "demo");
+        assert_eq!(other.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let step_up = other.get(&launch);
+        assert!(step_up.body.contains("totp-code"), "{}", step_up.body);
+        let csrf2 = step_up.hidden("csrf").expect("csrf");
+        let replay = other.post(
+            "/t/demo/mfa/totp",
+            &[("csrf", &csrf2), ("code", &code), ("return_to", &launch)],
+        );
+        assert_eq!(replay.status, 401, "{label}");
+        let actions = audit_actions(&env).await;
+        assert!(actions.iter().any(|(a, _)| a == "mfa.totp.verified"));
+        assert!(actions.iter().any(|(a, _)| a == "mfa.totp.failed"));
+    }
+}

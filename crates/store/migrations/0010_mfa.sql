@@ -54,6 +54,19 @@ CREATE TABLE mfa_backup_codes (
 );
 CREATE INDEX mfa_backup_codes_user ON mfa_backup_codes (tenant_id, user_sourced_id);
 
+-- A user's TOTP authenticator (RFC 6238; off by default per tenant). The shared secret is
+-- sealed with the master key (AES-256-GCM, bound to the tenant and user); `last_step` is the
+-- last time step accepted, so a code cannot be used twice.
+CREATE TABLE totp_secrets (
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    user_sourced_id  TEXT NOT NULL,
+    secret_sealed    TEXT NOT NULL,
+    confirmed        BIGINT NOT NULL,
+    last_step        BIGINT NOT NULL,
+    created_at       TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, user_sourced_id)
+);
+
 -- Devices a user has signed in from (the risk engine's "new device" signal): the SHA-256 of
 -- the id in the signed device cookie.
 CREATE TABLE known_devices (

@@ -228,7 +228,14 @@ pub async fn delete_all_factors(
         .bind(user_sourced_id)
         .execute(&mut *conn)
         .await?;
-    Ok((creds, unused.max(0) as u64))
+    let totp =
+        sqlx::query("DELETE FROM totp_secrets WHERE tenant_id = $1 AND user_sourced_id = $2")
+            .bind(tenant.as_str())
+            .bind(user_sourced_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok((creds + totp, unused.max(0) as u64))
 }
 
 /// Keeps a ceremony's server state until its finish request (replacing an unfinished one of
@@ -399,4 +406,81 @@ pub async fn remember_device(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A user's TOTP authenticator as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TotpRow {
+    pub secret_sealed: String,
+    pub confirmed: bool,
+    pub last_step: i64,
+}
+
+/// Starts (or restarts) a TOTP enrolment: an unconfirmed secret replacing any other.
+pub async fn put_totp(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+    secret_sealed: &str,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO totp_secrets (tenant_id, user_sourced_id, secret_sealed, confirmed,
+            last_step, created_at) VALUES ($1, $2, $3, 0, 0, $4)
+         ON CONFLICT (tenant_id, user_sourced_id) DO UPDATE SET
+            secret_sealed = excluded.secret_sealed, confirmed = 0, last_step = 0,
+            created_at = excluded.created_at",
+    )
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .bind(secret_sealed)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The user's TOTP authenticator, if any.
+pub async fn totp_of(
+    store: &Store,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+) -> Result<Option<TotpRow>> {
+    let row = sqlx::query(
+        "SELECT secret_sealed, confirmed, last_step FROM totp_secrets
+         WHERE tenant_id = $1 AND user_sourced_id = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| {
+        Ok(TotpRow {
+            secret_sealed: r.try_get("secret_sealed")?,
+            confirmed: r.try_get::<i64, _>("confirmed")? != 0,
+            last_step: r.try_get("last_step")?,
+        })
+    })
+    .transpose()
+}
+
+/// Accepts time step `step` (and confirms the enrolment): one conditional UPDATE, so a code
+/// (a step) is accepted once even when two nodes race. `Ok(true)` when this call took it.
+pub async fn use_totp_step(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+    step: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE totp_secrets SET last_step = $1, confirmed = 1
+         WHERE tenant_id = $2 AND user_sourced_id = $3 AND last_step < $1",
+    )
+    .bind(step)
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }

@@ -137,11 +137,13 @@ impl From<&stored::CredentialRow> for CredentialSummary {
 pub struct Factors {
     pub credentials: Vec<CredentialSummary>,
     pub backup_codes_left: i64,
+    /// A confirmed TOTP authenticator app.
+    pub totp: bool,
 }
 
 impl Factors {
     pub fn any(&self) -> bool {
-        !self.credentials.is_empty() || self.backup_codes_left > 0
+        !self.credentials.is_empty() || self.backup_codes_left > 0 || self.totp
     }
 }
 
@@ -155,6 +157,9 @@ pub async fn of_user(
     Ok(Factors {
         credentials: creds.iter().map(CredentialSummary::from).collect(),
         backup_codes_left: stored::backup_codes_left(store, tenant, user_sourced_id).await?,
+        totp: stored::totp_of(store, tenant, user_sourced_id)
+            .await?
+            .is_some_and(|t| t.confirmed),
     })
 }
 

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kakehashi_core::apps::SecurityClass;
 use kakehashi_core::mfa::webauthn::{self, AuthenticatorKind, RelyingParty};
-use kakehashi_core::mfa::{backup_codes, factors, policy, MfaError};
+use kakehashi_core::mfa::{backup_codes, factors, policy, totp, MfaError};
 use kakehashi_core::portal::session::PortalSession;
 use kakehashi_core::portal::token;
 use kakehashi_core::SystemClock;
@@ -244,6 +244,7 @@ async fn render_security(
         enrol_refusal: refusal,
         next,
         notice,
+        totp_enabled: pol.totp_enabled,
     });
     html(status, body, &[])
 }
@@ -585,6 +586,111 @@ pub async fn remove_credential(
             &format!("/t/{tenant}/mfa?lang={}", url_encode(lang.code())),
             &[],
         ),
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /t/{tenant}/mfa/totp/enrol`: a new TOTP secret, shown once with a confirm form.
+pub async fn totp_enrol(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<MfaQuery>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let back = format!("/t/{raw}/mfa");
+    let (tenant, session) =
+        match form_session(&st, &raw, lang, &headers, form.csrf.as_deref(), &back).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+    match totp::begin(&st.store, &SystemClock, &st.master_key, &session).await {
+        Ok(e) => {
+            let mut r = html(
+                StatusCode::OK,
+                mfa_pages::totp_enrolment(lang, tenant.as_str(), &session.csrf_secret, &e),
+                &[],
+            );
+            r.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            r
+        }
+        Err(MfaError::EnrolmentNotAllowed(why)) => {
+            let here = format!("/t/{tenant}/mfa?lang={}", lang.code());
+            let why = match why {
+                w if w.contains("not enabled") => pages::t(
+                    lang,
+                    "この自治体では認証アプリは使えません。",
+                    "Authenticator apps are not enabled here.",
+                ),
+                _ => pages::t(
+                    lang,
+                    "キーを追加するには、先に登録済みの二要素認証で確認してください。",
+                    "To add a factor, first confirm with one you already have.",
+                ),
+            };
+            render_security(
+                &st,
+                lang,
+                &tenant,
+                &session,
+                &here,
+                Some(why),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /t/{tenant}/mfa/totp`: a TOTP code as the second factor (or to confirm enrolment).
+pub async fn totp_code(
+    State(st): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<MfaQuery>,
+    headers: HeaderMap,
+    Form(form): Form<BackupCodeForm>,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    let launcher = format!("/t/{raw}/");
+    let (tenant, session) =
+        match form_session(&st, &raw, lang, &headers, form.csrf.as_deref(), &launcher).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
+    let next = form
+        .return_to
+        .as_deref()
+        .and_then(|r| safe_return_to(tenant.as_str(), r))
+        .unwrap_or_else(|| format!("/t/{tenant}/"));
+    let code = form.code.unwrap_or_default();
+    match totp::verify(&st.store, &SystemClock, &st.master_key, &session, &code).await {
+        Ok(true) => {
+            remember_device(&st, &session, &headers).await;
+            see_other(&next, &[])
+        }
+        Ok(false) => {
+            step_up_response(
+                &st,
+                lang,
+                &tenant,
+                &session,
+                None,
+                class_word(form.security_class.as_deref()),
+                &next,
+                StatusCode::UNAUTHORIZED,
+                Some(pages::t(
+                    lang,
+                    "コードが違うか、すでに使われています。",
+                    "The code is wrong or has been used already.",
+                )),
+            )
+            .await
+        }
         Err(e) => failed(e),
     }
 }

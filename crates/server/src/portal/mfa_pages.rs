@@ -99,6 +99,35 @@ pub fn step_up(p: &StepUpPage<'_>) -> String {
     } else {
         String::new()
     };
+    let totp = if p.factors.totp {
+        format!(
+            "<form method=\"post\" action=\"/t/{tenant}/mfa/totp?lang={code}\">\n\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+             <input type=\"hidden\" name=\"return_to\" value=\"{next}\">\n\
+             <input type=\"hidden\" name=\"security_class\" value=\"{class}\">\n\
+             <label for=\"totp-code\">{label}</label>\n\
+             <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
+             autocomplete=\"one-time-code\" maxlength=\"6\">\n\
+             <button type=\"submit\">{submit}</button>\n</form>\n",
+            tenant = esc(p.tenant),
+            code = lang.code(),
+            csrf = esc(p.csrf),
+            next = esc(p.return_to),
+            class = esc(p.security_class),
+            label = t(
+                lang,
+                "認証アプリの6桁のコード",
+                "6-digit code from your authenticator app"
+            ),
+            submit = t(
+                lang,
+                "認証アプリで確認",
+                "Confirm with the authenticator app"
+            ),
+        )
+    } else {
+        String::new()
+    };
     let enrol = if p.factors.any() {
         String::new()
     } else {
@@ -119,7 +148,7 @@ pub fn step_up(p: &StepUpPage<'_>) -> String {
     let heading = t(lang, "二要素認証が必要です", "Second factor required");
     let body = format!(
         "<main class=\"card\">\n<h1>{heading}</h1>\n<p>{explain}</p>\n{notice}\
-         <p id=\"webauthn-status\" role=\"status\" hidden></p>\n{key}{codes}{enrol}\
+         <p id=\"webauthn-status\" role=\"status\" hidden></p>\n{key}{totp}{codes}{enrol}\
          <p><a class=\"button\" href=\"/t/{tenant}/?lang={code}\">{back}</a></p>\n</main>\n\
          <script src=\"/portal-assets/webauthn.js\" defer></script>",
         notice = notice(p.notice),
@@ -145,6 +174,8 @@ pub struct SecurityPage<'a> {
     /// Where to go after registering (a path in this tenant).
     pub next: &'a str,
     pub notice: Option<&'a str>,
+    /// Whether the tenant allows TOTP authenticator apps.
+    pub totp_enabled: bool,
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
@@ -262,10 +293,30 @@ pub fn security(p: &SecurityPage<'_>) -> String {
         csrf = esc(p.csrf),
         make = t(lang, "新しいコードを作る", "Make new codes"),
     );
+    let totp = if p.totp_enabled {
+        format!(
+            "<h2>{title}</h2>\n<p>{state}</p>\n\
+             <form method=\"post\" action=\"/t/{tenant}/mfa/totp/enrol?lang={code}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\" class=\"secondary\">{start}</button></form>\n",
+            title = t(lang, "認証アプリ (TOTP)", "Authenticator app (TOTP)"),
+            state = if p.factors.totp {
+                t(lang, "登録済みです。", "Registered.")
+            } else {
+                t(lang, "登録されていません。", "Not registered.")
+            },
+            tenant = esc(p.tenant),
+            code = lang.code(),
+            csrf = esc(p.csrf),
+            start = t(lang, "認証アプリを登録", "Register an authenticator app"),
+        )
+    } else {
+        String::new()
+    };
     let heading = t(lang, "二要素認証の設定", "Second factor settings");
     let body = format!(
         "<main class=\"card\">\n<h1>{heading}</h1>\n{notice}\
-         <p id=\"webauthn-status\" role=\"status\" hidden></p>\n{list}{register}{codes}\
+         <p id=\"webauthn-status\" role=\"status\" hidden></p>\n{list}{register}{totp}{codes}\
          <p><a class=\"button\" href=\"/t/{tenant}/?lang={code}\">{back}</a></p>\n</main>\n\
          <script src=\"/portal-assets/webauthn.js\" defer></script>",
         notice = notice(p.notice),
@@ -301,6 +352,46 @@ pub fn backup_codes(lang: Lang, tenant: &str, codes: &[String]) -> String {
         tenant = esc(tenant),
         code = lang.code(),
         done = t(lang, "保管しました", "I have kept them"),
+    );
+    layout(
+        lang,
+        &format!("{heading} | {}", t(lang, "かけはし", "Kakehashi")),
+        &body,
+    )
+}
+
+/// A TOTP enrolment: the secret to type (or the otpauth link), then a code to confirm.
+pub fn totp_enrolment(
+    lang: Lang,
+    tenant: &str,
+    csrf: &str,
+    e: &kakehashi_core::mfa::totp::Enrolment,
+) -> String {
+    let heading = t(lang, "認証アプリの登録", "Register an authenticator app");
+    let body = format!(
+        "<main class=\"card\">\n<h1>{heading}</h1>\n<p>{howto}</p>\n\
+         <p><code class=\"totp-secret\">{secret}</code></p>\n\
+         <p><a class=\"action\" href=\"{uri}\">{link}</a></p>\n\
+         <form method=\"post\" action=\"/t/{tenant}/mfa/totp?lang={code}\">\n\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\n\
+         <input type=\"hidden\" name=\"return_to\" value=\"/t/{tenant}/mfa?lang={code}\">\n\
+         <label for=\"totp-code\">{label}</label>\n\
+         <input id=\"totp-code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
+         autocomplete=\"one-time-code\" maxlength=\"6\">\n\
+         <button type=\"submit\">{confirm}</button>\n</form>\n</main>",
+        howto = t(
+            lang,
+            "認証アプリにこの鍵を入力し、表示された6桁のコードを入力してください。",
+            "Enter this key in your authenticator app, then type the 6-digit code it shows.",
+        ),
+        secret = esc(&e.secret),
+        uri = esc(&e.uri),
+        link = t(lang, "認証アプリで開く", "Open in the authenticator app"),
+        tenant = esc(tenant),
+        code = lang.code(),
+        csrf = esc(csrf),
+        label = t(lang, "6桁のコード", "6-digit code"),
+        confirm = t(lang, "登録する", "Register"),
     );
     layout(
         lang,

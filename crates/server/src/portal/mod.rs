@@ -56,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/t/{tenant}/mfa/backup-codes", post(mfa::new_backup_codes))
         .route("/t/{tenant}/mfa/backup-code", post(mfa::backup_code))
+        .route("/t/{tenant}/mfa/totp/enrol", post(mfa::totp_enrol))
+        .route("/t/{tenant}/mfa/totp", post(mfa::totp_code))
         .route(
             "/t/{tenant}/mfa/credentials/remove",
             post(mfa::remove_credential),

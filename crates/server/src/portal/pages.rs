@@ -393,5 +393,5 @@ button.secondary,form button.secondary[type=submit]{background:#57606a;width:aut
 .credential{padding:.75rem 0;border-bottom:1px solid #d0d7de}
 .credential-name{font-weight:bold}
 .credential-kind,.credential-used{display:block;color:#57606a;font-size:.9rem}
-.backup-codes code{font-size:1.2rem;letter-spacing:.05em}
+.backup-codes code,.totp-secret{font-size:1.2rem;letter-spacing:.05em;word-break:break-all}
 ";
