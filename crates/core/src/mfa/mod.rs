@@ -21,6 +21,7 @@ pub mod factors;
 pub mod network;
 pub mod policy;
 pub mod risk;
+pub mod shared_device;
 pub mod totp;
 pub mod webauthn;
 

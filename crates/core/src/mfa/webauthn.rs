@@ -598,6 +598,7 @@ mod tests {
             second_factor_at: None,
             ip: String::new(),
             user_agent: String::new(),
+            last_seen_at: String::new(),
         };
         let h = user_handle(&s);
         assert_eq!(h, user_handle(&s));

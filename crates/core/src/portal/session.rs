@@ -33,6 +33,8 @@ pub struct PortalSession {
     pub ip: String,
     /// The user agent the session signed in with.
     pub user_agent: String,
+    /// When the session was last active before this request (RFC 3339).
+    pub last_seen_at: String,
 }
 
 impl PortalSession {
@@ -100,6 +102,7 @@ pub async fn resume(
         second_factor_at: row.second_factor_at,
         ip: row.ip,
         user_agent: row.user_agent,
+        last_seen_at: row.last_seen_at,
     }))
 }
 

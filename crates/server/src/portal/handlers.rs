@@ -93,6 +93,18 @@ async fn judged(
     headers: &HeaderMap,
 ) -> Result<Option<PortalSession>, PortalError> {
     use kakehashi_core::mfa::risk::{judge_session_user_agent, SessionVerdict};
+    // Shared-device mode: idle and lesson-period ends sign the session out.
+    let policy = kakehashi_core::mfa::policy::load(&st.store, &s.tenant)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(why) =
+        kakehashi_core::mfa::shared_device::ends(&policy, &s.ip, &s.last_seen_at, now)
+    {
+        tracing::info!(reason = ?why, "shared-device session ended");
+        session::logout(&st.store, &SystemClock, &s).await?;
+        return Ok(None);
+    }
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
