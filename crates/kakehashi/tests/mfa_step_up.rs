@@ -24,34 +24,12 @@ fn tile_id(page: &str, name: &str) -> String {
         .to_owned()
 }
 
-/// Makes backup codes for the signed-in user from the security page; returns them.
 fn make_backup_codes(b: &mut Browser<'_>) -> Vec<String> {
-    let page = b.get("/t/demo/mfa");
-    assert_eq!(page.status, 200, "{}", page.body);
-    let csrf = page.hidden("csrf").expect("csrf on the security page");
-    let r = b.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf)]);
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.header("cache-control"), Some("no-store"), "shown once");
-    let codes: Vec<String> = r
-        .body
-        .split("<code>")
-        .skip(1)
-        .filter_map(|c| c.split("</code>").next())
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(codes.len(), 10, "{}", r.body);
-    codes
+    portal_support::make_backup_codes(b)
 }
 
-/// Posts a backup code from a step-up page.
 fn use_code(b: &mut Browser<'_>, step_up: &Resp, code: &str) -> Resp {
-    let csrf = step_up.hidden("csrf").expect("backup-code form");
-    let back = step_up.hidden("return_to").expect("return_to");
-    let back = back.replace("&amp;", "&");
-    b.post(
-        "/t/demo/mfa/backup-code",
-        &[("csrf", &csrf), ("code", code), ("return_to", &back)],
-    )
+    portal_support::use_backup_code(b, step_up, code)
 }
 
 #[tokio::test]

@@ -311,3 +311,36 @@ pub async fn sql(env: &Env, statement: &str) {
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
     store.close().await;
 }
+
+/// Makes backup codes for the signed-in user from the security page; returns them.
+pub fn make_backup_codes(b: &mut Browser<'_>) -> Vec<String> {
+    let page = b.get(&format!("/t/{}/mfa", b.tenant));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf").expect("csrf on the security page");
+    let r = b.post(
+        &format!("/t/{}/mfa/backup-codes", b.tenant),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"), "shown once");
+    let codes: Vec<String> = r
+        .body
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10, "{}", r.body);
+    codes
+}
+
+/// Posts a backup code from a step-up page (its `csrf` and `return_to`).
+pub fn use_backup_code(b: &mut Browser<'_>, step_up: &Resp, code: &str) -> Resp {
+    let csrf = step_up.hidden("csrf").expect("backup-code form");
+    let back = step_up.hidden("return_to").expect("return_to");
+    let back = back.replace("&amp;", "&");
+    b.post(
+        &format!("/t/{}/mfa/backup-code", b.tenant),
+        &[("csrf", &csrf), ("code", code), ("return_to", &back)],
+    )
+}
