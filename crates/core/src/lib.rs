@@ -12,6 +12,7 @@
 //! - [`oauth`]: the OpenID Provider's service (codes, tokens, userinfo, logout).
 //! - [`saml_idp`]: the SAML 2.0 IdP service (keys, per-SP settings, SSO).
 //! - [`console`]: the web console's and admin API's services and the role model (`authz`).
+//! - [`mfa`]: second factors (WebAuthn, backup codes), step-up, the tenant security policy.
 //! - [`demo`]: the `demo` tenant a newcomer can try.
 
 pub mod apps;
@@ -23,6 +24,7 @@ pub mod demo;
 pub mod keyring;
 pub mod lrs;
 pub mod lti;
+pub mod mfa;
 pub mod oauth;
 pub mod passwords;
 pub mod portal;

@@ -76,6 +76,36 @@ pub enum Command {
     /// Console roles: tenant admins and school admins (people or admin API clients).
     #[command(subcommand)]
     Admin(crate::commands::admin::AdminCommand),
+    /// Users' second factors (security keys, backup codes).
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MfaCommand {
+    /// Remove every second factor of a user (recovery); audited with the reason.
+    Reset {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// Why (goes into the audit log; required).
+        #[arg(long)]
+        reason: String,
+    },
+    /// List a user's second factors.
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -302,6 +332,102 @@ pub enum TenantCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// The tenant's security policy: second factors, step-up, risk engine, shared devices.
+    #[command(subcommand)]
+    Security(SecurityCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecurityCommand {
+    /// Print the tenant's security policy (the defaults when it has none).
+    Show {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Change settings of the tenant's security policy (audited); settings not given stay.
+    Set(Box<SecuritySetArgs>),
+}
+
+/// `on` or `off`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Args, Debug)]
+pub struct SecuritySetArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// School networks as CIDR blocks, comma-separated (`none` for none).
+    #[arg(long)]
+    pub school_networks: Option<String>,
+    /// Seconds a second factor counts for school-affairs apps (default 28800 = 8 h).
+    #[arg(long)]
+    pub second_factor_max_age: Option<i64>,
+    /// Seconds a second factor counts off the school networks (`off`: no network rule).
+    #[arg(long)]
+    pub offsite_max_age: Option<String>,
+    /// Whether learning apps need a second factor too.
+    #[arg(long, value_enum)]
+    pub learning_second_factor: Option<OnOff>,
+    /// `none` (attestation not asked) or `direct` (attested authenticators only).
+    #[arg(long)]
+    pub attestation: Option<String>,
+    /// Authenticator models (AAGUIDs) allowed to register, comma-separated (`any` for all).
+    #[arg(long)]
+    pub aaguids: Option<String>,
+    /// User verification for learning apps: `preferred` or `required`.
+    #[arg(long)]
+    pub uv_learning: Option<String>,
+    /// User verification for school-affairs apps: `preferred` or `required`.
+    #[arg(long)]
+    pub uv_school_affairs: Option<String>,
+    /// Whether staff may register discoverable credentials (passkeys).
+    #[arg(long, value_enum)]
+    pub staff_passkeys: Option<OnOff>,
+    /// TOTP authenticator apps (off by default).
+    #[arg(long, value_enum)]
+    pub totp: Option<OnOff>,
+    /// The risk engine: `off`, `step-up` or `deny`.
+    #[arg(long)]
+    pub risk: Option<String>,
+    /// Score at which a login is asked for the second factor.
+    #[arg(long)]
+    pub risk_step_up_threshold: Option<i64>,
+    /// Score at which a login is refused (risk `deny`).
+    #[arg(long)]
+    pub risk_deny_threshold: Option<i64>,
+    /// A signal's weight, `SIGNAL=POINTS` (repeatable): new-device, outside-school-network,
+    /// outside-school-hours, account-failures, address-failures, user-agent-changed.
+    #[arg(long = "risk-weight")]
+    pub risk_weights: Vec<String>,
+    /// School hours in local time, `HH:MM-HH:MM` (Monday to Friday).
+    #[arg(long)]
+    pub school_hours: Option<String>,
+    /// Local time's offset from UTC in minutes (Asia/Tokyo = 540).
+    #[arg(long)]
+    pub utc_offset_minutes: Option<i64>,
+    /// Shared-device mode.
+    #[arg(long, value_enum)]
+    pub shared_device: Option<OnOff>,
+    /// Idle seconds before a shared device signs out.
+    #[arg(long)]
+    pub shared_device_idle: Option<i64>,
+    /// Local times lesson periods end, `HH:MM` comma-separated (`none` for none).
+    #[arg(long)]
+    pub lesson_period_ends: Option<String>,
+    /// Networks whose sessions are in shared-device mode (CIDR, comma-separated; `none` = all).
+    #[arg(long)]
+    pub shared_device_networks: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[derive(Subcommand, Debug)]

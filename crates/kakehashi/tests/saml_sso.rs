@@ -435,7 +435,8 @@ async fn requested_authn_context_we_cannot_satisfy_is_answered_no_authn_context_
         );
         assert!(resp.contains("<ds:Signature"), "error Responses are signed");
 
-        // Multi-factor asked for; the user signed in with a password only: no downgrade.
+        // Multi-factor asked for; the user signed in with a password only: no downgrade, but
+        // the step-up page (docs/MFA.md), and after the factor the Response says so.
         let xml = authn_request(
             &node.url,
             &new_id(),
@@ -444,10 +445,23 @@ async fn requested_authn_context_we_cannot_satisfy_is_answered_no_authn_context_
             "",
             &rac("minimum", "https://refeds.org/profile/mfa"),
         );
-        let sso = b.get(&redirect_path(&xml, None, None));
-        let done = login_and_resume(&mut b, &sso, TEACHER, TEACHER_PASSWORD);
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let codes = make_backup_codes(&mut b);
+        let step_up = b.get(&redirect_path(&xml, None, None));
+        assert_eq!(step_up.status, 403, "{label}: {}", step_up.body);
+        assert!(
+            saml_response(&step_up).is_none(),
+            "nothing sent before the factor"
+        );
+        let back = use_backup_code(&mut b, &step_up, &codes[0]);
+        assert_eq!(back.status, 303, "{label}: {}", back.body);
+        let done = b.get(back.header("location").expect("back to the request"));
         let resp = saml_response(&done).unwrap_or_else(|| panic!("{label}: {}", done.body));
-        assert_eq!(status_codes(&resp), ["Responder", "NoAuthnContext"]);
+        assert_eq!(status_codes(&resp), ["Success"]);
+        assert!(resp.contains("https://refeds.org/profile/mfa</saml:AuthnContextClassRef>"));
+        // A password-only session again for what follows.
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
 
         // A class a password login satisfies is answered, reporting what was done.
         let xml = authn_request(

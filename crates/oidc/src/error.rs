@@ -28,6 +28,9 @@ pub enum ErrorCode {
     RequestNotSupported,
     RequestUriNotSupported,
     RegistrationNotSupported,
+    // OpenID Connect Core Unmet Authentication Requirements 1.0, §2: the OP cannot meet the
+    // requested authentication requirements (an essential acr).
+    UnmetAuthenticationRequirements,
     // RFC 7009 2.2.1
     UnsupportedTokenType,
     // RFC 6750 3.1
@@ -58,6 +61,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::RegistrationNotSupported => "registration_not_supported",
+            ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",

@@ -24,6 +24,7 @@ use axum::routing::get;
 use axum::Router;
 use kakehashi_core::cache::ProviderCache;
 use kakehashi_core::data_dir::MasterKey;
+use kakehashi_core::mfa::webauthn::RelyingParty;
 use kakehashi_store::Store;
 
 pub use metrics::Metrics;
@@ -42,17 +43,23 @@ pub struct AppState {
     pub cache: Arc<ProviderCache>,
     /// Fetches (and briefly caches) LTI tools' JWKS documents.
     pub lti_jwks: lti::HttpJwksFetch,
+    /// The WebAuthn relying party for `public_url` (or why it could not be set up: then the
+    /// second-factor endpoints answer 503 and the server log says why).
+    pub relying_party: Arc<Result<RelyingParty, String>>,
 }
 
 impl AppState {
     pub fn new(store: Store, public_url: String, master_key: MasterKey) -> AppState {
         AppState {
             store,
-            public_url,
             metrics: Arc::new(Metrics::default()),
             master_key,
             cache: Arc::new(ProviderCache::default()),
             lti_jwks: lti::HttpJwksFetch::default(),
+            relying_party: Arc::new(
+                RelyingParty::for_public_url(&public_url).map_err(|e| e.to_string()),
+            ),
+            public_url,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod identity;
 pub mod keys;
 pub mod lrs;
 pub mod lti;
+pub mod mfa;
 mod migrate;
 pub mod oauth;
 pub mod roster;

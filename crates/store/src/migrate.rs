@@ -57,6 +57,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0009_lti.sql"),
     },
     Migration {
+        version: 10,
+        name: "mfa",
+        sql: include_str!("../migrations/0010_mfa.sql"),
+    },
+    Migration {
         version: 11,
         name: "console",
         sql: include_str!("../migrations/0011_console.sql"),

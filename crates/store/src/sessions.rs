@@ -29,6 +29,8 @@ pub struct SessionRow {
     pub csrf_secret: String,
     pub user_agent: String,
     pub ip: String,
+    /// When the session last proved a second factor (`None`: never).
+    pub second_factor_at: Option<String>,
 }
 
 /// Stores a new session.
@@ -36,8 +38,8 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow)
     sqlx::query(
         "INSERT INTO portal_sessions (id_hash, tenant_id, user_sourced_id, role, created_at,
             last_seen_at, auth_time, idle_timeout_secs, expires_at, amr, acr, csrf_secret,
-            user_agent, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            user_agent, ip, second_factor_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&s.id_hash)
     .bind(tenant.as_str())
@@ -53,6 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow)
     .bind(&s.csrf_secret)
     .bind(&s.user_agent)
     .bind(&s.ip)
+    .bind(&s.second_factor_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -68,7 +71,7 @@ pub async fn find(
     let row = sqlx::query(
         "SELECT s.id_hash, s.user_sourced_id, s.role AS session_role, s.created_at,
                 s.last_seen_at, s.auth_time, s.idle_timeout_secs, s.expires_at, s.amr, s.acr,
-                s.csrf_secret, s.user_agent, s.ip,
+                s.csrf_secret, s.user_agent, s.ip, s.second_factor_at,
                 u.username, u.user_master_identifier, u.given_name, u.family_name,
                 u.kana_given_name, u.kana_family_name, u.role, u.email
          FROM portal_sessions s
@@ -94,6 +97,7 @@ pub async fn find(
         csrf_secret: r.try_get("csrf_secret")?,
         user_agent: r.try_get("user_agent")?,
         ip: r.try_get("ip")?,
+        second_factor_at: r.try_get("second_factor_at")?,
     };
     let user = UserRow {
         sourced_id: session.user_sourced_id.clone(),
@@ -125,6 +129,75 @@ pub async fn touch(store: &Store, tenant: &TenantId, id_hash: &str, at: &str) ->
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Records a second factor on a session: its new methods (`amr`, JSON array), `acr` and the
+/// instant. `Ok(false)` when the session is gone.
+pub async fn record_second_factor(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_hash: &str,
+    amr: &str,
+    acr: &str,
+    at: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = $3, last_seen_at = $3
+         WHERE tenant_id = $4 AND id_hash = $5",
+    )
+    .bind(amr)
+    .bind(acr)
+    .bind(at)
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Takes the second factor away from one session (the risk engine saw it misused).
+pub async fn forget_second_factor(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_hash: &str,
+    amr: &str,
+    acr: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = NULL
+         WHERE tenant_id = $3 AND id_hash = $4",
+    )
+    .bind(amr)
+    .bind(acr)
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Takes the second factor away from every session of one user (a factor reset): the
+/// sessions go on with the password only. Returns how many sessions were downgraded.
+pub async fn forget_second_factor_for_user(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+    amr: &str,
+    acr: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = NULL
+         WHERE tenant_id = $3 AND user_sourced_id = $4",
+    )
+    .bind(amr)
+    .bind(acr)
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Ends one session; `Ok(false)` when there was none.

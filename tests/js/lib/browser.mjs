@@ -19,11 +19,11 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-export async function launch() {
+export async function launch({ extraArgs = [] } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: run ./scripts/test (it installs it) or apt-get install -y chromium`);
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...extraArgs], headless: true });
 }
 
 /// Devices the portal must work on. The iPad is a 10.2" iPad in portrait (810×1080 CSS px)

@@ -215,6 +215,8 @@ pub async fn sign_in(
         ip,
         user_agent,
         replaces,
+        // A card sign-in is not judged by the risk engine (no password was typed).
+        device: None,
     };
     let session = login::start_session(
         store,
@@ -225,6 +227,7 @@ pub async fn sign_in(
         &policy,
         &user.username,
         Method::Card,
+        None,
     )
     .await?;
     Ok(Some((session, user)))

@@ -5,6 +5,7 @@
 use kakehashi_oidc::authorize::{
     self as rules, AuthorizationResponse, AuthorizeError, Prompt, UserFacingError,
 };
+use kakehashi_oidc::discovery::{ACR_MFA, ACR_PASSWORD};
 use kakehashi_oidc::params::Params;
 use kakehashi_oidc::{ErrorCode, OAuthError};
 use kakehashi_store::oauth::{self as stored, CodeRow};
@@ -27,7 +28,9 @@ pub enum AuthorizeOutcome {
     Login { fresh: bool },
     /// A school-affairs app and a password-only session: the second-factor page, never a
     /// silent sign-in with less than the app requires.
-    SecondFactorRequired { app_name: String },
+    SecondFactorRequired {
+        app: Box<kakehashi_store::identity::AppRow>,
+    },
 }
 
 /// Parameters to drop from the authorization request when coming back from a fresh login,
@@ -105,7 +108,27 @@ pub async fn authorize(
             };
         }
     }
-    match access::decide(&client.app, session) {
+    let policy = crate::mfa::policy::load(p.store, p.tenant).await?;
+    let mut decision = access::decide(&client.app, session, &policy, p.clock.now());
+    // OIDC Core 3.1.2.1 acr_values / 5.5.1.1 claims: a request that accepts only the
+    // second-factor acr is stepped up like a school-affairs app (or refused below when it
+    // cannot be met); a request that also accepts the password acr is answered as it is.
+    let (acr_values, essential) = req.requested_acr();
+    let supported = [ACR_PASSWORD, ACR_MFA];
+    let only_mfa = !acr_values.is_empty()
+        && acr_values.iter().any(|v| v == ACR_MFA)
+        && !acr_values.iter().any(|v| v == ACR_PASSWORD);
+    let fresh_mfa = access::has_second_factor(&session.amr)
+        && crate::mfa::factors::second_factor_fresh(
+            session.second_factor_at.as_deref(),
+            &session.ip,
+            &policy,
+            p.clock.now(),
+        );
+    if decision == LaunchDecision::Allowed && only_mfa && !fresh_mfa {
+        decision = LaunchDecision::SecondFactorRequired;
+    }
+    match decision {
         LaunchDecision::Allowed => {}
         LaunchDecision::NotAllowed => {
             audit_refusal(p, session, &client.app.id, "not-allowed").await?;
@@ -123,19 +146,20 @@ pub async fn authorize(
                 )
             } else {
                 Ok(AuthorizeOutcome::SecondFactorRequired {
-                    app_name: client.app.name.clone(),
+                    app: Box::new(client.app.clone()),
                 })
             };
         }
     }
     // OIDC Core 5.5.1.1: an essential acr that the session does not meet is an error, not a
-    // silent downgrade.
-    let (acr_values, essential) = req.requested_acr();
+    // silent downgrade (Unmet Authentication Requirements 1.0 §2 names the error).
     if essential && !acr_values.contains(&session.acr) {
-        return fail(
-            ErrorCode::AccessDenied,
-            "the requested authentication context cannot be met",
-        );
+        let reason = if acr_values.iter().any(|v| supported.contains(&v.as_str())) {
+            "the requested authentication context is not met by this sign-in"
+        } else {
+            "none of the requested authentication context classes is supported"
+        };
+        return fail(ErrorCode::UnmetAuthenticationRequirements, reason);
     }
 
     let code = super::random_value();

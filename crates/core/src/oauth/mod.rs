@@ -53,6 +53,8 @@ pub enum OAuthServiceError {
     BadClient { client_id: String, detail: String },
     #[error(transparent)]
     Portal(#[from] crate::portal::PortalError),
+    #[error(transparent)]
+    Mfa(#[from] crate::mfa::MfaError),
 }
 
 /// What an endpoint answers when it cannot give the client what it asked for: a protocol

@@ -24,7 +24,10 @@ use super::policy::{PortalPolicy, RoleClass};
 use super::throttle::{self, Counters, Observed, Verdict};
 use super::token::{random_hex, SessionToken};
 use super::PortalError;
+use crate::mfa::policy::RiskMode;
+use crate::mfa::risk::{self, Assessment, RiskDecision, Signals};
 use crate::{passwords, Actor, Clock};
+use sha2::Digest;
 
 /// Longest username and password looked at; longer input fails like a wrong password
 /// (argon2 would hash a megabyte-long password happily, at our expense).
@@ -42,6 +45,8 @@ pub struct LoginAttempt<'a> {
     pub user_agent: &'a str,
     /// The session cookie the browser came with, ended on success.
     pub replaces: Option<&'a SessionToken>,
+    /// The device id of the browser's signed device cookie, when it verified (risk engine).
+    pub device: Option<&'a str>,
 }
 
 #[derive(Debug)]
@@ -50,7 +55,12 @@ pub enum LoginOutcome {
     Success {
         token: SessionToken,
         user: Box<UserRow>,
+        /// The risk engine asks for the second factor before anything else (the session
+        /// reaches no app until then: `access::decide`).
+        step_up: bool,
     },
+    /// The risk engine refused the login (score at or above the tenant's deny threshold).
+    RiskDenied,
     /// Unknown user or wrong password (deliberately the same).
     Failed,
     /// Too many failures lately; try again later.
@@ -92,7 +102,7 @@ async fn verify_blocking(password: &str, phc: Option<String>) -> Result<bool, Po
     let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
     let ok = tokio::task::spawn_blocking(move || passwords::verify(&password, &phc))
         .await
-        .map_err(|e| PortalError::Hashing(e.to_string()))?;
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
     Ok(ok && real)
 }
 
@@ -137,6 +147,11 @@ pub async fn attempt(
     match user {
         Some(user) if ok => {
             let class = RoleClass::of(&user.role);
+            let risk = judge_risk(store, a, &user, &seen, now).await?;
+            if risk.as_ref().map(|r| r.assessment.decision) == Some(RiskDecision::Deny) {
+                record_risk_denial(store, a, &user, risk.as_ref(), &at).await?;
+                return Ok(LoginOutcome::RiskDenied);
+            }
             let token = start_session(
                 store,
                 clock,
@@ -146,11 +161,13 @@ pub async fn attempt(
                 &policy,
                 &username,
                 Method::Password,
+                risk.as_ref(),
             )
             .await?;
             Ok(LoginOutcome::Success {
                 token,
                 user: Box::new(user),
+                step_up: risk.is_some_and(|r| r.step_up),
             })
         }
         user => {
@@ -202,6 +219,10 @@ struct NewSession {
     ip: String,
     /// How the user proved who they are (the audit row's `amr`).
     amr: &'static str,
+    /// What the risk engine said (the audit row's `risk`), when it ran.
+    risk: Option<serde_json::Value>,
+    /// The device cookie's hash to remember for this user, when the risk engine let it in.
+    known_device: Option<String>,
     row: SessionRow,
 }
 
@@ -215,6 +236,7 @@ pub(crate) async fn start_session(
     policy: &PortalPolicy,
     username: &str,
     method: Method,
+    risk: Option<&RiskJudgement>,
 ) -> Result<SessionToken, PortalError> {
     let token = SessionToken::generate()?;
     let now = clock.now();
@@ -231,11 +253,17 @@ pub(crate) async fn start_session(
         idle_timeout_secs: idle,
         expires_at: kakehashi_store::now_rfc3339_of(now + Duration::seconds(absolute)),
         amr: amr.clone(),
-        // One factor only: the lowest level; the MFA issue raises it.
-        acr: format!("urn:kakehashi:acr:{}", method.amr()),
+        // One factor only: the lowest level; a second factor raises it (`mfa::factors`). A
+        // login the risk engine stepped up waits for the factor before reaching any app.
+        acr: if risk.is_some_and(|r| r.step_up) {
+            ACR_STEP_UP_PENDING.to_owned()
+        } else {
+            format!("urn:kakehashi:acr:{}", method.amr())
+        },
         csrf_secret: random_hex()?,
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
+        second_factor_at: None,
     };
     // Only writes, no decision on what they read: the session joins other requests' writes
     // in one transaction (group commit) and the browser is answered once it is committed.
@@ -249,6 +277,20 @@ pub(crate) async fn start_session(
         user_name: user.username.clone(),
         ip: a.ip.to_owned(),
         amr: method.amr(),
+        risk: risk.map(|r| {
+            serde_json::json!({
+                "score": r.assessment.score, "reasons": r.assessment.reasons,
+                "decision": r.assessment.decision, "stepUp": r.step_up,
+                "noFactorToAsk": r.no_factor,
+            })
+        }),
+        // A device the risk engine let in is known from now on.
+        known_device: match (a.device, risk) {
+            (Some(device), Some(r)) if r.assessment.decision == RiskDecision::Allow => {
+                Some(hex::encode(sha2::Sha256::digest(device.as_bytes())))
+            }
+            _ => None,
+        },
         row,
     };
     store
@@ -268,17 +310,112 @@ pub(crate) async fn start_session(
                     target: format!("user:{}", w.row.user_sourced_id),
                     details: serde_json::json!({
                         "username": w.user_name, "ip": w.ip, "userAgent": w.row.user_agent,
-                        "amr": [w.amr], "replacedSession": replaced,
+                        "amr": [w.amr], "replacedSession": replaced, "risk": w.risk,
                     }),
                 };
-                batch
-                    .audit(Some(&w.tenant), &w.at, &event)
-                    .await
-                    .map(|_| ())
+                batch.audit(Some(&w.tenant), &w.at, &event).await?;
+                if let Some(device) = &w.known_device {
+                    kakehashi_store::mfa::remember_device(
+                        batch.conn(),
+                        &w.tenant,
+                        &w.row.user_sourced_id,
+                        device,
+                        &w.at,
+                    )
+                    .await?;
+                }
+                Ok(())
             })
         })
         .await?;
     Ok(token)
+}
+
+/// The `acr` of a session that the risk engine sent to step-up and that has not proved the
+/// factor yet: no app accepts it (`access::decide`), and it is never reported to one.
+pub const ACR_STEP_UP_PENDING: &str = "urn:kakehashi:acr:pwd-step-up-pending";
+
+/// What the risk engine said about a login.
+#[derive(Debug)]
+pub(crate) struct RiskJudgement {
+    assessment: Assessment,
+    /// Step-up is asked (the decision said so and the user has a factor to prove).
+    step_up: bool,
+    /// The decision asked for step-up but the user has no factor to prove.
+    no_factor: bool,
+}
+
+/// Runs the risk engine for a login whose password was right (`None` when the tenant has it
+/// off).
+async fn judge_risk(
+    store: &Store,
+    a: &LoginAttempt<'_>,
+    user: &UserRow,
+    seen: &Counters,
+    now: OffsetDateTime,
+) -> Result<Option<RiskJudgement>, PortalError> {
+    let policy = crate::mfa::policy::load(store, a.tenant)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    if policy.risk.mode == RiskMode::Off {
+        return Ok(None);
+    }
+    let live = |o: &Option<Observed>, window: Duration| {
+        o.as_ref()
+            .filter(|c| now < c.window_start + window)
+            .map_or(0, |c| c.failures)
+    };
+    let known = crate::mfa::risk::device_known(store, a.tenant, &user.sourced_id, a.device)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    let signals = Signals {
+        new_device: !known,
+        outside_school_network: risk::outside_school_network(&policy, a.ip),
+        outside_school_hours: risk::outside_school_hours(&policy.risk, now),
+        account_failures: live(&seen.account, throttle::WINDOW),
+        address_failures: live(&seen.ip, throttle::IP_WINDOW),
+        user_agent_changed: false,
+    };
+    let assessment = risk::assess(&policy, &signals);
+    let has_factor = crate::mfa::factors::of_user(store, a.tenant, &user.sourced_id)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?
+        .any();
+    let asks = assessment.decision == RiskDecision::StepUp;
+    Ok(Some(RiskJudgement {
+        step_up: asks && has_factor,
+        no_factor: asks && !has_factor,
+        assessment,
+    }))
+}
+
+async fn record_risk_denial(
+    store: &Store,
+    a: &LoginAttempt<'_>,
+    user: &UserRow,
+    risk: Option<&RiskJudgement>,
+    at: &str,
+) -> Result<(), PortalError> {
+    let mut tx = store.begin().await?;
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(a.tenant),
+        at,
+        &audit::Event {
+            actor: format!("anonymous@{}", a.ip),
+            action: "portal.login.risk_denied".into(),
+            target: format!("user:{}", user.sourced_id),
+            details: serde_json::json!({
+                "username": user.username, "ip": a.ip,
+                "score": risk.map(|r| r.assessment.score),
+                "reasons": risk.map(|r| &r.assessment.reasons),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
 /// Counts a failure on all three counters and locks a pupil's pair at the threshold.

@@ -38,6 +38,8 @@ pub enum PortalError {
     UnknownUser { tenant: String, username: String },
     #[error("ending the SAML sessions: {0}")]
     Saml(String),
+    #[error("the second-factor or risk check failed: {0}")]
+    Mfa(String),
 }
 
 /// The HMAC key of pre-login CSRF tokens, shared by every node (created on first use).

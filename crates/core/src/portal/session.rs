@@ -27,6 +27,21 @@ pub struct PortalSession {
     pub auth_time: String,
     pub amr: Vec<String>,
     pub acr: String,
+    /// When the session last proved a second factor (RFC 3339), if ever.
+    pub second_factor_at: Option<String>,
+    /// The address the session signed in from.
+    pub ip: String,
+    /// The user agent the session signed in with.
+    pub user_agent: String,
+    /// When the session was last active before this request (RFC 3339).
+    pub last_seen_at: String,
+}
+
+impl PortalSession {
+    /// The risk engine asked this login for the second factor and it has not been proved yet.
+    pub fn risk_step_up_pending(&self) -> bool {
+        self.acr == super::login::ACR_STEP_UP_PENDING
+    }
 }
 
 /// Why a stored session is no longer usable.
@@ -84,6 +99,10 @@ pub async fn resume(
         auth_time: row.auth_time,
         amr: serde_json::from_str(&row.amr).unwrap_or_default(),
         acr: row.acr,
+        second_factor_at: row.second_factor_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
+        last_seen_at: row.last_seen_at,
     }))
 }
 
@@ -152,6 +171,7 @@ mod tests {
             csrf_secret: String::new(),
             user_agent: String::new(),
             ip: String::new(),
+            second_factor_at: None,
         }
     }
 

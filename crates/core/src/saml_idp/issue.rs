@@ -87,7 +87,8 @@ pub(super) async fn issue(
         }
         s => s,
     };
-    let class = performed_class(&session.amr);
+    let policy = crate::mfa::policy::load(idp.store, idp.tenant).await?;
+    let class = performed_class(&super::sso::current_amr(session, &policy, idp.clock.now()));
     let session_index = SamlId::random(&mut OsRng);
     let response = SuccessResponse {
         response_id: SamlId::random(&mut OsRng),

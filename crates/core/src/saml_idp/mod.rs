@@ -36,6 +36,8 @@ pub enum SamlIdpError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Mfa(#[from] crate::mfa::MfaError),
+    #[error(transparent)]
     Keyring(#[from] KeyringError),
     #[error("SAML: {0}")]
     Saml(#[from] kakehashi_saml::SamlError),

@@ -111,7 +111,12 @@ pub enum SsoOutcome {
     /// Show an error page.
     Refused(Refusal),
     /// A school-affairs app on a session without a second factor: show the portal's page.
-    SecondFactorRequired { app: Box<AppRow> },
+    /// Step-up first; `pending_id` is the request to resume afterwards (SP-initiated), none
+    /// for IdP-initiated SSO (the launch route is resumed instead).
+    SecondFactorRequired {
+        app: Box<AppRow>,
+        pending_id: Option<String>,
+    },
 }
 
 /// The request as it waits for a login (stored as JSON in `saml_pending.request`).
@@ -497,6 +502,22 @@ pub(super) fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
+/// The session's methods as they count now: a second factor older than the tenant's
+/// freshness window is no longer reported (the password still is).
+pub fn current_amr(
+    s: &PortalSession,
+    policy: &crate::mfa::policy::SecurityPolicy,
+    now: time::OffsetDateTime,
+) -> Vec<String> {
+    let fresh =
+        crate::mfa::factors::second_factor_fresh(s.second_factor_at.as_deref(), &s.ip, policy, now);
+    if fresh {
+        s.amr.clone()
+    } else {
+        s.amr.iter().filter(|m| *m == "pwd").cloned().collect()
+    }
+}
+
 /// What the session's login actually did, as an AuthnContext class (docs/SAML.md).
 pub fn performed_class(amr: &[String]) -> AuthnContextClass {
     let has = |m: &str| amr.iter().any(|a| a == m);
@@ -526,10 +547,28 @@ async fn proceed_with(
     let fresh = session.is_some_and(|s| {
         !p.force_authn || instant(&s.auth_time).is_some_and(|t| unix_ms(t) > p.received_ms)
     });
+    let policy = crate::mfa::policy::load(idp.store, idp.tenant).await?;
+    let now = idp.clock.now();
+    let decision = session.map(|s| {
+        let d = access::decide(&sp.app, s, &policy, now);
+        // SAML Core 3.3.2.2.1: a RequestedAuthnContext that only a second factor satisfies
+        // sends the user through step-up (when it may interact) instead of failing.
+        let performed = performed_class(&current_amr(s, &policy, now));
+        match p.requested() {
+            Some(rac)
+                if d == LaunchDecision::Allowed
+                    && !rac.is_satisfied_by(&performed)
+                    && rac.is_satisfied_by(&AuthnContextClass::RefedsMfa) =>
+            {
+                LaunchDecision::SecondFactorRequired
+            }
+            _ => d,
+        }
+    });
     let refusal = match session {
-        Some(s) if fresh => match access::decide(&sp.app, s) {
+        Some(s) if fresh => match decision.unwrap_or(LaunchDecision::NotAllowed) {
             LaunchDecision::Allowed => {
-                let performed = performed_class(&s.amr);
+                let performed = performed_class(&current_amr(s, &policy, now));
                 match p.requested() {
                     Some(rac) if !rac.is_satisfied_by(&performed) => Some(fail(
                         (StatusCode::Responder, Some(SubStatusCode::NoAuthnContext)),
@@ -554,6 +593,7 @@ async fn proceed_with(
                 .await?;
                 return Ok(SsoOutcome::SecondFactorRequired {
                     app: Box::new(sp.app.clone()),
+                    pending_id: Some(row.id.clone()),
                 });
             }
         },
@@ -622,7 +662,8 @@ pub async fn idp_initiated(
             id: app_id.to_owned(),
         });
     };
-    match access::decide(&sp.app, session) {
+    let policy = crate::mfa::policy::load(idp.store, idp.tenant).await?;
+    match access::decide(&sp.app, session, &policy, idp.clock.now()) {
         LaunchDecision::Allowed => {}
         LaunchDecision::NotAllowed => {
             return refuse(
@@ -636,6 +677,7 @@ pub async fn idp_initiated(
         LaunchDecision::SecondFactorRequired => {
             return Ok(SsoOutcome::SecondFactorRequired {
                 app: Box::new(sp.app.clone()),
+                pending_id: None,
             })
         }
     }

@@ -6,6 +6,7 @@ mod audit;
 mod keys;
 pub(crate) mod lrs;
 pub(crate) mod lti;
+mod mfa;
 mod oneroster;
 mod serve;
 mod tenant;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::App(cmd) => app::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd).await,
         Command::Admin(cmd) => admin::run(cmd).await,
+        Command::Mfa(cmd) => mfa::run(cmd).await,
     }
 }
 

@@ -35,5 +35,6 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        TenantCommand::Security(cmd) => super::mfa::security(cmd).await,
     }
 }

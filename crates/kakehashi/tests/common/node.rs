@@ -46,8 +46,13 @@ pub fn start(env: &Env, extra: &[&str]) -> Node {
 /// Starts `kakehashi serve` on a free port with its own data dir and the given database.
 pub fn start_node(data_dir: &std::path::Path, database_url: Option<&str>, extra: &[&str]) -> Node {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kakehashi"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
+    cmd.arg("serve");
+    // A test that needs a known port (e.g. a public URL on `localhost` for WebAuthn) passes
+    // its own --listen.
+    if !extra.contains(&"--listen") {
+        cmd.args(["--listen", "127.0.0.1:0"]);
+    }
+    cmd.args(extra)
         .env("KAKEHASHI_DATA_DIR", data_dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

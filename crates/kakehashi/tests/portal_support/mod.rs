@@ -152,6 +152,8 @@ pub struct Browser<'a> {
     pub tenant: &'a str,
     pub login_cookie: String,
     pub session_cookie: String,
+    /// The risk engine's device cookie (kept like a browser keeps it).
+    pub device_cookie: String,
 }
 
 impl<'a> Browser<'a> {
@@ -161,16 +163,21 @@ impl<'a> Browser<'a> {
             tenant,
             login_cookie: String::new(),
             session_cookie: String::new(),
+            device_cookie: String::new(),
         }
     }
 
     pub fn cookie(&self) -> String {
-        [self.login_cookie.as_str(), self.session_cookie.as_str()]
-            .iter()
-            .filter(|c| !c.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("; ")
+        [
+            self.login_cookie.as_str(),
+            self.session_cookie.as_str(),
+            self.device_cookie.as_str(),
+        ]
+        .iter()
+        .filter(|c| !c.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("; ")
     }
 
     pub fn get(&mut self, path: &str) -> Resp {
@@ -193,6 +200,8 @@ impl<'a> Browser<'a> {
                 self.login_cookie = if cleared { String::new() } else { pair };
             } else if pair.starts_with("kakehashi_session=") {
                 self.session_cookie = if cleared { String::new() } else { pair };
+            } else if pair.starts_with("kakehashi_device=") {
+                self.device_cookie = if cleared { String::new() } else { pair };
             }
         }
     }
@@ -301,4 +310,37 @@ pub async fn sql(env: &Env, statement: &str) {
         .await
         .unwrap_or_else(|e| panic!("{statement}: {e}"));
     store.close().await;
+}
+
+/// Makes backup codes for the signed-in user from the security page; returns them.
+pub fn make_backup_codes(b: &mut Browser<'_>) -> Vec<String> {
+    let page = b.get(&format!("/t/{}/mfa", b.tenant));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.hidden("csrf").expect("csrf on the security page");
+    let r = b.post(
+        &format!("/t/{}/mfa/backup-codes", b.tenant),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"), "shown once");
+    let codes: Vec<String> = r
+        .body
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10, "{}", r.body);
+    codes
+}
+
+/// Posts a backup code from a step-up page (its `csrf` and `return_to`).
+pub fn use_backup_code(b: &mut Browser<'_>, step_up: &Resp, code: &str) -> Resp {
+    let csrf = step_up.hidden("csrf").expect("backup-code form");
+    let back = step_up.hidden("return_to").expect("return_to");
+    let back = back.replace("&amp;", "&");
+    b.post(
+        &format!("/t/{}/mfa/backup-code", b.tenant),
+        &[("csrf", &csrf), ("code", code), ("return_to", &back)],
+    )
 }

@@ -85,7 +85,15 @@ async fn allowed_tool(
         Ok(_) => return Err(denied(lang, &tenant, StatusCode::NOT_FOUND)),
         Err(e) => return Err(internal(e.into())),
     };
-    if access::decide(&app, &session) != LaunchDecision::Allowed {
+    // The launcher's policy (audience, second factor under the tenant's security policy): a
+    // launch that needs step-up goes through the launcher tile first, which asks for it.
+    let policy = match kakehashi_core::mfa::policy::load(&st.store, &tenant).await {
+        Ok(p) => p,
+        Err(e) => return Err(crate::portal::mfa::failed(e)),
+    };
+    if access::decide(&app, &session, &policy, time::OffsetDateTime::now_utc())
+        != LaunchDecision::Allowed
+    {
         return Err(denied(lang, &tenant, StatusCode::NOT_FOUND));
     }
     Ok((tenant, app, session))

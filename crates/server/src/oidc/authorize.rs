@@ -142,11 +142,34 @@ async fn run(st: AppState, raw: String, query: String, headers: HeaderMap) -> Re
                 &[],
             )
         }
-        AuthorizeOutcome::SecondFactorRequired { app_name } => html(
-            StatusCode::FORBIDDEN,
-            crate::portal::pages::second_factor_required(lang, tenant.as_str(), &app_name),
-            &[],
-        ),
+        AuthorizeOutcome::SecondFactorRequired { app } => {
+            // Step-up, then the same authorization request again (docs/MFA.md).
+            let back = format!(
+                "/t/{tenant}/authorize?r={}",
+                URL_SAFE_NO_PAD.encode(query.as_bytes())
+            );
+            match (session.as_ref(), safe_return_to(tenant.as_str(), &back)) {
+                (Some(s), Some(back)) => {
+                    let mut resp =
+                        crate::portal::launch::step_up(&st, lang, &tenant, s, &app, &back).await;
+                    // The page's backup-code form ends at the client too (see render_login).
+                    if let Some(origin) = continuation_origin(&st, &tenant, &back).await {
+                        if let Ok(v) = HeaderValue::from_str(
+                            &crate::portal::http::csp_with_form_action(&origin),
+                        ) {
+                            resp.headers_mut()
+                                .insert(header::CONTENT_SECURITY_POLICY, v);
+                        }
+                    }
+                    resp
+                }
+                _ => html(
+                    StatusCode::FORBIDDEN,
+                    crate::portal::pages::second_factor_required(lang, tenant.as_str(), &app.name),
+                    &[],
+                ),
+            }
+        }
     }
 }
 

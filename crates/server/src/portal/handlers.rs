@@ -78,11 +78,81 @@ pub(crate) async fn current_session(
     for raw in cookies(headers, SESSION_COOKIE) {
         if let Some(tok) = SessionToken::parse(raw) {
             if let Some(s) = session::resume(&st.store, &SystemClock, tenant, &tok).await? {
-                return Ok(Some(s));
+                return judged(st, s, headers).await;
             }
         }
     }
     Ok(None)
+}
+
+/// The risk engine's look at a request within a session: another user agent than the session
+/// signed in with may drop its second factor or end it (`mfa::risk::judge_session_user_agent`).
+async fn judged(
+    st: &AppState,
+    s: PortalSession,
+    headers: &HeaderMap,
+) -> Result<Option<PortalSession>, PortalError> {
+    use kakehashi_core::mfa::risk::{judge_session_user_agent, SessionVerdict};
+    // Shared-device mode: idle and lesson-period ends sign the session out.
+    let policy = kakehashi_core::mfa::policy::load(&st.store, &s.tenant)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(why) =
+        kakehashi_core::mfa::shared_device::ends(&policy, &s.ip, &s.last_seen_at, now)
+    {
+        tracing::info!(reason = ?why, "shared-device session ended");
+        session::logout(&st.store, &SystemClock, &s).await?;
+        return Ok(None);
+    }
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ua.chars().take(512).eq(s.user_agent.chars()) {
+        return Ok(Some(s));
+    }
+    // The session's own address stands in for the request's here (the extractor has no
+    // socket address); the user agent is the signal that matters.
+    let ip = s.ip.clone();
+    let verdict = judge_session_user_agent(&st.store, &SystemClock, &s, ua, &ip)
+        .await
+        .map_err(|e| PortalError::Mfa(e.to_string()))?;
+    Ok(match verdict {
+        SessionVerdict::Keep => Some(s),
+        SessionVerdict::Ended => None,
+        SessionVerdict::SecondFactorDropped => {
+            let mut s = s;
+            s.amr.retain(|m| m == "pwd");
+            s.second_factor_at = None;
+            s.acr = kakehashi_oidc::discovery::ACR_PASSWORD.to_owned();
+            Some(s)
+        }
+    })
+}
+
+/// The cookie naming this browser to the risk engine (`kakehashi_core::mfa::risk`): HttpOnly,
+/// SameSite=Lax, kept 400 days (the longest browsers allow).
+pub(crate) const DEVICE_COOKIE: &str = "kakehashi_device";
+
+fn device_cookie(value: &str, tenant: &str, secure: bool) -> String {
+    format!(
+        "{DEVICE_COOKIE}={value}; Path=/t/{tenant}/; HttpOnly; SameSite=Lax; Max-Age=34560000{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The device id of the request's device cookie, when its MAC verifies.
+pub(crate) async fn device_of(
+    st: &AppState,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+) -> Result<Option<String>, Response> {
+    let key = kakehashi_core::mfa::risk::device_key(&st.store, &SystemClock)
+        .await
+        .map_err(super::mfa::failed)?;
+    Ok(cookies(headers, DEVICE_COOKIE)
+        .find_map(|v| kakehashi_core::mfa::risk::verify_device_cookie(&key, tenant, v)))
 }
 
 fn launcher_path(tenant: &TenantId) -> String {
@@ -274,6 +344,27 @@ pub async fn login_submit(
     let old: Vec<SessionToken> = cookies(&headers, SESSION_COOKIE)
         .filter_map(SessionToken::parse)
         .collect();
+    // The risk engine's device cookie: the browser's id when its MAC verifies, else a new one
+    // (set with the session below).
+    let (device, new_device_cookie) = match device_of(&st, &tenant, &headers).await {
+        Ok(Some(id)) => (id, None),
+        Ok(None) => match token::random_hex() {
+            Ok(id) => {
+                let key = match kakehashi_core::mfa::risk::device_key(&st.store, &SystemClock).await
+                {
+                    Ok(k) => k,
+                    Err(e) => return super::mfa::failed(e),
+                };
+                let value = kakehashi_core::mfa::risk::device_cookie(&key, &tenant, &id);
+                (
+                    id,
+                    Some(device_cookie(&value, tenant.as_str(), secure(&st))),
+                )
+            }
+            Err(e) => return internal(e),
+        },
+        Err(r) => return r,
+    };
     let attempt = LoginAttempt {
         tenant: &tenant,
         username: &username,
@@ -281,23 +372,34 @@ pub async fn login_submit(
         ip: &ip,
         user_agent,
         replaces: old.first(),
+        device: Some(&device),
     };
     let outcome = match login::attempt(&st.store, &SystemClock, &attempt).await {
         Ok(o) => o,
         Err(e) => return internal(e),
     };
     let (notice, status) = match outcome {
-        LoginOutcome::Success { token, .. } => {
+        LoginOutcome::Success { token, step_up, .. } => {
             let sec = secure(&st);
-            let cookies = [
+            let mut cookies = vec![
                 set_cookie(SESSION_COOKIE, token.expose(), tenant.as_str(), sec),
                 clear_cookie(LOGIN_COOKIE, tenant.as_str(), sec),
             ];
-            return see_other(
-                &return_to.unwrap_or_else(|| launcher_path(&tenant)),
-                &cookies,
-            );
+            cookies.extend(new_device_cookie);
+            let next = return_to.unwrap_or_else(|| launcher_path(&tenant));
+            // The risk engine asked for the second factor: its page first, then `next`.
+            let next = if step_up {
+                format!(
+                    "/t/{tenant}/mfa/verify?lang={}&return_to={}",
+                    lang.code(),
+                    url_encode(&next)
+                )
+            } else {
+                next
+            };
+            return see_other(&next, &cookies);
         }
+        LoginOutcome::RiskDenied => (Notice::RiskDenied, StatusCode::FORBIDDEN),
         LoginOutcome::Failed => (Notice::BadCredentials, StatusCode::UNAUTHORIZED),
         LoginOutcome::Delayed { retry_after_secs } => {
             let mut r = render_login(
@@ -420,6 +522,16 @@ pub async fn launcher(
         }
         Err(e) => return internal(e),
     };
+    if session.risk_step_up_pending() {
+        return see_other(
+            &format!(
+                "/t/{tenant}/mfa/verify?lang={}&return_to={}",
+                lang.code(),
+                url_encode(&launcher_path(&tenant))
+            ),
+            &[],
+        );
+    }
     let list = match apps::apps_for(&st.store, &tenant, &session.user.role).await {
         Ok(l) => l,
         Err(e) => return internal(e.into()),
@@ -520,6 +632,15 @@ pub async fn css() -> Response {
     static_asset(
         pages::CSS,
         "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
+}
+
+/// The WebAuthn ceremonies' script (`assets/webauthn.js`).
+pub async fn webauthn_js() -> Response {
+    static_asset(
+        include_str!("assets/webauthn.js"),
+        "text/javascript; charset=utf-8",
         "public, max-age=3600",
     )
 }

@@ -37,9 +37,16 @@ pub async fn launch(
         Ok(None) => return denied(lang, &tenant, StatusCode::NOT_FOUND),
         Err(e) => return internal(e.into()),
     };
-    match access::decide(&app, &session) {
+    let policy = match kakehashi_core::mfa::policy::load(&st.store, &tenant).await {
+        Ok(p) => p,
+        Err(e) => return super::mfa::failed(e),
+    };
+    match access::decide(&app, &session, &policy, time::OffsetDateTime::now_utc()) {
         LaunchDecision::NotAllowed => denied(lang, &tenant, StatusCode::NOT_FOUND),
-        LaunchDecision::SecondFactorRequired => second_factor_required(lang, &tenant, &app),
+        LaunchDecision::SecondFactorRequired => {
+            let back = launch_path(&tenant, &app_id);
+            step_up(&st, lang, &tenant, &session, &app, &back).await
+        }
         LaunchDecision::Allowed => launch_allowed(&st, lang, &tenant, &app, &session).await,
     }
 }
@@ -77,8 +84,34 @@ pub fn denied(lang: Lang, tenant: &TenantId, status: StatusCode) -> Response {
     html(status, pages::not_allowed(lang, tenant.as_str()), &[])
 }
 
-/// The page shown instead of signing a staff member in to a school-affairs app with a
-/// password only. 403: the request is understood and refused until a factor is added.
+/// The step-up page shown instead of signing a staff member in to an app that needs a fresh
+/// second factor (403: refused until the factor is proved); once proved, the browser goes
+/// back to `back` and the app's protocol continues.
+pub async fn step_up(
+    st: &AppState,
+    lang: Lang,
+    tenant: &TenantId,
+    session: &PortalSession,
+    app: &AppRow,
+    back: &str,
+) -> Response {
+    let class = access::class_of(app);
+    super::mfa::step_up_response(
+        st,
+        lang,
+        tenant,
+        session,
+        Some(&app.name),
+        class.as_str(),
+        back,
+        StatusCode::FORBIDDEN,
+        None,
+    )
+    .await
+}
+
+/// The explanation alone, for a request that reached an app needing a second factor without a
+/// portal session to step up (403).
 pub fn second_factor_required(lang: Lang, tenant: &TenantId, app: &AppRow) -> Response {
     html(
         StatusCode::FORBIDDEN,

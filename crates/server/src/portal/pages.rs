@@ -14,6 +14,8 @@ pub enum Notice {
     Delayed(i64),
     Locked,
     LoggedOut,
+    /// The risk engine refused the login.
+    RiskDenied,
 }
 
 pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str {
@@ -23,7 +25,7 @@ pub(crate) fn t(lang: Lang, ja: &'static str, en: &'static str) -> &'static str 
     }
 }
 
-fn layout(lang: Lang, title: &str, body: &str) -> String {
+pub(crate) fn layout(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -78,6 +80,14 @@ pub fn login(p: &LoginPage<'_>) -> String {
         )
         .to_owned(),
         Notice::LoggedOut => t(lang, "ログアウトしました。", "You have signed out.").to_owned(),
+        Notice::RiskDenied => t(
+            lang,
+            "いつもと違うログインのため、受け付けられませんでした。学校のネットワークから、\
+             いつもの端末でログインするか、学校の管理者に連絡してください。",
+            "This sign-in looked unusual and was refused. Sign in from a school network on your \
+             usual device, or ask your school's administrator.",
+        )
+        .to_owned(),
     };
     let notice = if notice.is_empty() {
         String::new()
@@ -459,4 +469,13 @@ box-shadow:0 1px 4px rgba(0,0,0,.12)}
 .materials li a{display:inline-block;min-height:44px;padding:.5rem 0}
 .badge{display:inline-block;margin-top:.25rem;font-size:.8rem;padding:.1rem .5rem;\
 border-radius:999px;background:#fff4ce;color:#6b4f00}
+h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
+.action{display:inline-block;min-height:48px;padding:.6rem 1.5rem;font-size:1.1rem;\
+border:2px solid #1a5fb4;border-radius:8px;color:#1a5fb4;text-decoration:none}
+button.secondary,form button.secondary[type=submit]{background:#57606a;width:auto;margin-top:.5rem}
+.credentials{list-style:none;padding:0}
+.credential{padding:.75rem 0;border-bottom:1px solid #d0d7de}
+.credential-name{font-weight:bold}
+.credential-kind,.credential-used{display:block;color:#57606a;font-size:.9rem}
+.backup-codes code,.totp-secret{font-size:1.2rem;letter-spacing:.05em;word-break:break-all}
 ";

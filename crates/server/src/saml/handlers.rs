@@ -36,11 +36,26 @@ fn idp<'a>(st: &'a AppState, tenant: &'a TenantId) -> Idp<'a> {
 }
 
 /// Turns an outcome into the browser's next step.
-fn respond(lang: Lang, tenant: &TenantId, outcome: SsoOutcome) -> Response {
+async fn respond(
+    st: &AppState,
+    lang: Lang,
+    tenant: &TenantId,
+    session: Option<&PortalSession>,
+    outcome: SsoOutcome,
+) -> Response {
     match outcome {
         SsoOutcome::Post(post) => pages::post_page(&post),
         SsoOutcome::Refused(r) => pages::refused(lang, &r),
-        SsoOutcome::SecondFactorRequired { app } => second_factor_required(lang, tenant, &app),
+        SsoOutcome::SecondFactorRequired { app, pending_id } => {
+            let back = match &pending_id {
+                Some(id) => format!("/t/{tenant}/saml/resume/{}", url_encode(id)),
+                None => crate::portal::launch::launch_path(tenant, &app.id),
+            };
+            match session {
+                Some(s) => crate::portal::launch::step_up(st, lang, tenant, s, &app, &back).await,
+                None => second_factor_required(lang, tenant, &app),
+            }
+        }
         SsoOutcome::Login { pending_id, force } => {
             let back = format!("/t/{tenant}/saml/resume/{}", url_encode(&pending_id));
             if force {
@@ -122,7 +137,7 @@ pub async fn sso_redirect(
         raw_query: &raw_query,
     };
     match sso::receive(&idp(&st, &tenant), incoming, session.as_ref()).await {
-        Ok(outcome) => respond(lang, &tenant, outcome),
+        Ok(outcome) => respond(&st, lang, &tenant, session.as_ref(), outcome).await,
         Err(e) => failed(e),
     }
 }
@@ -156,7 +171,7 @@ pub async fn sso_post(
         relay_state: form.relay_state.as_deref(),
     };
     match sso::receive(&idp(&st, &tenant), incoming, session.as_ref()).await {
-        Ok(outcome) => respond(lang, &tenant, outcome),
+        Ok(outcome) => respond(&st, lang, &tenant, session.as_ref(), outcome).await,
         Err(e) => failed(e),
     }
 }
@@ -174,7 +189,7 @@ pub async fn resume(
         Err(r) => return r,
     };
     match sso::proceed(&idp(&st, &tenant), &id, session.as_ref()).await {
-        Ok(outcome) => respond(lang, &tenant, outcome),
+        Ok(outcome) => respond(&st, lang, &tenant, session.as_ref(), outcome).await,
         Err(e) => failed(e),
     }
 }
@@ -189,7 +204,7 @@ pub(crate) async fn launch(
     session: &PortalSession,
 ) -> Response {
     match sso::idp_initiated(&idp(st, tenant), &app.id, session, None).await {
-        Ok(outcome) => respond(lang, tenant, outcome),
+        Ok(outcome) => respond(st, lang, tenant, Some(session), outcome).await,
         Err(e) => failed(e),
     }
 }
