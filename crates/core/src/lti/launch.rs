@@ -146,9 +146,12 @@ pub async fn start(
         target_link_uri: target_link_uri.clone(),
         expires_at: now + LAUNCH_HINT_LIFETIME,
     };
-    let mut tx = p.store.begin().await?;
-    stored::insert_launch(&mut tx, p.tenant, &row).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    // A pure write: it joins other requests' writes in one transaction (group commit).
+    p.store
+        .group_write((p.tenant.clone(), row), |(tenant, row), batch| {
+            Box::pin(async move { stored::insert_launch(batch.conn(), tenant, row).await })
+        })
+        .await?;
     let url = LoginInitiation {
         iss: p.issuer.as_str().to_owned(),
         login_hint: subject(&app.subject_type, &app.id, user, &salt),
@@ -283,6 +286,27 @@ pub async fn authenticate(
         drop(tx);
         return refuse("invalid_request", "nonce has already been used");
     }
+    // The hint and the nonce are spent and the launch audited in one short transaction; the
+    // claims are read and the token signed after it, so SQLite's writer is not held while
+    // RSA signs (40 concurrent launches queued behind each other's signatures).
+    audit::append(
+        &mut tx,
+        p.store.backend(),
+        Some(p.tenant),
+        &p.clock.now_text(),
+        &audit::Event {
+            actor: format!("user:{}/{}", p.tenant, user.sourced_id),
+            action: "lti.launch".into(),
+            target: format!("app:{}", app.id),
+            details: serde_json::json!({
+                "messageType": launch.message_type, "deploymentId": launch.deployment_id,
+                "class": launch.class_sourced_id, "resourceLink": launch.resource_link_id,
+                "name": tool.send_name, "email": tool.send_email,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
     let message_type =
         MessageType::parse(&launch.message_type).unwrap_or(MessageType::ResourceLink);
     let endpoints = Endpoints::new(p.issuer.as_str());
@@ -391,24 +415,6 @@ pub async fn authenticate(
     let id_token = key
         .sign_json(Some("JWT"), &claims)
         .map_err(|e| LtiServiceError::Signing(e.to_string()))?;
-    audit::append(
-        &mut tx,
-        p.store.backend(),
-        Some(p.tenant),
-        &p.clock.now_text(),
-        &audit::Event {
-            actor: format!("user:{}/{}", p.tenant, user.sourced_id),
-            action: "lti.launch".into(),
-            target: format!("app:{}", app.id),
-            details: serde_json::json!({
-                "messageType": launch.message_type, "deploymentId": launch.deployment_id,
-                "class": launch.class_sourced_id, "resourceLink": launch.resource_link_id,
-                "name": tool.send_name, "email": tool.send_email,
-            }),
-        },
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     let mut fields = vec![("id_token".to_owned(), id_token)];
     if let Some(s) = state {
         fields.push(("state".to_owned(), s.to_owned()));

@@ -429,7 +429,8 @@ async fn client_credentials(
         })
         .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
-    response.scope = Some(scopes.join(" "));
+    // RFC 6749 5.1: the granted scope; none granted, no (empty) scope member.
+    response.scope = (!scopes.is_empty()).then(|| scopes.join(" "));
     Ok(response)
 }
 
