@@ -441,44 +441,7 @@ pub async fn backup_code(
     headers: HeaderMap,
     Form(form): Form<BackupCodeForm>,
 ) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
-    let launcher = format!("/t/{raw}/");
-    let (tenant, session) =
-        match form_session(&st, &raw, lang, &headers, form.csrf.as_deref(), &launcher).await {
-            Ok(v) => v,
-            Err(r) => return r,
-        };
-    let next = form
-        .return_to
-        .as_deref()
-        .and_then(|r| safe_return_to(tenant.as_str(), r))
-        .unwrap_or_else(|| format!("/t/{tenant}/"));
-    let code = form.code.unwrap_or_default();
-    match backup_codes::redeem(&st.store, &SystemClock, &session, &code).await {
-        Ok(true) => {
-            remember_device(&st, &session, &headers).await;
-            see_other(&next, &[])
-        }
-        Ok(false) => {
-            step_up_response(
-                &st,
-                lang,
-                &tenant,
-                &session,
-                None,
-                class_word(form.security_class.as_deref()),
-                &next,
-                StatusCode::UNAUTHORIZED,
-                Some(pages::t(
-                    lang,
-                    "バックアップコードが違うか、すでに使われています。",
-                    "The backup code is wrong or has been used already.",
-                )),
-            )
-            .await
-        }
-        Err(e) => failed(e),
-    }
+    code_factor(&st, &raw, q, &headers, form, CodeFactor::Backup).await
 }
 
 #[derive(Deserialize)]
@@ -655,10 +618,30 @@ pub async fn totp_code(
     headers: HeaderMap,
     Form(form): Form<BackupCodeForm>,
 ) -> Response {
-    let lang = Lang::pick(q.lang.as_deref(), &headers);
+    code_factor(&st, &raw, q, &headers, form, CodeFactor::Totp).await
+}
+
+/// A second factor typed as a code.
+#[derive(Clone, Copy)]
+enum CodeFactor {
+    Backup,
+    Totp,
+}
+
+/// Checks a typed code (a backup code or a TOTP code) for the session and sends the browser
+/// on, or back to the step-up page saying the code was wrong.
+async fn code_factor(
+    st: &AppState,
+    raw: &str,
+    q: MfaQuery,
+    headers: &HeaderMap,
+    form: BackupCodeForm,
+    kind: CodeFactor,
+) -> Response {
+    let lang = Lang::pick(q.lang.as_deref(), headers);
     let launcher = format!("/t/{raw}/");
     let (tenant, session) =
-        match form_session(&st, &raw, lang, &headers, form.csrf.as_deref(), &launcher).await {
+        match form_session(st, raw, lang, headers, form.csrf.as_deref(), &launcher).await {
             Ok(v) => v,
             Err(r) => return r,
         };
@@ -668,14 +651,32 @@ pub async fn totp_code(
         .and_then(|r| safe_return_to(tenant.as_str(), r))
         .unwrap_or_else(|| format!("/t/{tenant}/"));
     let code = form.code.unwrap_or_default();
-    match totp::verify(&st.store, &SystemClock, &st.master_key, &session, &code).await {
+    let (verified, wrong) = match kind {
+        CodeFactor::Backup => (
+            backup_codes::redeem(&st.store, &SystemClock, &session, &code).await,
+            pages::t(
+                lang,
+                "バックアップコードが違うか、すでに使われています。",
+                "The backup code is wrong or has been used already.",
+            ),
+        ),
+        CodeFactor::Totp => (
+            totp::verify(&st.store, &SystemClock, &st.master_key, &session, &code).await,
+            pages::t(
+                lang,
+                "コードが違うか、すでに使われています。",
+                "The code is wrong or has been used already.",
+            ),
+        ),
+    };
+    match verified {
         Ok(true) => {
-            remember_device(&st, &session, &headers).await;
+            remember_device(st, &session, headers).await;
             see_other(&next, &[])
         }
         Ok(false) => {
             step_up_response(
-                &st,
+                st,
                 lang,
                 &tenant,
                 &session,
@@ -683,11 +684,7 @@ pub async fn totp_code(
                 class_word(form.security_class.as_deref()),
                 &next,
                 StatusCode::UNAUTHORIZED,
-                Some(pages::t(
-                    lang,
-                    "コードが違うか、すでに使われています。",
-                    "The code is wrong or has been used already.",
-                )),
+                Some(wrong),
             )
             .await
         }
