@@ -24,6 +24,8 @@ use base64::Engine;
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/stats.rs"]
+mod stats;
 use http::Conn;
 
 #[derive(Clone)]
@@ -98,13 +100,7 @@ fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
-    let pct = |p: f64| -> f64 {
-        if all.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
-        all[i].as_secs_f64() * 1000.0
-    };
+    let pct = |p: f64| stats::percentile_ms(&all, p);
     println!(
         "{{\"logins\":{},\"errors\":{},\"seconds\":{:.2},\"per_second\":{:.1},\"p50_ms\":{:.2},\"p99_ms\":{:.2},\"threads\":{}}}",
         all.len(),

@@ -22,6 +22,8 @@ use base64::Engine;
 
 #[path = "support/http.rs"]
 mod http;
+#[path = "support/stats.rs"]
+mod stats;
 use http::Conn;
 
 const LEARNERS: u64 = 5_000;
@@ -310,13 +312,7 @@ fn timed(
     });
     let secs = started.elapsed().as_secs_f64();
     lat.sort();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[i].as_secs_f64() * 1000.0
-    };
+    let pct = |p: f64| stats::percentile_ms(&lat, p);
     if errors > 0 {
         return Err(format!("{errors} requests failed"));
     }
