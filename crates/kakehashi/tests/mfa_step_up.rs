@@ -601,3 +601,52 @@ async fn totp_is_off_by_default_and_when_on_an_rfc_6238_code_steps_up_once() {
         assert!(actions.iter().any(|(a, _)| a == "mfa.totp.failed"));
     }
 }
+
+#[tokio::test]
+async fn wrong_second_factor_codes_back_off_without_locking_the_teacher_out() {
+    // RFC 6238 section 5.2 and NIST SP 800-63B 5.2.2: the verifier limits failed code
+    // attempts. From the 5th wrong code in an hour each attempt waits (1 s doubling); an
+    // attempt during the wait is answered 429 with Retry-After (RFC 6585 section 4), is not
+    // checked (even a right code does not spend itself) and is not counted.
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let home = b.get("/t/demo/");
+        let launch = format!("/t/demo/launch/{}", tile_id(&home.body, "校務支援システム"));
+        let codes = make_backup_codes(&mut b);
+        let step_up = b.get(&launch);
+        for n in 1..=5 {
+            let wrong = use_code(&mut b, &step_up, "2222-22222");
+            assert_eq!(wrong.status, 401, "{label}: wrong code {n}");
+        }
+        let held = use_code(&mut b, &step_up, &codes[1]);
+        assert_eq!(held.status, 429, "{label}: {}", held.body);
+        assert_eq!(held.header("retry-after"), Some("1"), "{label}");
+        assert!(held.body.contains("間違ったコードが続いたため"), "{label}");
+        assert_eq!(
+            b.get(&launch).status,
+            403,
+            "{label}: still no second factor"
+        );
+
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let ok = use_code(&mut b, &step_up, &codes[1]);
+        assert_eq!(
+            ok.status, 303,
+            "{label}: the unspent code works after the wait"
+        );
+        assert_eq!(b.get(&launch).status, 200, "{label}");
+
+        let actions = audit_actions(&env).await;
+        let failed = actions
+            .iter()
+            .filter(|(a, _)| a == "mfa.backup_code.failed")
+            .count();
+        assert_eq!(
+            failed, 5,
+            "{label}: the held attempt is not a checked failure"
+        );
+    }
+}

@@ -148,19 +148,6 @@ pub async fn titles(
 const USER_COLUMNS: &str = "u.sourced_id, u.username, u.user_master_identifier, u.given_name,
     u.family_name, u.kana_given_name, u.kana_family_name, u.role, u.email, u.enabled, u.active";
 
-/// Who a people search may return.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PeopleReach<'a> {
-    /// Everyone of the tenant.
-    Tenant,
-    /// Members of these schools.
-    Schools(&'a [String]),
-    /// Members of these classes.
-    Classes(&'a [String]),
-    /// Only this person.
-    Person(&'a str),
-}
-
 /// The text just above every string that starts with `prefix` in code-point order (the last
 /// character incremented): `col >= prefix AND col < upper` is a prefix match that an index
 /// answers. `None` when no such bound exists (then the range has no upper end).
@@ -178,99 +165,6 @@ pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Active people whose username, family name, given name or either kana starts with one of
-/// `prefixes` (the caller passes the query's spellings, e.g. hiragana and katakana), within
-/// `reach`, by username after `after`, at most `limit`.
-///
-/// Each (column, prefix) is a range on an index of its own (migration 11), so the database
-/// reads only matching rows; then the reach filter (memberships) and the order apply to those.
-/// An empty search walks the users in username order (the `users_username` index).
-/// Exact in code-point order: SQLite compares text bytewise, PostgreSQL by the database's
-/// collation (C or C.UTF-8 is needed for the bound to be exact: docs/CONSOLE.md).
-pub async fn search_people(
-    store: &Store,
-    tenant: &TenantId,
-    prefixes: &[String],
-    reach: &PeopleReach<'_>,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<UserRow>> {
-    let mut args: Vec<String> = vec![tenant.as_str().to_owned(), after.to_owned()];
-    let bind = |v: String, args: &mut Vec<String>| {
-        args.push(v);
-        format!("${}", args.len())
-    };
-    // One index range per (column, spelling), united; then the people themselves. The
-    // derived table comes first (CROSS JOIN keeps SQLite from preferring to walk every user in
-    // username order, which it would without statistics, testing each row).
-    let mut branches = Vec::new();
-    for p in prefixes.iter().filter(|p| !p.is_empty()) {
-        let lo = bind(p.clone(), &mut args);
-        let hi = prefix_upper_bound(p).map(|u| bind(u, &mut args));
-        for col in [
-            "username",
-            "family_name",
-            "given_name",
-            "kana_family_name",
-            "kana_given_name",
-        ] {
-            let range = match &hi {
-                Some(hi) => format!("{col} >= {lo} AND {col} < {hi}"),
-                None => format!("{col} >= {lo}"),
-            };
-            branches.push(format!(
-                // `active = 1` also lets the username branch use the partial index
-                // `users_username`.
-                "SELECT sourced_id FROM users WHERE tenant_id = $1 AND active = 1 AND {range}"
-            ));
-        }
-    }
-    let from = if branches.is_empty() {
-        "users u".to_owned()
-    } else {
-        format!("({}) m CROSS JOIN users u", branches.join(" UNION "))
-    };
-    let matches = if branches.is_empty() {
-        ""
-    } else {
-        " AND u.sourced_id = m.sourced_id"
-    };
-    let reach_sql = match reach {
-        PeopleReach::Tenant => String::new(),
-        PeopleReach::Person(id) => {
-            format!(" AND u.sourced_id = {}", bind((*id).to_owned(), &mut args))
-        }
-        PeopleReach::Schools(ids) | PeopleReach::Classes(ids) => {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            let col = if matches!(reach, PeopleReach::Schools(_)) {
-                "school_sourced_id"
-            } else {
-                "class_sourced_id"
-            };
-            let list: Vec<String> = ids.iter().map(|i| bind(i.clone(), &mut args)).collect();
-            format!(
-                " AND EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = u.tenant_id
-                   AND m.user_sourced_id = u.sourced_id AND m.active = 1 AND m.{col} IN ({}))",
-                list.join(", ")
-            )
-        }
-    };
-    let limit_param = format!("${}", args.len() + 1);
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM {from}
-         WHERE u.tenant_id = $1{matches} AND u.active = 1 AND u.username > $2{reach_sql}
-         ORDER BY u.username LIMIT {limit_param}"
-    );
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = q.bind(a);
-    }
-    let rows = q.bind(limit).fetch_all(store.pool()).await?;
-    rows.iter().map(crate::roster::user_from_row).collect()
 }
 
 /// A person (active or not) by sourcedId.

@@ -18,6 +18,7 @@ pub mod lti;
 pub mod mfa;
 mod migrate;
 pub mod oauth;
+pub mod people_search;
 pub mod roster;
 pub mod saml;
 pub mod sessions;

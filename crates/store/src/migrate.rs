@@ -76,6 +76,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "saml_logout",
         sql: include_str!("../migrations/0013_saml_logout.sql"),
     },
+    Migration {
+        version: 14,
+        name: "people_search",
+        sql: include_str!("../migrations/0014_people_search.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

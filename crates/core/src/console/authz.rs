@@ -21,7 +21,8 @@
 
 use std::collections::BTreeSet;
 
-use kakehashi_store::console::{self as stored, PeopleReach};
+use kakehashi_store::console::{self as stored};
+use kakehashi_store::people_search::PeopleReach;
 use kakehashi_store::roster::{self, UserRow};
 use kakehashi_store::{Store, TenantId};
 

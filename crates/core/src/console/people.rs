@@ -4,7 +4,9 @@
 //! (`console.people.search` with the ids shown, `console.person.view` with the person as
 //! target), so "who viewed this person" has an answer.
 
+use base64::Engine as _;
 use kakehashi_store::console::{self as stored};
+use kakehashi_store::people_search::{search_people, PeopleCursor};
 use kakehashi_store::roster::UserRow;
 use kakehashi_store::{audit, Store, StoreError};
 
@@ -63,6 +65,20 @@ pub fn spellings(query: &str) -> Vec<String> {
     out
 }
 
+/// The page cursor as text: base64url of the JSON array `[key, username]`.
+fn encode_cursor(c: &PeopleCursor) -> String {
+    let json = serde_json::json!([c.key, c.username]).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(text: &str) -> Option<PeopleCursor> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?;
+    let (key, username): (String, String) = serde_json::from_slice(&bytes).ok()?;
+    Some(PeopleCursor { key, username })
+}
+
 /// A search hit: enough to pick the right person, nothing more.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PersonSummary {
@@ -89,8 +105,9 @@ impl From<UserRow> for PersonSummary {
     }
 }
 
-/// Searches people within the caller's reach, by username; `after` is the `next` of the
-/// previous page.
+/// Searches people within the caller's reach; hits come by match key (the matching name,
+/// kana or username, like a phone book), then username. `after` is the `next` of the
+/// previous page (an opaque cursor).
 pub async fn search(
     store: &Store,
     clock: &dyn Clock,
@@ -105,23 +122,30 @@ pub async fn search(
             "the search text is longer than {MAX_QUERY_CHARS} characters"
         )));
     }
-    let limit = page_size(limit);
+    let cursor = match after.filter(|a| !a.is_empty()) {
+        Some(a) => decode_cursor(a).ok_or_else(|| {
+            ConsoleError::Invalid("`after` is not the `next` of a people search".into())
+        })?,
+        None => PeopleCursor::default(),
+    };
+    let limit = page_size(limit) as usize;
     let reach = by.people_reach();
-    let mut rows = stored::search_people(
+    let mut hits = search_people(
         store,
         &by.tenant,
         &spellings(query),
         &reach.as_store(),
-        after.unwrap_or(""),
+        &cursor,
         limit + 1,
     )
     .await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|u| u.username.clone())
+    let next = if hits.len() > limit {
+        hits.truncate(limit);
+        hits.last().map(|h| encode_cursor(&h.cursor()))
     } else {
         None
     };
+    let rows: Vec<UserRow> = hits.into_iter().map(|h| h.user).collect();
     let shown: Vec<&str> = rows.iter().map(|u| u.sourced_id.as_str()).collect();
     if !shown.is_empty() {
         record_read(

@@ -99,6 +99,7 @@ pub async fn redeem(
     session: &PortalSession,
     code: &str,
 ) -> Result<bool, MfaError> {
+    factors::code_attempt_allowed(store, session, clock.now()).await?;
     let code = normalise(code);
     let at = clock.now_text();
     let h = hash(&session.tenant, &session.user.sourced_id, &code);
@@ -109,6 +110,7 @@ pub async fn redeem(
     if ok {
         factors::record(&mut tx, store, session, &[Method::Otp], &at).await?;
     }
+    factors::count_code(&mut tx, session, ok, clock.now()).await?;
     audit::append(
         &mut tx,
         store.backend(),

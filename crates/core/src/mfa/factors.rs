@@ -22,6 +22,49 @@ use super::MfaError;
 use crate::portal::session::PortalSession;
 use crate::{Actor, Clock};
 
+/// Refuses a typed second-factor code while the user's recent wrong codes call for a wait
+/// ([`crate::portal::throttle::code_wait`]); such an attempt is neither checked nor counted.
+pub(crate) async fn code_attempt_allowed(
+    store: &Store,
+    session: &PortalSession,
+    now: OffsetDateTime,
+) -> Result<(), MfaError> {
+    let counter = sessions::throttle::get(
+        store,
+        &session.tenant,
+        sessions::throttle::Scope::Code,
+        &session.user.sourced_id,
+    )
+    .await?;
+    let wait = crate::portal::throttle::code_wait(crate::portal::login::observed(counter), now);
+    if wait > 0 {
+        return Err(MfaError::Throttled {
+            retry_after_secs: wait,
+        });
+    }
+    Ok(())
+}
+
+/// Counts a wrong second-factor code, or forgets the count after a right one (inside the
+/// caller's transaction, with the audit row).
+pub(crate) async fn count_code(
+    tx: &mut kakehashi_store::Tx,
+    session: &PortalSession,
+    ok: bool,
+    now: OffsetDateTime,
+) -> Result<(), MfaError> {
+    use sessions::throttle::{self as counters, Scope};
+    let subject = &session.user.sourced_id;
+    if ok {
+        counters::clear(tx, &session.tenant, Scope::Code, subject).await?;
+    } else {
+        let at = kakehashi_store::now_rfc3339_of(now);
+        let cutoff = kakehashi_store::now_rfc3339_of(now - crate::portal::throttle::WINDOW);
+        counters::record_failure(tx, &session.tenant, Scope::Code, subject, &at, &cutoff).await?;
+    }
+    Ok(())
+}
+
 /// A method a second factor showed (RFC 8176 §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {

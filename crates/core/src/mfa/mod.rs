@@ -62,6 +62,9 @@ pub enum MfaError {
     EnrolmentNotAllowed(&'static str),
     #[error("the system random source failed: {0}")]
     Random(String),
+    /// Too many wrong second-factor codes lately: try again after this many seconds.
+    #[error("too many wrong codes; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
 }
 
 impl From<crate::portal::PortalError> for MfaError {

@@ -163,6 +163,7 @@ pub async fn verify(
     session: &PortalSession,
     code: &str,
 ) -> Result<bool, MfaError> {
+    factors::code_attempt_allowed(store, session, clock.now()).await?;
     let Some(row) = stored::totp_of(store, &session.tenant, &session.user.sourced_id).await? else {
         return Ok(false);
     };
@@ -181,6 +182,7 @@ pub async fn verify(
     if ok {
         factors::record(&mut tx, store, session, &[Method::Otp], &at).await?;
     }
+    factors::count_code(&mut tx, session, ok, clock.now()).await?;
     audit::append(
         &mut tx,
         store.backend(),

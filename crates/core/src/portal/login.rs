@@ -73,7 +73,7 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
-fn observed(c: Option<counters::Counter>) -> Option<Observed> {
+pub(crate) fn observed(c: Option<counters::Counter>) -> Option<Observed> {
     let c = c?;
     Some(Observed {
         failures: c.failures,

@@ -27,6 +27,11 @@
 //! - A username that does not exist is throttled like a pupil, so that a lockout message does
 //!   not tell an attacker which usernames exist.
 //! - Attempts refused by a delay or a lock are not counted and their password is not checked.
+//! - **Second-factor codes** (TOTP, backup codes) typed by one signed-in user get the staff
+//!   back-off from the 5th wrong code in an hour (1 s doubling to 15 minutes), whatever the
+//!   address: a 6-digit TOTP has a million values, and without a limit a stolen password
+//!   would be one script away from a fresh second factor (RFC 6238 section 5.2, NIST SP
+//!   800-63B 5.2.2). Never a lock: the user's security key still works.
 
 use time::{Duration, OffsetDateTime};
 
@@ -45,6 +50,17 @@ pub const ACCOUNT_MAX_DELAY_SECS: i64 = 60;
 /// Address across usernames.
 pub const IP_DELAY_FROM: i64 = 300;
 pub const IP_MAX_DELAY_SECS: i64 = 5 * 60;
+
+/// Second-factor codes of one user: the failure count from which each attempt waits, and
+/// the longest wait.
+pub const CODE_DELAY_FROM: i64 = 5;
+pub const CODE_MAX_DELAY_SECS: i64 = 15 * 60;
+
+/// Seconds a user must wait before typing another second-factor code (0: go ahead).
+pub fn code_wait(o: Option<Observed>, now: OffsetDateTime) -> i64 {
+    let live = o.filter(|o| o.window_start + WINDOW > now);
+    remaining(live, CODE_DELAY_FROM, CODE_MAX_DELAY_SECS, now)
+}
 
 /// A counter as the rules see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +189,20 @@ mod tests {
         assert!(locks_now(p, 10, 10));
         assert!(!locks_now(p, 10, 9));
         assert!(!locks_now(Some(RoleClass::Staff), 10, 50));
+    }
+
+    #[test]
+    fn second_factor_codes_back_off_from_the_fifth_failure_and_never_lock() {
+        assert_eq!(code_wait(None, NOW), 0);
+        assert_eq!(code_wait(seen(4, 0), NOW), 0);
+        assert_eq!(code_wait(seen(5, 0), NOW), 1);
+        assert_eq!(code_wait(seen(8, 0), NOW), 8);
+        assert_eq!(code_wait(seen(8, 8), NOW), 0);
+        assert_eq!(code_wait(seen(40, 0), NOW), CODE_MAX_DELAY_SECS);
+        // An old window is forgotten.
+        let mut o = seen(40, 0).unwrap();
+        o.window_start = NOW - Duration::hours(2);
+        assert_eq!(code_wait(Some(o), NOW), 0);
     }
 
     #[test]

@@ -669,24 +669,38 @@ async fn code_factor(
             ),
         ),
     };
+    let back = |status: StatusCode, notice: &'static str| {
+        step_up_response(
+            st,
+            lang,
+            &tenant,
+            &session,
+            None,
+            class_word(form.security_class.as_deref()),
+            &next,
+            status,
+            Some(notice),
+        )
+    };
     match verified {
         Ok(true) => {
             remember_device(st, &session, headers).await;
             see_other(&next, &[])
         }
-        Ok(false) => {
-            step_up_response(
-                st,
+        Ok(false) => back(StatusCode::UNAUTHORIZED, wrong).await,
+        Err(MfaError::Throttled { retry_after_secs }) => {
+            let wait = pages::t(
                 lang,
-                &tenant,
-                &session,
-                None,
-                class_word(form.security_class.as_deref()),
-                &next,
-                StatusCode::UNAUTHORIZED,
-                Some(wrong),
-            )
-            .await
+                "間違ったコードが続いたため、しばらく入力できません。少し待ってからもう一度お試しください。",
+                "Too many wrong codes: wait a little, then try again.",
+            );
+            let mut resp = back(StatusCode::TOO_MANY_REQUESTS, wait).await;
+            // RFC 6585 section 4: a 429 may say how long to wait.
+            if let Ok(v) = retry_after_secs.to_string().parse() {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+            resp
         }
         Err(e) => failed(e),
     }

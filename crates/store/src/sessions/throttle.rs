@@ -18,6 +18,8 @@ pub enum Scope {
     Pair,
     /// One address, any username.
     Ip,
+    /// Second-factor codes (TOTP, backup codes) typed by one user (subject: the sourcedId).
+    Code,
 }
 
 impl Scope {
@@ -26,6 +28,7 @@ impl Scope {
             Scope::Account => "account",
             Scope::Pair => "pair",
             Scope::Ip => "ip",
+            Scope::Code => "code",
         }
     }
 }
