@@ -3,8 +3,8 @@
 # service as the console page) at N users (default 500,000; target: <= 100 ms per search).
 # Imports a generated roster into a tenant, registers an admin API client (tenant admin, and a
 # school admin of one school), starts a release server and times searches by username prefix,
-# family-name prefix (one and two characters), kana (hiragana typed, katakana stored) and an
-# empty query (browse), each REPEAT times after one warm-up, on SQLite and on PostgreSQL.
+# family-name prefix (one and two characters, and the tenth page of one), kana (hiragana typed,
+# katakana stored) and an empty query (browse), each REPEAT times after one warm-up, on SQLite and on PostgreSQL.
 # Prints p50 / p95 / max per query and backend (curl's time_total, loopback).
 #
 #   bench/console/people_search.sh [USERS] [REPEAT]
@@ -52,6 +52,7 @@ urlenc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.ar
 queries=(
   "username-prefix:${username:0:6}"
   "family-1-char:${family:0:1}"
+  "family-1-char-page-10:${family:0:1}"
   "family-2-chars:${family:0:2}"
   "kana-hiragana:$(hira "${kana_k:0:3}")"
   "browse:"
@@ -90,6 +91,14 @@ run_backend() { # name, env...
     for entry in "${queries[@]}"; do
       local label="${entry%%:*}" q="${entry#*:}"
       local url="http://127.0.0.1:$port/t/bench/api/v1/people?limit=50&q=$(urlenc "$q")"
+      if [ "$label" = family-1-char-page-10 ]; then
+        # Follow `next` nine times: the tenth page of a common family name's first letter.
+        local n
+        for n in $(seq 9); do
+          curl -sf -H "Authorization: Bearer $tok" -o "$work/page.json" "$url"
+          url="${url%%&after=*}&after=$(jq -r .next "$work/page.json")"
+        done
+      fi
       curl -sf -H "Authorization: Bearer $tok" -o "$work/page.json" "$url"
       local hits; hits=$(jq '.items | length' "$work/page.json")
       for _ in $(seq "$repeat"); do
