@@ -267,11 +267,35 @@ fn token_request(s: &Setup, client_assertion: &str, scope: &str) -> (u16, Value)
 }
 
 fn bearer_get(addr: &str, path: &str, token: &str) -> Resp {
+    bearer_send(addr, "GET", path, token, None)
+}
+
+/// A request with a bearer token and, optionally, a JSON body of the given media type.
+fn bearer_send(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<(&str, &Value)>,
+) -> Resp {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     use std::io::{Read, Write};
+    let (head, payload) = match body {
+        Some((media, v)) => {
+            let text = v.to_string();
+            (
+                format!(
+                    "Content-Type: {media}\r\nContent-Length: {}\r\n",
+                    text.len()
+                ),
+                text,
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n{head}Connection: close\r\n\r\n{payload}"
     )
     .unwrap();
     let mut raw = String::new();
@@ -408,5 +432,100 @@ async fn another_tenants_tool_deployment_or_token_reaches_nothing_here() {
         ));
         assert_eq!(r.status, 403, "{}", r.body);
         let _ = &mut narrow;
+    }
+}
+
+#[tokio::test]
+async fn ags_3_4_a_score_and_its_xapi_statement_are_stored_together_or_not_at_all() {
+    for env in Env::both().await {
+        let label = env.label();
+        let (s, tool) = setup(&env, "ags");
+        let endpoint = format!("{}/lti/token", s.issuer);
+        let scopes = format!(
+            "{NRPS_SCOPE} {SCORE_SCOPE} https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+        );
+        let (st, v) = token_request(
+            &s,
+            &assertion(&s, &tool, &endpoint, now() + 60, "ags-1"),
+            &scopes,
+        );
+        assert_eq!(st, 200, "{label}: {v}");
+        let token = v["access_token"].as_str().unwrap().to_owned();
+        let members = format!("/t/{TENANT}/lti/contexts/{CLASS}/memberships?role=Learner&limit=1");
+        let page: Value =
+            serde_json::from_str(&bearer_get(&s.node.addr, &members, &token).body).unwrap();
+        let user_id = page["members"][0]["user_id"]
+            .as_str()
+            .expect("a learner")
+            .to_owned();
+        let created = bearer_send(
+            &s.node.addr,
+            "POST",
+            &format!("/t/{TENANT}/lti/contexts/{CLASS}/lineitems"),
+            &token,
+            Some((
+                "application/vnd.ims.lis.v2.lineitem+json",
+                &json!({"scoreMaximum": 10, "label": "小テスト𠮷"}),
+            )),
+        );
+        assert_eq!(created.status, 201, "{label}: {}", created.body);
+        let item: Value = serde_json::from_str(&created.body).unwrap();
+        let scores = format!("{}/scores", path_of(item["id"].as_str().unwrap()));
+        let score = |given: f64, timestamp: &str| {
+            json!({"userId": user_id, "scoreGiven": given, "scoreMaximum": 10,
+                   "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                   "timestamp": timestamp})
+        };
+        let post = |body: &Value| {
+            bearer_send(
+                &s.node.addr,
+                "POST",
+                &scores,
+                &token,
+                Some(("application/vnd.ims.lis.v1.score+json", body)),
+            )
+        };
+        let scored = || statements_with_verb(&env, "http://adlnet.gov/expapi/verbs/scored");
+
+        // AGS 2.0 §3.4.1: the timestamp is an ISO 8601 date-time; a bad one is a 400 naming
+        // it, and neither the score nor a statement is kept.
+        let bad = post(&score(7.0, "yesterday"));
+        assert_eq!(bad.status, 400, "{label}: {}", bad.body);
+        assert!(bad.body.contains("timestamp"), "{}", bad.body);
+        assert!(scored().await.is_empty(), "{label}");
+
+        let ok = post(&score(7.0, "2026-12-06T09:00:00.000+09:00"));
+        assert!(ok.status == 200 || ok.status == 204, "{label}: {}", ok.body);
+        let st = scored().await;
+        assert_eq!(st.len(), 1, "{label}");
+        assert_eq!(st[0]["result"]["score"]["max"], 10.0);
+        assert_eq!(st[0]["object"]["definition"]["name"]["ja-JP"], "小テスト𠮷");
+
+        // Extra credit (scoreGiven above scoreMaximum, allowed by AGS) still makes a valid
+        // statement: xAPI Data 2.4.5.1.1 keeps raw within max, so max is left out.
+        let extra = post(&score(12.0, "2026-12-06T10:00:00.000+09:00"));
+        assert!(
+            extra.status == 200 || extra.status == 204,
+            "{label}: {}",
+            extra.body
+        );
+        let st = scored().await;
+        assert_eq!(st.len(), 2, "{label}: {st:?}");
+        let newest = st
+            .iter()
+            .find(|x| x["result"]["score"]["raw"] == 12.0)
+            .expect("the extra-credit statement");
+        assert!(newest["result"]["score"].get("max").is_none(), "{newest}");
+        assert_eq!(newest["result"]["score"]["scaled"], 1.0);
+
+        // An older score than the stored one is not taken (AGS 2.0 §3.4.2 timestamps), and
+        // so records no statement either.
+        let stale = post(&score(3.0, "2026-12-06T08:00:00.000+09:00"));
+        assert!(
+            stale.status == 200 || stale.status == 204,
+            "{label}: {}",
+            stale.body
+        );
+        assert_eq!(scored().await.len(), 2, "{label}");
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use base64::Engine;
 use kakehashi_store::lrs::statements as db;
 use kakehashi_store::lrs::{KeyFilter, StatementRow};
-use kakehashi_store::{Store, StoreError, TenantId};
+use kakehashi_store::{Store, StoreError, TenantId, Tx};
 use kakehashi_xapi::multipart::AttachmentPart;
 use kakehashi_xapi::scope::{Operation, Resource};
 use kakehashi_xapi::validate::VOIDED_VERB;
@@ -38,9 +38,23 @@ pub struct WriteRequest {
     pub put_id: Option<Uuid>,
 }
 
-/// Validates and stores; returns the ids in request order.
+/// Validates and stores in one transaction; returns the ids in request order.
 pub async fn write(
     store: &Store,
+    clock: &dyn Clock,
+    who: &Authenticated,
+    req: WriteRequest,
+) -> Result<Vec<String>, LrsError> {
+    let mut tx = store.begin().await?;
+    let ids = write_in(&mut tx, clock, who, req).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(ids)
+}
+
+/// [`write`] inside the caller's transaction, so that statements can be part of a larger
+/// change (an LTI score and its statement are stored together or not at all).
+pub async fn write_in(
+    tx: &mut Tx,
     clock: &dyn Clock,
     who: &Authenticated,
     req: WriteRequest,
@@ -106,10 +120,9 @@ pub async fn write(
         .map(|u| u.hyphenated().to_string())
         .collect();
 
-    let mut tx = store.begin().await?;
     let mut lookup: Vec<String> = ids.clone();
     lookup.extend(targets.iter().cloned());
-    let existing: HashMap<String, (String, bool)> = db::find_by_ids(&mut tx, &who.tenant, &lookup)
+    let existing: HashMap<String, (String, bool)> = db::find_by_ids(&mut *tx, &who.tenant, &lookup)
         .await?
         .into_iter()
         .map(|(id, body, voided)| (id, (body, voided)))
@@ -169,7 +182,7 @@ pub async fn write(
         return Ok(ids);
     }
 
-    let first_seq = db::reserve_seqs(&mut tx, &who.tenant, fresh.len() as i64).await?;
+    let first_seq = db::reserve_seqs(&mut *tx, &who.tenant, fresh.len() as i64).await?;
     // `stored` is taken after the counter: seq order is then stored order.
     let now = clock.now();
     let stored = stored_text(now);
@@ -212,10 +225,10 @@ pub async fn write(
         // Communication 2.1.4: a statement targeting another meets the filters its target
         // meets; the target's keys are copied (with the target's own inherited ones).
         if let Some(target) = ix.statement_ref {
-            db::insert_many(&mut tx, &who.tenant, &pending).await?;
+            db::insert_many(&mut *tx, &who.tenant, &pending).await?;
             pending.clear();
             let t = target.hyphenated().to_string();
-            keys.extend(db::keys_of(&mut tx, &who.tenant, &t).await?);
+            keys.extend(db::keys_of(&mut *tx, &who.tenant, &t).await?);
         }
         if !authority_key.is_empty() {
             keys.insert(key("au", &authority_key));
@@ -234,22 +247,21 @@ pub async fn write(
         };
         if let Some(v) = &row.voids {
             // Its target was flushed above (a voiding statement is a StatementRef).
-            db::mark_voided(&mut tx, &who.tenant, v).await?;
+            db::mark_voided(&mut *tx, &who.tenant, v).await?;
         }
         pending.push((row, keys));
         // Communication 4.2.s2 `define`: without it the ids are kept but the canonical
         // Activity definitions are not updated.
         if who.may_define() {
-            activities.merge(&mut tx, &who.tenant, &s).await?;
+            activities.merge(&mut *tx, &who.tenant, &s).await?;
         }
     }
-    db::insert_many(&mut tx, &who.tenant, &pending).await?;
-    activities.write(&mut tx, &who.tenant).await?;
+    db::insert_many(&mut *tx, &who.tenant, &pending).await?;
+    activities.write(&mut *tx, &who.tenant).await?;
     for p in &req.attachments {
         let b64 = base64::engine::general_purpose::STANDARD.encode(&p.body);
-        db::put_attachment(&mut tx, &who.tenant, &p.sha2, &p.content_type, &b64).await?;
+        db::put_attachment(&mut *tx, &who.tenant, &p.sha2, &p.content_type, &b64).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(ids)
 }
 

@@ -51,6 +51,9 @@ pub enum LtiServiceError {
     Signing(String),
     #[error("the tool {app_id:?} has unusable settings: {detail}")]
     BadTool { app_id: String, detail: String },
+    /// The LRS refused the statement of a score (so the score was not stored either).
+    #[error("the LRS refused the score's statement: {0}")]
+    Statement(String),
 }
 
 /// The `sub` a tool sees for a user: the `userMasterIdentifier` when the tool is registered

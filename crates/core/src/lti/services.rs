@@ -339,8 +339,8 @@ async fn member_by_user_id(
         .find(|m| subject(&app.subject_type, &app.id, &m.user, &salt) == user_id))
 }
 
-/// `POST …/lineitems/{id}/scores` (AGS 2.0 §3.4): stored (the latest by timestamp), then
-/// recorded as an xAPI statement in the tenant's LRS.
+/// `POST …/lineitems/{id}/scores` (AGS 2.0 §3.4): stored (the latest by timestamp) and, in
+/// the same transaction, recorded as an xAPI statement in the tenant's LRS — both or neither.
 pub async fn post_score(
     p: &Provider<'_>,
     caller: &ServiceCaller,
@@ -363,6 +363,14 @@ pub async fn post_score(
         Ok(s) => s,
         Err(e) => return Ok(Err(Refusal::BadRequest(e.to_string()))),
     };
+    // AGS 2.0 §3.4.1: an ISO 8601 date-time with a time zone (what the statement's
+    // timestamp needs too, xAPI Data 2.4.7).
+    if kakehashi_xapi::formats::parse_timestamp(&score.timestamp).is_none() {
+        return Ok(Err(Refusal::BadRequest(format!(
+            "timestamp {:?} is not an ISO 8601 date-time with a time zone (AGS 2.0 §3.4.1)",
+            score.timestamp
+        ))));
+    }
     let Some(member) = member_by_user_id(p, &app, class, &score.user_id).await? else {
         return Ok(Err(Refusal::BadRequest(format!(
             "userId {:?} is not a member of this class",
@@ -381,23 +389,23 @@ pub async fn post_score(
         timestamp: score.timestamp.clone(),
         updated_at: p.clock.now_text(),
     };
+    let e = Endpoints::new(p.issuer.as_str());
+    let statement = score_statement(
+        p.issuer.as_str(),
+        &app.name,
+        &e.line_item(class, id),
+        &line_item,
+        &context_of(p, class).await?,
+        &member,
+        &score,
+    );
     let mut tx = p.store.begin().await?;
     let taken = stored::put_score(&mut tx, p.tenant, &row).await?;
     audit_in(p, &mut tx, caller, "lti.score", id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
     if taken {
-        let e = Endpoints::new(p.issuer.as_str());
-        let statement = score_statement(
-            p.issuer.as_str(),
-            &app.name,
-            &e.line_item(class, id),
-            &line_item,
-            &context_of(p, class).await?,
-            &member,
-            &score,
-        );
-        record_statement(p, &app.id, statement).await?;
+        record_statement(p, &mut tx, &app.id, statement).await?;
     }
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(Ok(()))
 }
 
@@ -420,10 +428,13 @@ fn score_statement(
         .unwrap_or_else(|| m.user.sourced_id.clone());
     let mut result = serde_json::Map::new();
     if let (Some(g), Some(max)) = (s.score_given, s.score_maximum) {
-        result.insert(
-            "score".into(),
-            json!({ "raw": g, "min": 0, "max": max, "scaled": (g / max).clamp(-1.0, 1.0) }),
-        );
+        // xAPI Data 2.4.5.1.1: raw lies between min and max when they are given; AGS allows
+        // extra credit (scoreGiven above scoreMaximum), then the statement leaves max out.
+        let mut score = json!({ "raw": g, "min": 0, "scaled": (g / max).clamp(-1.0, 1.0) });
+        if g <= max {
+            score["max"] = json!(max);
+        }
+        result.insert("score".into(), score);
     }
     result.insert(
         "completion".into(),
@@ -451,8 +462,10 @@ fn score_statement(
     })
 }
 
+/// Writes a score's statement inside the score's transaction, with the tool as authority.
 async fn record_statement(
     p: &Provider<'_>,
+    tx: &mut kakehashi_store::Tx,
     app_id: &str,
     statement: Value,
 ) -> Result<(), LtiServiceError> {
@@ -473,10 +486,9 @@ async fn record_statement(
         attachments: vec![],
         put_id: None,
     };
-    if let Err(e) = crate::lrs::statements::write(p.store, p.clock, &who, req).await {
-        // The score is stored; a statement the LRS refuses is logged, not a failed score.
-        tracing::error!(error = %e, "the LRS refused the statement of an LTI score");
-    }
+    crate::lrs::statements::write_in(tx, p.clock, &who, req)
+        .await
+        .map_err(|e| LtiServiceError::Statement(e.to_string()))?;
     Ok(())
 }
 
