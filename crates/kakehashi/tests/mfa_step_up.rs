@@ -11,7 +11,9 @@ mod saml_support;
 use base64::Engine;
 use common::Env;
 use oidc_support::{authorize_as, authorize_path, code_of, error_of, exchange, register};
-use portal_support::{demo_with_apps, Browser, Resp, TEACHER, TEACHER_PASSWORD};
+use portal_support::{
+    demo_with_apps, Browser, Resp, PUPIL, PUPIL_PASSWORD, TEACHER, TEACHER_PASSWORD,
+};
 use saml_support::audit_actions;
 
 /// The id of the launcher tile whose name is `name`.
@@ -647,6 +649,124 @@ async fn wrong_second_factor_codes_back_off_without_locking_the_teacher_out() {
         assert_eq!(
             failed, 5,
             "{label}: the held attempt is not a checked failure"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_request_is_judged_from_where_it_comes_not_where_the_session_signed_in() {
+    // The step-up rule (issue: "may require the request to come from the tenant's school
+    // networks unless the factor is fresh"): a session that stepped up at school and then
+    // sends a request from outside (a laptop taken home, a stolen cookie) is judged by that
+    // request's address. 127.0.0.2 is another loopback address standing for "outside".
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        security_set(
+            &env,
+            &[
+                "--school-networks",
+                "127.0.0.1/32",
+                "--offsite-max-age",
+                "0",
+            ],
+        );
+        let mut b = Browser::new(&node, "demo");
+        assert_eq!(b.login(TEACHER, TEACHER_PASSWORD).status, 303);
+        let home = b.get("/t/demo/");
+        let launch = format!("/t/demo/launch/{}", tile_id(&home.body, "校務支援システム"));
+        let codes = make_backup_codes(&mut b);
+        let step_up = b.get(&launch);
+        assert_eq!(use_code(&mut b, &step_up, &codes[0]).status, 303, "{label}");
+        assert_eq!(
+            b.get(&launch).status,
+            200,
+            "{label}: in school, fresh factor"
+        );
+
+        // The same session from outside: the off-site window (0 s) has passed, step up again.
+        let outside = portal_support::from_address("127.0.0.2", || b.get(&launch));
+        assert_eq!(outside.status, 403, "{label}: {}", outside.body);
+        assert!(outside.body.contains("二要素認証が必要です"), "{label}");
+        // A learning app does not care where the request comes from.
+        assert_eq!(
+            portal_support::from_address("127.0.0.2", || b.get("/t/demo/")).status,
+            200,
+            "{label}"
+        );
+        // Back at school, the session's factor is fresh again for the school network.
+        assert_eq!(b.get(&launch).status, 200, "{label}");
+    }
+}
+
+/// Moves every portal session's last activity `secs` into the past (as if idle that long).
+async fn age_sessions(env: &Env, secs: i64) {
+    let store = kakehashi_store::Store::open(&env.database_url())
+        .await
+        .expect("open store");
+    let then = kakehashi_store::now_rfc3339_of(
+        time::OffsetDateTime::now_utc() - time::Duration::seconds(secs),
+    );
+    sqlx::query("UPDATE portal_sessions SET last_seen_at = $1")
+        .bind(then)
+        .execute(store.pool())
+        .await
+        .expect("age sessions");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_shared_classroom_device_signs_out_after_idle_only_on_its_network() {
+    // Shared-device mode for the classroom tablets' network only (here 127.0.0.2): a session
+    // idle for longer than the limit ends there, so the next pupil does not find the previous
+    // one signed in; the same idle time on another network (a teacher's PC, 127.0.0.1) ends
+    // nothing. Judged per request (the address of the request, not of the sign-in).
+    for env in Env::both().await {
+        let label = env.label();
+        let node = demo_with_apps(&env);
+        security_set(
+            &env,
+            &[
+                "--shared-device",
+                "on",
+                "--shared-device-idle",
+                "600",
+                "--shared-device-networks",
+                "127.0.0.2/32",
+            ],
+        );
+        let mut tablet = Browser::new(&node, "demo");
+        let r = portal_support::from_address("127.0.0.2", || tablet.login(PUPIL, PUPIL_PASSWORD));
+        assert_eq!(r.status, 303, "{label}");
+        let mut pc = Browser::new(&node, "demo");
+        assert_eq!(pc.login(TEACHER, TEACHER_PASSWORD).status, 303);
+
+        age_sessions(&env, 300).await;
+        let home = portal_support::from_address("127.0.0.2", || tablet.get("/t/demo/"));
+        assert_eq!(
+            home.status, 200,
+            "{label}: 5 minutes idle is within the limit"
+        );
+
+        age_sessions(&env, 11 * 60).await;
+        let home = portal_support::from_address("127.0.0.2", || tablet.get("/t/demo/"));
+        assert_eq!(
+            home.status, 303,
+            "{label}: signed out after 11 idle minutes"
+        );
+        assert!(
+            home.header("location")
+                .unwrap_or_default()
+                .contains("/login"),
+            "{label}: {:?}",
+            home.header("location")
+        );
+        // The session is gone for good, not just hidden from that network.
+        assert_eq!(tablet.get("/t/demo/").status, 303, "{label}");
+        assert_eq!(
+            pc.get("/t/demo/").status,
+            200,
+            "{label}: not a shared device"
         );
     }
 }

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(console::routes())
         .merge(lti::routes())
+        .layer(axum::middleware::from_fn(portal::http::with_request_ip))
         .layer(axum::middleware::from_fn(move |req, next| {
             metrics::count(metrics.clone(), req, next)
         }))

@@ -51,6 +51,33 @@ impl Resp {
     }
 }
 
+thread_local! {
+    /// The source address of this thread's requests (`None`: the system's choice, 127.0.0.1).
+    static SOURCE: std::cell::Cell<Option<std::net::IpAddr>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with this thread's requests sent from `source` (another loopback address, such as
+/// 127.0.0.2, stands for a client on another network; the server still listens on 127.0.0.1).
+pub fn from_address<T>(source: &str, f: impl FnOnce() -> T) -> T {
+    let before = SOURCE.with(|s| s.replace(Some(source.parse().expect("an IP address"))));
+    let out = f();
+    SOURCE.with(|s| s.set(before));
+    out
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let Some(source) = SOURCE.with(|s| s.get()) else {
+        return TcpStream::connect(addr).expect("connect");
+    };
+    let target: std::net::SocketAddr = addr.parse().expect("a socket address");
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    sock.bind(&std::net::SocketAddr::new(source, 0).into())
+        .expect("bind the source address");
+    sock.connect(&target.into()).expect("connect");
+    sock.into()
+}
+
 /// One request; `cookie` is sent as the Cookie header when not empty.
 pub fn request(
     addr: &str,
@@ -59,7 +86,7 @@ pub fn request(
     cookie: &str,
     form: Option<&[(&str, &str)]>,
 ) -> Resp {
-    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut s = connect(addr);
     s.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let body = form.map(encode_form).unwrap_or_default();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: kakehashi-portal-test\r\n");

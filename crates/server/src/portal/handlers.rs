@@ -85,14 +85,21 @@ pub(crate) async fn current_session(
     Ok(None)
 }
 
-/// The risk engine's look at a request within a session: another user agent than the session
-/// signed in with may drop its second factor or end it (`mfa::risk::judge_session_user_agent`).
+/// A resumed session as this request sees it: its `ip` becomes the request's address; the
+/// shared-device rules may end it; another user agent than the session signed in with may
+/// drop its second factor or end it (`mfa::risk::judge_session_user_agent`).
 async fn judged(
     st: &AppState,
     s: PortalSession,
     headers: &HeaderMap,
 ) -> Result<Option<PortalSession>, PortalError> {
     use kakehashi_core::mfa::risk::{judge_session_user_agent, SessionVerdict};
+    // From here on the session is judged from where this request comes (school networks,
+    // off-site freshness, shared devices), not where it signed in.
+    let mut s = s;
+    if let Some(ip) = super::http::request_ip() {
+        s.ip = ip;
+    }
     // Shared-device mode: idle and lesson-period ends sign the session out.
     let policy = kakehashi_core::mfa::policy::load(&st.store, &s.tenant)
         .await
@@ -112,8 +119,6 @@ async fn judged(
     if ua.chars().take(512).eq(s.user_agent.chars()) {
         return Ok(Some(s));
     }
-    // The session's own address stands in for the request's here (the extractor has no
-    // socket address); the user agent is the signal that matters.
     let ip = s.ip.clone();
     let verdict = judge_session_user_agent(&st.store, &SystemClock, &s, ua, &ip)
         .await
@@ -122,7 +127,6 @@ async fn judged(
         SessionVerdict::Keep => Some(s),
         SessionVerdict::Ended => None,
         SessionVerdict::SecondFactorDropped => {
-            let mut s = s;
             s.amr.retain(|m| m == "pwd");
             s.second_factor_at = None;
             s.acr = kakehashi_oidc::discovery::ACR_PASSWORD.to_owned();

@@ -114,6 +114,27 @@ pub fn client_ip(ext: &Extensions) -> String {
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
+tokio::task_local! {
+    /// The address of the request being served ([`with_request_ip`]).
+    static REQUEST_IP: String;
+}
+
+/// Middleware: makes the request's client address ([`client_ip`]) known to everything that
+/// serves it, so a session is judged by where *this request* comes from (school networks,
+/// shared devices), not where it signed in.
+pub async fn with_request_ip(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let ip = client_ip(req.extensions());
+    REQUEST_IP.scope(ip, next.run(req)).await
+}
+
+/// The client address of the request being served, if [`with_request_ip`] runs.
+pub fn request_ip() -> Option<String> {
+    REQUEST_IP.try_with(Clone::clone).ok()
+}
+
 /// Page language: `?lang=` first, then the first Accept-Language preference; Japanese unless
 /// English is asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
