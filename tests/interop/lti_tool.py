@@ -270,7 +270,16 @@ class Handler(BaseHTTPRequestHandler):
             DeepLinkResource()
             .set_url(base + "/launch?item=fractions")
             .set_title("分数のドリル")
-            .set_custom_params({"unit": "fractions"})
+            .set_custom_params(
+                {
+                    "unit": "fractions",
+                    # LTI Core 1.3 Appendix C variables the platform fills in at launch.
+                    "learner": "$User.id",
+                    "class_title": "$Context.title",
+                    "roles": "$Membership.role",
+                    "learner_name": "$Person.name.full",
+                }
+            )
             .set_lineitem(LineItem().set_label("分数のドリル").set_score_maximum(20).set_tag("fractions")),
             DeepLinkResource().set_url(base + "/launch?item=kanji").set_title("漢字の書き取り"),
         ]

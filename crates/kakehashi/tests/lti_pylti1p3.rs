@@ -132,7 +132,19 @@ async fn a_teacher_deep_links_content_and_a_pupil_launches_it_with_nrps_and_ags(
         assert_eq!(c[format!("{CLAIM}version")], "1.3.0");
         assert_eq!(c[format!("{CLAIM}deployment_id")], deployment_id.as_str());
         assert_eq!(c[format!("{CLAIM}context")]["id"], CLASS);
-        assert_eq!(c[format!("{CLAIM}custom")]["unit"], "fractions");
+        let custom = &c[format!("{CLAIM}custom")];
+        assert_eq!(custom["unit"], "fractions");
+        // LTI Core 1.3 §5.4.6: variables substituted; names not released stay variables.
+        assert_eq!(custom["learner"], c["sub"], "{custom}");
+        assert_eq!(custom["class_title"], c[format!("{CLAIM}context")]["title"]);
+        assert!(
+            custom["roles"]
+                .as_str()
+                .unwrap()
+                .contains("membership#Learner"),
+            "{custom}"
+        );
+        assert_eq!(custom["learner_name"], "$Person.name.full");
         assert_eq!(
             c[format!("{CLAIM}launch_presentation")]["document_target"],
             "window"

@@ -10,6 +10,7 @@
 //! - [`deep_linking`]: Deep Linking 2.0 settings and the checks on a tool's
 //!   `LtiDeepLinkingResponse` (DL 2.0 §4.4, §4.5).
 //! - [`services`]: scopes and media types of NRPS 2.0 and AGS 2.0; line items and scores.
+//! - [`substitution`]: custom property variables (LTI Core 1.3 §5.4.6, Appendix C).
 //!
 //! Invariants: no I/O, no clock (the caller passes `now`), no HTTP or SQL types. Signatures
 //! are made and checked with `kakehashi-oidc`'s JOSE (OpenSSL), the one crypto backend.
@@ -20,6 +21,7 @@ pub mod login;
 pub mod registration;
 pub mod roles;
 pub mod services;
+pub mod substitution;
 
 /// LTI Core 1.3 §5.3.2: the only version this platform speaks.
 pub const LTI_VERSION: &str = "1.3.0";

@@ -375,6 +375,27 @@ pub async fn authenticate(
             None
         },
     };
+    let roles = roles::launch_roles(&user.role, enrollment_role.as_deref());
+    // LTI Core 1.3 §5.4.6: `$Variable` custom values, with what this tool may see.
+    kakehashi_lti::substitution::substitute(
+        &mut custom,
+        &kakehashi_lti::substitution::Values {
+            user_id: sub.clone(),
+            username: tool.send_name.then(|| user.username.clone()),
+            name_full: person.name.clone(),
+            name_given: person.given_name.clone(),
+            name_family: person.family_name.clone(),
+            email: person.email.clone(),
+            context: context
+                .as_ref()
+                .map(|c| (c.id.clone(), c.title.clone(), c.label.clone())),
+            resource_link: resource_link
+                .as_ref()
+                .map(|r| (r.id.clone(), r.title.clone())),
+            roles: roles.clone(),
+            platform_guid: p.issuer.as_str().to_owned(),
+        },
+    );
     let claims = Launch {
         issuer: p.issuer.as_str().to_owned(),
         client_id: app.id.clone(),
@@ -386,7 +407,7 @@ pub async fn authenticate(
         deployment_id: launch.deployment_id.clone(),
         target_link_uri: launch.target_link_uri.clone(),
         resource_link,
-        roles: roles::launch_roles(&user.role, enrollment_role.as_deref()),
+        roles,
         context,
         platform: Platform {
             guid: p.issuer.as_str().to_owned(),
