@@ -545,6 +545,86 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             .unwrap()
             .contains("\"before\""));
 
+        // The MFA policy (docs/MFA.md): the JSON of `tenant security show`, replaced whole,
+        // errors naming the field, the command line's rules, audited with before and after.
+        let r = get(&a, "security-policy/mfa");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let mut mfa = r.json();
+        assert_eq!(mfa["second-factor-max-age-secs"], 28800, "{mfa}");
+        assert_eq!(mfa["totp-enabled"], false);
+        let put_mfa = |c: &Client, v: &Value| {
+            c.send(
+                "PUT",
+                &format!("/t/{}/api/v1/security-policy/mfa", c.tenant),
+                &[("Content-Type", "application/json")],
+                v.to_string().as_bytes(),
+            )
+        };
+        let refused = |r: Resp| -> String {
+            assert_eq!(r.status, 400, "{}", r.text());
+            assert_eq!(r.json()["error"], "invalid_request");
+            r.json()["message"].as_str().unwrap().to_owned()
+        };
+        let mut bad = mfa.clone();
+        bad["risk"]["mode"] = Value::from("sometimes");
+        let m = refused(put_mfa(&a, &bad));
+        assert!(m.starts_with("risk.mode: "), "{label}: {m}");
+        let mut bad = mfa.clone();
+        bad["school-networks"] = serde_json::json!(["10.20.0.0/33"]);
+        let m = refused(put_mfa(&a, &bad));
+        assert!(
+            m.starts_with("school-networks: ") && m.contains("10.20.0.0/33"),
+            "{m}"
+        );
+        let mut bad = mfa.clone();
+        bad.as_object_mut().unwrap().remove("totp-enabled");
+        assert!(refused(put_mfa(&a, &bad)).contains("missing field totp-enabled"));
+        let mut bad = mfa.clone();
+        bad["shared-device"]["colour"] = Value::from("red");
+        assert_eq!(
+            refused(put_mfa(&a, &bad)),
+            "unknown field shared-device.colour"
+        );
+        // The command line's rules: an off-site window needs school networks.
+        let mut bad = mfa.clone();
+        bad["offsite-max-age-secs"] = Value::from(900);
+        assert!(
+            refused(put_mfa(&a, &bad)).contains("offsite-max-age"),
+            "{label}"
+        );
+        mfa["school-networks"] = serde_json::json!(["10.20.0.0/16", "2001:db8::/32"]);
+        mfa["offsite-max-age-secs"] = Value::from(900);
+        mfa["totp-enabled"] = Value::from(true);
+        mfa["aaguid-allow-list"] = serde_json::json!(["cb69481e-8ff7-4039-93ec-0a2729a154a8"]);
+        mfa["user-verification-school-affairs"] = Value::from("required");
+        mfa["risk"]["mode"] = Value::from("step-up");
+        mfa["risk"]["step-up-threshold"] = Value::from(40);
+        mfa["shared-device"]["enabled"] = Value::from(true);
+        mfa["shared-device"]["period-ends"] = serde_json::json!(["10:35", "11:25"]);
+        assert_eq!(
+            put_mfa(&s, &mfa).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        assert_eq!(get(&s, "security-policy/mfa").status, 403, "{label}");
+        let r = put_mfa(&a, &mfa);
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(get(&a, "security-policy/mfa").json(), mfa, "{label}");
+        // The command line reads the same policy.
+        let shown = env
+            .run(&[
+                "tenant", "security", "show", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let shown: Value = serde_json::from_str(&shown.stdout).expect("policy JSON");
+        assert_eq!(shown, mfa, "{label}");
+        let changes = all_pages(&a, "audit?action=tenant.security.set", "before");
+        assert_eq!(changes.len(), 1, "{label}");
+        assert_eq!(changes[0]["actor"], Value::from(me.clone()));
+        let details: Value = serde_json::from_str(changes[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["before"]["totp-enabled"], false, "{details}");
+        assert_eq!(details["after"]["totp-enabled"], true, "{details}");
+
         // Taking the grant away stops live tokens at once.
         env.run(&[
             "admin",

@@ -427,6 +427,125 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             .body
             .contains("value=\"20\""));
         assert_eq!(teacher.get("/t/demo/console/security").status, 403);
+        // The MFA half of the security policy (what `tenant security set` controls): a bad
+        // field comes back named and marked, as typed; the command line's rules apply; the
+        // change is audited; a school admin and a teacher are refused.
+        let page = admin.get("/t/demo/console/security");
+        assert!(
+            page.body.contains("name=\"school_networks\"")
+                && page.body.contains("id=\"second_factor_max_age\" name=\"second_factor_max_age\" type=\"text\" inputmode=\"decimal\" value=\"480\""),
+            "{label}: {}",
+            page.body
+        );
+        let mfa_form = |csrf: &str, networks: &str, offsite: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("second_factor_max_age".to_owned(), "240".to_owned()),
+                ("offsite_max_age".to_owned(), offsite.to_owned()),
+                ("totp".to_owned(), "on".to_owned()),
+                ("staff_passkeys".to_owned(), "on".to_owned()),
+                ("attestation".to_owned(), "none".to_owned()),
+                ("aaguids".to_owned(), String::new()),
+                ("uv_learning".to_owned(), "preferred".to_owned()),
+                ("uv_school_affairs".to_owned(), "required".to_owned()),
+                ("school_networks".to_owned(), networks.to_owned()),
+                ("risk".to_owned(), "step-up".to_owned()),
+                ("risk_step_up_threshold".to_owned(), "45".to_owned()),
+                ("risk_deny_threshold".to_owned(), "100".to_owned()),
+                ("school_hours".to_owned(), "07:30-18:00".to_owned()),
+                ("shared_device".to_owned(), "on".to_owned()),
+                ("shared_device_idle".to_owned(), "10".to_owned()),
+                ("lesson_period_ends".to_owned(), "10:35, 11:25".to_owned()),
+                ("shared_device_networks".to_owned(), String::new()),
+            ]
+        };
+        let post_mfa = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post("/t/demo/console/security/mfa", &f)
+        };
+        let nets = "10.20.0.0/16\r\n192.168.1.0/24";
+        assert_eq!(post_mfa(&mut admin, mfa_form("", nets, "")).status, 403);
+        let r = post_mfa(&mut admin, mfa_form(&csrf, "10.20.0.0/33", ""));
+        assert_eq!(r.status, 400, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("学校のネットワーク")
+                && r.body.contains("「10.20.0.0/33」")
+                && r.body.contains("id=\"school_networks\" name=\"school_networks\" rows=\"3\" aria-invalid=\"true\""),
+            "{label}: the field is named and marked: {}",
+            r.body
+        );
+        let r = post_mfa(&mut admin, mfa_form(&csrf, "", "15"));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("offsite-max-age needs school-networks"),
+            "{}",
+            r.body
+        );
+        let r = post_mfa(&mut admin, mfa_form(&csrf, nets, "15"));
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get("/t/demo/console/security?done=mfa");
+        assert!(
+            page.body.contains("10.20.0.0/16\n192.168.1.0/24")
+                && page.body.contains("10:35, 11:25"),
+            "{label}"
+        );
+        let shown = env
+            .run(&[
+                "tenant", "security", "show", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let shown: serde_json::Value = serde_json::from_str(&shown.stdout).expect("policy JSON");
+        assert_eq!(
+            shown["second-factor-max-age-secs"], 14400,
+            "{label}: {shown}"
+        );
+        assert_eq!(shown["offsite-max-age-secs"], 900);
+        assert_eq!(shown["totp-enabled"], true);
+        assert_eq!(shown["user-verification-school-affairs"], "required");
+        assert_eq!(shown["risk"]["mode"], "step-up");
+        assert_eq!(shown["risk"]["step-up-threshold"], 45);
+        assert_eq!(shown["risk"]["weights"]["new-device"], 30, "kept as it was");
+        assert_eq!(shown["shared-device"]["enabled"], true);
+        assert_eq!(
+            shown["shared-device"]["period-ends"],
+            serde_json::json!(["10:35", "11:25"])
+        );
+        let r = admin.get("/t/demo/console/audit?action=tenant.security.set");
+        assert!(
+            r.body.contains("user:demo/usr-minami-t03") && r.body.contains("&quot;before&quot;"),
+            "{label}"
+        );
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--username",
+            "minami.t02",
+            "--role",
+            "school-admin",
+            "--school",
+            "sch-minami",
+        ])
+        .ok();
+        let mut school = Browser::new(&node, "demo");
+        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
+        let csrf_s = csrf_of(&school.get("/t/demo/console/people"));
+        assert_eq!(
+            school.get("/t/demo/console/security").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            post_mfa(&mut school, mfa_form(&csrf_s, nets, "")).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        assert_eq!(
+            post_mfa(&mut teacher, mfa_form(&csrf_t, nets, "")).status,
+            403,
+            "{label}: a teacher may not"
+        );
         let r = admin.get("/t/demo/console/audit.csv?action=console.");
         assert!(r.body.contains("console.person.view"), "{label}");
     }

@@ -10,7 +10,9 @@
 //!   data), temporary passwords and unlocking.
 //! - [`audit_log`]: search, CSV export and chain verification of the tenant's audit log.
 //! - [`roster`]: roster import from an upload (validate, preview, apply) and its history.
-//! - [`security`]: session timeouts and lockout (the settings that exist today).
+//! - [`security`]: session timeouts and lockout.
+//! - [`mfa`]: the tenant's MFA policy (networks, freshness, TOTP, attestation, risk, shared
+//!   devices) and a person's second factors (list, reset with a reason).
 //! - [`cards`]: QR sign-in cards for pupils (issue for a class, reissue, revoke, sign in).
 //! - [`classes`]: a teacher's classes with their pupils' last sign-in.
 
@@ -21,6 +23,7 @@ pub mod authz;
 pub mod cards;
 pub mod classes;
 pub mod grants;
+pub mod mfa;
 pub mod people;
 pub mod roster;
 pub mod security;

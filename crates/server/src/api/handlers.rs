@@ -6,7 +6,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::console::roster::Outcome;
-use kakehashi_core::console::{apps, audit_log, cards, classes, people, roster, security};
+use kakehashi_core::console::{apps, audit_log, cards, classes, mfa, people, roster, security};
 use kakehashi_core::SystemClock;
 use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
@@ -351,6 +351,42 @@ pub async fn set_security_policy(
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
     };
     match security::set(&st.store, &SystemClock, &by, &policy).await {
+        Ok(()) => ok(StatusCode::OK, &policy),
+        Err(e) => console_error(e),
+    }
+}
+
+/// The MFA policy: the JSON of `kakehashi tenant security show --format json`.
+pub async fn mfa_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match mfa::get_policy(&st.store, &by).await {
+        Ok(p) => ok(StatusCode::OK, &p),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `PUT security-policy/mfa` with every field (a whole replacement); a bad or missing field
+/// is named in the 400.
+pub async fn set_mfa_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    let policy = match mfa::policy_from_json(&value) {
+        Ok(p) => p,
+        Err(e) => return console_error(e),
+    };
+    match mfa::set_policy(&st.store, &SystemClock, &by, &policy).await {
         Ok(()) => ok(StatusCode::OK, &policy),
         Err(e) => console_error(e),
     }

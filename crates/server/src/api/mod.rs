@@ -85,6 +85,10 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/api/v1/security-policy",
             get(handlers::security_policy).put(handlers::set_security_policy),
         )
+        .route(
+            "/t/{tenant}/api/v1/security-policy/mfa",
+            get(handlers::mfa_policy).put(handlers::set_mfa_policy),
+        )
         .layer(DefaultBodyLimit::max(
             kakehashi_core::console::roster::MAX_UPLOAD_BYTES,
         ))

@@ -15,8 +15,9 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`, `GET|POST …/security` (session timeouts, lockout), `GET …/me` (own
-//!   sign-in history).
+//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
+//!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
+//!   `GET …/me` (own sign-in history).
 
 mod handlers;
 mod multipart;
@@ -70,6 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/security",
             get(h::security_page).post(h::security_submit),
+        )
+        .route(
+            "/t/{tenant}/console/security/mfa",
+            post(h::security_mfa_submit),
         )
         .route(
             "/t/{tenant}/console/imports",

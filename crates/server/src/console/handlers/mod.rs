@@ -209,6 +209,7 @@ mod audit_pages;
 mod card_pages;
 mod class_pages;
 mod import_pages;
+mod mfa_policy_pages;
 mod people_pages;
 mod security_pages;
 
@@ -217,6 +218,7 @@ pub use audit_pages::*;
 pub use card_pages::*;
 pub use class_pages::*;
 pub use import_pages::*;
+pub use mfa_policy_pages::security_mfa_submit;
 pub use people_pages::*;
 pub use security_pages::*;
 
