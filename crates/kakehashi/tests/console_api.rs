@@ -309,6 +309,117 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
                 "{label}: {action} in {actions:?}"
             );
         }
+        // Second factors: a teacher's key and backup codes, listed and reset (with a reason)
+        // by the tenant admin; a school admin reaches the people of their school who hold no
+        // admin grant, nobody of another school.
+        let mut teacher = portal_support::Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", "demo-teacher-2026").status, 303);
+        let page = teacher.get("/t/demo/mfa");
+        let csrf = page.hidden("csrf").expect("csrf");
+        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        // (After the codes: adding a factor once one exists needs a fresh second factor.)
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let r = get(&a, "people/usr-minami-t01/factors");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let f = r.json();
+        assert_eq!(f["credentials"][0]["name"], "職員室の鍵", "{f}");
+        assert_eq!(f["credentials"][0]["kind"], "security-key");
+        assert_eq!(
+            f["credentials"][0]["lastUsedAt"],
+            "2026-04-02T09:30:00.000Z"
+        );
+        assert_eq!(f["backupCodesLeft"], 10, "{f}");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(
+            get(&s, "people/usr-minami-t01/factors").status,
+            200,
+            "{label}"
+        );
+        assert_eq!(
+            get(&s, "people/usr-kita-t01/factors").status,
+            404,
+            "{label}"
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--username",
+                "minami.t02",
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        assert_eq!(
+            get(&s, "people/usr-minami-t02/factors").status,
+            403,
+            "{label}: another admin's factors are not a school admin's to see"
+        );
+        let reset = |c: &Client, id: &str, body: &[u8]| {
+            post(
+                c,
+                &format!("people/{id}/factors/reset"),
+                "application/json",
+                body,
+            )
+        };
+        assert_eq!(
+            reset(&a, "usr-minami-t01", br#"{"reason":"  "}"#).status,
+            400
+        );
+        assert_eq!(reset(&a, "usr-minami-t01", b"reason=lost").status, 400);
+        assert_eq!(
+            reset(&s, "usr-kita-t01", br#"{"reason":"x"}"#).status,
+            404,
+            "{label}"
+        );
+        assert_eq!(
+            reset(&s, "usr-minami-t02", br#"{"reason":"x"}"#).status,
+            403,
+            "{label}"
+        );
+        let r = reset(
+            &a,
+            "usr-minami-t01",
+            "{\"reason\":\"鍵を紛失（4月8日 電話で本人確認）\"}".as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let done = r.json();
+        assert_eq!(
+            (
+                done["credentialsRemoved"].clone(),
+                done["backupCodesRemoved"].clone()
+            ),
+            (Value::from(1), Value::from(10)),
+            "{done}"
+        );
+        let f = get(&a, "people/usr-minami-t01/factors").json();
+        assert_eq!(
+            (
+                f["credentials"].as_array().map(Vec::len),
+                f["backupCodesLeft"].clone()
+            ),
+            (Some(0), Value::from(0)),
+            "{label}: {f}"
+        );
+        let about = all_pages(&a, "people/usr-minami-t01/audit", "before");
+        let reset_row = about
+            .iter()
+            .find(|e| e["action"] == "mfa.reset")
+            .unwrap_or_else(|| panic!("{label}: no mfa.reset in {about:?}"));
+        assert_eq!(
+            reset_row["actor"],
+            Value::from(format!("client:{}", admin.client_id))
+        );
+        assert!(reset_row["details"].as_str().unwrap().contains("鍵を紛失"));
+        assert!(about
+            .iter()
+            .any(|e| e["action"] == "console.person.factors"));
+
         // The audit log: filter, CSV, verify.
         let views = all_pages(&a, "audit?action=console.", "before");
         assert!(views

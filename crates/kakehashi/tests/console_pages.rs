@@ -427,6 +427,114 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             .body
             .contains("value=\"20\""));
         assert_eq!(teacher.get("/t/demo/console/security").status, 403);
+        // A person's second factors: listed on their page for the tenant admin, reset with a
+        // required reason; a school admin reaches their school's people but not another
+        // admin; a teacher sees no factors and may not reset them.
+        let mfa_page = teacher.get("/t/demo/mfa");
+        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf_of(&mfa_page))]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let page = admin.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            page.body
+                .contains("<td>職員室の鍵</td><td>セキュリティキー</td>")
+                && page.body.contains("2026-04-02T09:30:00.000Z")
+                && page.body.contains("バックアップコードの残り: 10")
+                && page.body.contains("二要素認証をリセット"),
+            "{label}: {}",
+            page.body
+        );
+        let r = teacher.get("/t/demo/console/people/usr-minami-s01");
+        assert!(!r.body.contains("二要素認証をリセット"), "{label}");
+        let reset = |b: &mut Browser<'_>, id: &str, csrf: &str, reason: &str| {
+            b.post(
+                &format!("/t/demo/console/people/{id}/factors/reset"),
+                &[("csrf", csrf), ("reason", reason)],
+            )
+        };
+        assert_eq!(
+            reset(&mut teacher, "usr-minami-s01", &csrf_t, "忘れた").status,
+            403,
+            "{label}: a teacher may not"
+        );
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--username",
+            "minami.t02",
+            "--role",
+            "school-admin",
+            "--school",
+            "sch-minami",
+        ])
+        .ok();
+        let mut school = Browser::new(&node, "demo");
+        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
+        let csrf_s = csrf_of(&school.get("/t/demo/console/people"));
+        let r = school.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            r.body.contains("職員室の鍵"),
+            "{label}: their school's teacher"
+        );
+        let r = school.get("/t/demo/console/people/usr-minami-t03");
+        assert_eq!(r.status, 200);
+        assert!(
+            !r.body.contains("二要素認証をリセット"),
+            "{label}: an admin's"
+        );
+        assert_eq!(
+            reset(&mut school, "usr-minami-t03", &csrf_s, "x").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            reset(&mut school, "usr-kita-t01", &csrf_s, "x").status,
+            404,
+            "{label}: another school"
+        );
+        assert_eq!(reset(&mut admin, "usr-minami-t01", "", "紛失").status, 403);
+        let r = reset(&mut admin, "usr-minami-t01", &csrf, " ");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("理由"), "{label}: {}", r.body);
+        let r = reset(
+            &mut admin,
+            "usr-minami-t01",
+            &csrf,
+            "鍵を紛失（本人に電話で確認）",
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let back = location(&r);
+        assert!(back.contains("done=factors-reset&removed=11"), "{back}");
+        let page = admin.get(&back);
+        assert!(
+            page.body.contains("11件を削除")
+                && page.body.contains("セキュリティキーは登録されていません")
+                && page.body.contains("バックアップコードの残り: 0"),
+            "{label}: {}",
+            page.body
+        );
+        let listed = env
+            .run(&[
+                "mfa",
+                "list",
+                "--tenant",
+                "demo",
+                "--username",
+                "minami.t01",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let listed: serde_json::Value = serde_json::from_str(&listed.stdout).expect("factors JSON");
+        assert_eq!(listed["backupCodesLeft"], 0, "{label}: {listed}");
+        let r = admin.get("/t/demo/console/audit?action=mfa.reset");
+        assert!(
+            r.body.contains("鍵を紛失") && r.body.contains("user:demo/usr-minami-t03"),
+            "{label}"
+        );
+
         // The MFA half of the security policy (what `tenant security set` controls): a bad
         // field comes back named and marked, as typed; the command line's rules apply; the
         // change is audited; a school admin and a teacher are refused.
@@ -515,22 +623,6 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             r.body.contains("user:demo/usr-minami-t03") && r.body.contains("&quot;before&quot;"),
             "{label}"
         );
-        env.run(&[
-            "admin",
-            "grant",
-            "--tenant",
-            "demo",
-            "--username",
-            "minami.t02",
-            "--role",
-            "school-admin",
-            "--school",
-            "sch-minami",
-        ])
-        .ok();
-        let mut school = Browser::new(&node, "demo");
-        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
-        let csrf_s = csrf_of(&school.get("/t/demo/console/people"));
         assert_eq!(
             school.get("/t/demo/console/security").status,
             403,

@@ -162,6 +162,46 @@ pub async fn unlock(
     }
 }
 
+/// A person's second factors (audited as a staff read).
+pub async fn person_factors(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match mfa::factors_of(&st.store, &SystemClock, &by, &id).await {
+        Ok(f) => ok(StatusCode::OK, &f),
+        Err(e) => console_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    reason: String,
+}
+
+/// `POST people/{id}/factors/reset` `{"reason": …}`: what was removed.
+pub async fn reset_factors(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let Ok(body) = serde_json::from_slice::<ResetBody>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send a JSON object {\"reason\": \"...\"} (the reason goes into the audit log)",
+        );
+    };
+    match mfa::reset_factors(&st.store, &SystemClock, &by, &id, &body.reason).await {
+        Ok(done) => ok(StatusCode::OK, &done),
+        Err(e) => console_error(e),
+    }
+}
+
 pub async fn person_audit(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,

@@ -48,6 +48,14 @@ pub fn routes() -> Router<AppState> {
             get(handlers::person_audit),
         )
         .route(
+            "/t/{tenant}/api/v1/people/{id}/factors",
+            get(handlers::person_factors),
+        )
+        .route(
+            "/t/{tenant}/api/v1/people/{id}/factors/reset",
+            post(handlers::reset_factors),
+        )
+        .route(
             "/t/{tenant}/api/v1/classes/{id}/pupils",
             get(handlers::class_pupils),
         )

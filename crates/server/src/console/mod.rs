@@ -6,7 +6,8 @@
 //! session's CSRF token in every form.
 //!
 //! - `GET /t/{tenant}/console/` — home.
-//! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`.
+//! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`,
+//!   `POST …/people/{id}/factors/reset` (with a reason).
 //! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in),
 //!   `POST …/classes/{id}/cards` (print new QR sign-in cards), `POST …/people/{id}/card`
 //!   (reissue one), `POST …/people/{id}/card/revoke`.
@@ -43,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/people/{id}/unlock",
             post(h::person_unlock),
+        )
+        .route(
+            "/t/{tenant}/console/people/{id}/factors/reset",
+            post(h::person_factors_reset),
         )
         .route("/t/{tenant}/console/classes", get(h::classes_page))
         .route("/t/{tenant}/console/classes/{id}", get(h::class_page))

@@ -110,6 +110,7 @@ pub struct Q {
     after: Option<String>,
     before: Option<String>,
     done: Option<String>,
+    removed: Option<String>,
     action: Option<String>,
     actor: Option<String>,
     target: Option<String>,
@@ -208,6 +209,7 @@ mod app_pages;
 mod audit_pages;
 mod card_pages;
 mod class_pages;
+mod factor_pages;
 mod import_pages;
 mod mfa_policy_pages;
 mod people_pages;
@@ -217,6 +219,7 @@ pub use app_pages::*;
 pub use audit_pages::*;
 pub use card_pages::*;
 pub use class_pages::*;
+pub use factor_pages::person_factors_reset;
 pub use import_pages::*;
 pub use mfa_policy_pages::security_mfa_submit;
 pub use people_pages::*;
