@@ -736,6 +736,110 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
         assert_eq!(details["before"]["totp-enabled"], false, "{details}");
         assert_eq!(details["after"]["totp-enabled"], true, "{details}");
 
+        // LTI 1.3 tools: registered with `lti tool add`'s options (a JWKS URL or a PEM key),
+        // the answer names what the tool configures; listed, removed; tenant admins only.
+        let post_json = |c: &Client, path: &str, v: &Value| {
+            post(c, path, "application/json", v.to_string().as_bytes())
+        };
+        let drill = serde_json::json!({
+            "name": "デジタルドリル", "login_url": "https://tool.example/login",
+            "launch_url": "https://tool.example/launch", "jwks_url": "https://tool.example/jwks",
+            "deep_linking_url": "https://tool.example/dl", "redirect_uris": ["https://tool.example/cb2"],
+            "audience": "students", "send_name": true, "custom": {"unit": "5"},
+            "schools": ["sch-minami"]
+        });
+        let r = post_json(&a, "lti/tools", &drill);
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let reg = r.json();
+        let tool_id = reg["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            reg["issuer"],
+            Value::from(format!("{}/t/demo", node.url)),
+            "{reg}"
+        );
+        assert_eq!(
+            reg["deployments"][0]["school_sourced_id"], "sch-minami",
+            "{reg}"
+        );
+        assert!(reg["deployment_id"].is_string() && reg["token_endpoint"].is_string());
+        assert!(reg["authorization_endpoint"].is_string() && reg["jwks_uri"].is_string());
+        let refused_because = |v: Value| -> String {
+            let r = post_json(&a, "lti/tools", &v);
+            assert_eq!(r.status, 400, "{label}: {}", r.text());
+            r.json()["message"].as_str().unwrap().to_owned()
+        };
+        let mut bad = drill.clone();
+        bad.as_object_mut().unwrap().remove("jwks_url");
+        let m = refused_because(bad);
+        assert!(
+            m.contains("jwks_url") && m.contains("public_key_pem"),
+            "{m}"
+        );
+        let mut bad = drill.clone();
+        bad["login_url"] = Value::from("http://tool.example/login");
+        assert!(refused_because(bad).starts_with("login_url "), "{label}");
+        let mut bad = drill.clone();
+        bad["schools"] = serde_json::json!(["sch-nowhere"]);
+        assert!(refused_because(bad).starts_with("schools: "), "{label}");
+        let mut bad = drill.clone();
+        bad["colour"] = Value::from("red");
+        assert!(refused_because(bad).contains("colour"), "{label}");
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let pem = String::from_utf8(rsa.public_key_to_pem().unwrap()).unwrap();
+        let r = post_json(
+            &a,
+            "lti/tools",
+            &serde_json::json!({"name": "鍵で登録", "login_url": "https://k.example/login",
+                                "launch_url": "https://k.example/launch", "public_key_pem": pem}),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let pem_tool = r.json()["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(get(&s, "lti/tools").status, 403, "{label}: school admin");
+        assert_eq!(post_json(&s, "lti/tools", &drill).status, 403, "{label}");
+        let tools = all_pages(&a, "lti/tools", "after");
+        assert_eq!(tools.len(), 2, "{label}: {tools:?}");
+        let listed = tools
+            .iter()
+            .find(|t| t["client_id"] == Value::from(tool_id.clone()))
+            .unwrap();
+        assert_eq!(listed["deep_linking_url"], "https://tool.example/dl");
+        assert_eq!(
+            listed["redirect_uris"],
+            serde_json::json!([
+                "https://tool.example/launch",
+                "https://tool.example/dl",
+                "https://tool.example/cb2"
+            ])
+        );
+        let cli = env
+            .run(&[
+                "lti", "tool", "list", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let cli: Value = serde_json::from_str(&cli.stdout).expect("tools JSON");
+        assert_eq!(cli.as_array().map(Vec::len), Some(2), "{label}: {cli}");
+        let del_tool = |c: &Client, id: &str| {
+            c.send(
+                "DELETE",
+                &format!("/t/{}/api/v1/lti/tools/{id}", c.tenant),
+                &[],
+                b"",
+            )
+        };
+        assert_eq!(del_tool(&s, &pem_tool).status, 403, "{label}");
+        assert_eq!(del_tool(&a, &pem_tool).status, 204, "{label}");
+        assert_eq!(del_tool(&a, &pem_tool).status, 404, "{label}");
+        assert_eq!(all_pages(&a, "lti/tools", "after").len(), 1);
+        let created = all_pages(&a, "audit?action=lti.tool.", "before");
+        assert_eq!(
+            created.len(),
+            3,
+            "{label}: two created, one removed: {created:?}"
+        );
+        assert!(created
+            .iter()
+            .all(|e| e["actor"] == Value::from(me.clone())));
+
         // Taking the grant away stops live tokens at once.
         env.run(&[
             "admin",

@@ -535,6 +535,105 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             "{label}"
         );
 
+        // LTI tools: register (the answer names what the tool configures), list, remove; a
+        // bad field is named; a teacher and a school admin are refused.
+        let page = admin.get("/t/demo/console/lti");
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(page.body.contains("LTIツールを登録する"));
+        let tool_form = |csrf: &str, login: &str, custom: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("name".to_owned(), "ブラウザのLTIドリル".to_owned()),
+                ("login_url".to_owned(), login.to_owned()),
+                (
+                    "launch_url".to_owned(),
+                    "https://lti.example/launch".to_owned(),
+                ),
+                ("jwks_url".to_owned(), "https://lti.example/jwks".to_owned()),
+                ("public_key_pem".to_owned(), String::new()),
+                (
+                    "deep_linking_url".to_owned(),
+                    "https://lti.example/dl".to_owned(),
+                ),
+                ("redirect_uris".to_owned(), String::new()),
+                ("audience".to_owned(), "all".to_owned()),
+                ("subject".to_owned(), "pairwise".to_owned()),
+                ("send_name".to_owned(), "on".to_owned()),
+                ("custom".to_owned(), custom.to_owned()),
+                ("schools".to_owned(), "sch-minami, sch-kita".to_owned()),
+            ]
+        };
+        let post_tool = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post("/t/demo/console/lti", &f)
+        };
+        let good = "https://lti.example/login";
+        assert_eq!(post_tool(&mut admin, tool_form("", good, "")).status, 403);
+        let r = post_tool(&mut admin, tool_form(&csrf, "http://lti.example/login", ""));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("login_url"), "{label}: {}", r.body);
+        let r = post_tool(&mut admin, tool_form(&csrf, good, "unit"));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("名前=値"), "{label}: {}", r.body);
+        let r = post_tool(&mut admin, tool_form(&csrf, good, "unit=5\r\nlevel=easy"));
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        for item in [
+            "client_id",
+            "deployment_id (sch-minami)",
+            "deployment_id (sch-kita)",
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+        ] {
+            assert!(
+                r.body.contains(&format!("<td>{item}</td>")),
+                "{label}: {item}: {}",
+                r.body
+            );
+        }
+        let tool_id = r
+            .body
+            .split("<td>client_id</td><td><code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_owned();
+        let listed = admin.get("/t/demo/console/lti");
+        assert!(listed.body.contains("ブラウザのLTIドリル") && listed.body.contains(&tool_id));
+        assert_eq!(teacher.get("/t/demo/console/lti").status, 403, "{label}");
+        assert_eq!(
+            post_tool(&mut teacher, tool_form(&csrf_t, good, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(school.get("/t/demo/console/lti").status, 403, "{label}");
+        assert_eq!(
+            school
+                .post(
+                    &format!("/t/demo/console/lti/{tool_id}/remove"),
+                    &[("csrf", &csrf_s)]
+                )
+                .status,
+            403,
+            "{label}"
+        );
+        let r = admin.post(
+            &format!("/t/demo/console/lti/{tool_id}/remove"),
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(r.status, 303, "{label}");
+        let listed = admin.get(&location(&r));
+        assert!(
+            !listed.body.contains(&tool_id) && listed.body.contains("削除しました"),
+            "{label}"
+        );
+        let r = admin.get("/t/demo/console/audit?action=lti.tool.");
+        assert!(
+            r.body.contains("lti.tool.create") && r.body.contains("lti.tool.remove"),
+            "{label}"
+        );
+
         // The MFA half of the security policy (what `tenant security set` controls): a bad
         // field comes back named and marked, as typed; the command line's rules apply; the
         // change is audited; a school admin and a teacher are refused.

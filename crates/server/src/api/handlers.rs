@@ -6,7 +6,9 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::console::roster::Outcome;
-use kakehashi_core::console::{apps, audit_log, cards, classes, mfa, people, roster, security};
+use kakehashi_core::console::{
+    apps, audit_log, cards, classes, lti_tools, mfa, people, roster, security,
+};
 use kakehashi_core::SystemClock;
 use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
@@ -511,6 +513,51 @@ pub async fn remove_app(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     match apps::remove(&st.store, &SystemClock, &by, &id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn lti_tools(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match lti_tools::list(&st.store, &by, q.after.as_deref(), limit).await {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `POST lti/tools` with `kakehashi lti tool add`'s options as JSON: 201 with what the tool's
+/// administrator configures.
+pub async fn register_lti_tool(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let req: lti_tools::ToolRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match lti_tools::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
+        Ok(reg) => ok(StatusCode::CREATED, &reg),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn remove_lti_tool(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match lti_tools::remove(&st.store, &SystemClock, &by, &id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => console_error(e),
     }

@@ -90,6 +90,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/t/{tenant}/api/v1/apps/{id}", delete(handlers::remove_app))
         .route(
+            "/t/{tenant}/api/v1/lti/tools",
+            get(handlers::lti_tools).post(handlers::register_lti_tool),
+        )
+        .route(
+            "/t/{tenant}/api/v1/lti/tools/{id}",
+            delete(handlers::remove_lti_tool),
+        )
+        .route(
             "/t/{tenant}/api/v1/security-policy",
             get(handlers::security_policy).put(handlers::set_security_policy),
         )

@@ -16,7 +16,8 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
+//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`,
+//!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
 //!   `GET …/me` (own sign-in history).
 
@@ -73,6 +74,11 @@ pub fn routes() -> Router<AppState> {
             get(h::apps_page).post(h::app_register),
         )
         .route("/t/{tenant}/console/apps/{id}/remove", post(h::app_remove))
+        .route(
+            "/t/{tenant}/console/lti",
+            get(h::lti_page).post(h::lti_register),
+        )
+        .route("/t/{tenant}/console/lti/{id}/remove", post(h::lti_remove))
         .route(
             "/t/{tenant}/console/security",
             get(h::security_page).post(h::security_submit),

@@ -60,6 +60,7 @@ pub fn page(s: &Shell<'_>, title: &str, body: &str) -> String {
         nav.push(("imports", t(lang, "名簿の取り込み", "Roster import")));
         nav.push(("audit", t(lang, "監査ログ", "Audit log")));
         nav.push(("apps", t(lang, "アプリ", "Apps")));
+        nav.push(("lti", t(lang, "LTIツール", "LTI tools")));
         nav.push(("security", t(lang, "セキュリティ設定", "Security policy")));
     }
     nav.push(("me", t(lang, "わたしのログイン履歴", "My sign-ins")));

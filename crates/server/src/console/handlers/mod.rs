@@ -211,6 +211,7 @@ mod card_pages;
 mod class_pages;
 mod factor_pages;
 mod import_pages;
+mod lti_pages;
 mod mfa_policy_pages;
 mod people_pages;
 mod security_pages;
@@ -221,6 +222,7 @@ pub use card_pages::*;
 pub use class_pages::*;
 pub use factor_pages::person_factors_reset;
 pub use import_pages::*;
+pub use lti_pages::*;
 pub use mfa_policy_pages::security_mfa_submit;
 pub use people_pages::*;
 pub use security_pages::*;
@@ -251,8 +253,8 @@ pub async fn home(
         ),
         Standing::TenantAdmin | Standing::PlatformOperator => t(
             lang,
-            "名簿の取り込み、利用者、アプリ、監査ログを管理できます。",
-            "Manage roster imports, people, apps and the audit log.",
+            "名簿の取り込み、利用者、アプリ、LTIツール、監査ログ、セキュリティ設定を管理できます。",
+            "Manage roster imports, people, apps, LTI tools, the audit log and the security policy.",
         ),
     };
     c.page(
