@@ -840,6 +840,137 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             .iter()
             .all(|e| e["actor"] == Value::from(me.clone())));
 
+        // Changing an app (PATCH apps/{id}, as `app set`): audience, security class, redirect
+        // URIs and released claims; the registration's rules hold; the OpenID Provider
+        // follows; audited with before and after.
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            r#"{"name":"編集するアプリ","protocol":"oidc","security_class":"learning",
+                 "audience":"students","redirect_uris":["https://e.example/cb"],"release":["kana"]}"#
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let app_id = r.json()["id"].as_str().unwrap().to_owned();
+        let patch = |c: &Client, id: &str, body: &str| {
+            c.send(
+                "PATCH",
+                &format!("/t/{}/api/v1/apps/{id}", c.tenant),
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            )
+        };
+        let r = patch(&a, &app_id, r#"{"security_class":"school-affairs"}"#);
+        assert_eq!(r.status, 400, "{label}: {}", r.text());
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("audience: "),
+            "{}",
+            r.text()
+        );
+        let r = patch(&a, &app_id, r#"{"redirect_uris":["http://e.example/cb"]}"#);
+        assert_eq!(r.status, 400);
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("redirect_uris: "),
+            "{}",
+            r.text()
+        );
+        let r = patch(&a, &app_id, r#"{"release":["shoe_size"]}"#);
+        assert!(
+            r.status == 400
+                && r.json()["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("release: ")
+        );
+        assert_eq!(patch(&a, &app_id, r#"{"colour":"red"}"#).status, 400);
+        assert_eq!(
+            patch(&a, "no-such-app", r#"{"audience":"all"}"#).status,
+            404
+        );
+        assert_eq!(
+            patch(&s, &app_id, r#"{"audience":"all"}"#).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        let r = patch(
+            &a,
+            &app_id,
+            r#"{"security_class":"school-affairs","audience":"teachers",
+                "redirect_uris":["https://e.example/cb2","https://e.example/cb3"],
+                "release":["name","roster"]}"#,
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let app = r.json();
+        assert_eq!(app["security_class"], "school-affairs", "{app}");
+        assert_eq!(app["audience"], "teachers");
+        assert_eq!(
+            app["redirect_uris"],
+            serde_json::json!(["https://e.example/cb2", "https://e.example/cb3"])
+        );
+        assert_eq!(
+            app["oidc"]["release_claims"],
+            serde_json::json!(["name", "roster"])
+        );
+        // The OpenID Provider follows: the old redirect URI is no longer trusted.
+        let authorize = |redirect: &str| {
+            api(&node, "demo", None).get(&format!(
+                "/t/demo/authorize?response_type=code&scope=openid&client_id={app_id}&redirect_uri={}&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+                lrs_support::enc(redirect)
+            ))
+        };
+        assert_eq!(authorize("https://e.example/cb").status, 400, "{label}");
+        assert_eq!(authorize("https://e.example/cb2").status, 303, "{label}");
+        let changes = all_pages(
+            &a,
+            &format!("audit?action=app.update&target=app%3A{app_id}"),
+            "before",
+        );
+        assert_eq!(changes.len(), 1, "{label}");
+        let details: Value = serde_json::from_str(changes[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["before"]["audience"], "students", "{details}");
+        assert_eq!(
+            details["after"]["release"],
+            serde_json::json!(["name", "roster"])
+        );
+        // The command line: `app set`, the same rules.
+        let set = env
+            .run(&[
+                "app",
+                "set",
+                "--tenant",
+                "demo",
+                "--id",
+                &app_id,
+                "--audience",
+                "staff",
+                "--release",
+                "none",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let set: Value = serde_json::from_str(&set.stdout).expect("app JSON");
+        assert_eq!(set["audience"], "staff", "{set}");
+        assert_eq!(set["oidc"]["release_claims"], serde_json::json!([]));
+        env.run(&[
+            "app",
+            "set",
+            "--tenant",
+            "demo",
+            "--id",
+            &app_id,
+            "--audience",
+            "students",
+        ])
+        .code(1);
+
         // Taking the grant away stops live tokens at once.
         env.run(&[
             "admin",

@@ -389,6 +389,13 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         );
         assert_eq!(r.status, 200, "{label}: {}", r.body);
         assert!(r.body.contains("client_secret"), "{label}");
+        let registered = r
+            .body
+            .split("<td>client_id</td><td><code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the client_id")
+            .to_owned();
         let listed = admin.get("/t/demo/console/apps");
         assert!(listed.body.contains("ブラウザ登録"), "{label}");
         assert_eq!(
@@ -534,6 +541,69 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             r.body.contains("鍵を紛失") && r.body.contains("user:demo/usr-minami-t03"),
             "{label}"
         );
+
+        // Changing an app: the form shows what is set; the registration's rules hold; a
+        // teacher and a school admin are refused.
+        let edit = format!("/t/demo/console/apps/{registered}");
+        let page = admin.get(&edit);
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("<option value=\"students\" selected>")
+                && page
+                    .body
+                    .contains("https://a.example/cb\nhttps://b.example/cb</textarea>")
+                && page.body.contains("value=\"kana\" checked"),
+            "{label}: {}",
+            page.body
+        );
+        let change = |b: &mut Browser<'_>, csrf: &str, audience: &str| {
+            b.post(
+                &edit,
+                &[
+                    ("csrf", csrf),
+                    ("security_class", "school-affairs"),
+                    ("audience", audience),
+                    ("oidc", "1"),
+                    ("redirect_uris", "https://c.example/cb"),
+                    ("release", "roster"),
+                ],
+            )
+        };
+        assert_eq!(change(&mut admin, "", "staff").status, 403);
+        let r = change(&mut admin, &csrf, "students");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("audience: school-affairs apps"),
+            "{label}: {}",
+            r.body
+        );
+        let r = change(&mut admin, &csrf, "staff");
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get(&location(&r));
+        assert!(
+            page.body.contains("保存しました")
+                && page
+                    .body
+                    .contains("<option value=\"school-affairs\" selected>")
+                && page.body.contains("https://c.example/cb</textarea>")
+                && page.body.contains("value=\"roster\" checked")
+                && !page.body.contains("value=\"kana\" checked"),
+            "{label}: {}",
+            page.body
+        );
+        assert!(admin
+            .get("/t/demo/console/apps")
+            .body
+            .contains(&format!("href=\"/t/demo/console/apps/{registered}\"")));
+        assert_eq!(teacher.get(&edit).status, 403, "{label}");
+        assert_eq!(
+            change(&mut teacher, &csrf_t, "staff").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(change(&mut school, &csrf_s, "staff").status, 403, "{label}");
+        let r = admin.get("/t/demo/console/audit?action=app.update");
+        assert!(r.body.contains(&format!("app:{registered}")), "{label}");
 
         // LTI tools: register (the answer names what the tool configures), list, remove; a
         // bad field is named; a teacher and a school admin are refused.

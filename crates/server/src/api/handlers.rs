@@ -506,6 +506,26 @@ pub async fn register_app(
     }
 }
 
+/// `PATCH apps/{id}`: the fields given are changed (audience, security class, redirect URIs,
+/// released claims); 200 with the app as it now is.
+pub async fn update_app(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let patch: apps::AppPatch = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match apps::update(&st.store, &SystemClock, &by, &id, patch).await {
+        // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
+        Ok(app) => ok(StatusCode::OK, &app),
+        Err(e) => console_error(e),
+    }
+}
+
 pub async fn remove_app(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,

@@ -88,7 +88,10 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/api/v1/apps",
             get(handlers::apps).post(handlers::register_app),
         )
-        .route("/t/{tenant}/api/v1/apps/{id}", delete(handlers::remove_app))
+        .route(
+            "/t/{tenant}/api/v1/apps/{id}",
+            delete(handlers::remove_app).patch(handlers::update_app),
+        )
         .route(
             "/t/{tenant}/api/v1/lti/tools",
             get(handlers::lti_tools).post(handlers::register_lti_tool),

@@ -16,7 +16,8 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`,
+//! - `GET|POST …/apps` (list, register), `GET|POST …/apps/{id}` (change audience, security
+//!   class, redirect URIs, released claims), `POST …/apps/{id}/remove`,
 //!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
 //!   `GET …/me` (own sign-in history).
@@ -72,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/apps",
             get(h::apps_page).post(h::app_register),
+        )
+        .route(
+            "/t/{tenant}/console/apps/{id}",
+            get(h::app_edit_page).post(h::app_update),
         )
         .route("/t/{tenant}/console/apps/{id}/remove", post(h::app_remove))
         .route(

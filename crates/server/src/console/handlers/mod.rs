@@ -205,6 +205,7 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
+mod app_edit_pages;
 mod app_pages;
 mod audit_pages;
 mod card_pages;
@@ -216,6 +217,7 @@ mod mfa_policy_pages;
 mod people_pages;
 mod security_pages;
 
+pub use app_edit_pages::*;
 pub use app_pages::*;
 pub use audit_pages::*;
 pub use card_pages::*;
