@@ -800,7 +800,7 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
         assert_eq!(tools.len(), 2, "{label}: {tools:?}");
         let listed = tools
             .iter()
-            .find(|t| t["client_id"] == Value::from(tool_id.clone()))
+            .find(|t| t["client_id"] == tool_id.as_str())
             .unwrap();
         assert_eq!(listed["deep_linking_url"], "https://tool.example/dl");
         assert_eq!(
@@ -836,9 +836,7 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             3,
             "{label}: two created, one removed: {created:?}"
         );
-        assert!(created
-            .iter()
-            .all(|e| e["actor"] == Value::from(me.clone())));
+        assert!(created.iter().all(|e| e["actor"] == me.as_str()));
 
         // Changing an app (PATCH apps/{id}, as `app set`): audience, security class, redirect
         // URIs and released claims; the registration's rules hold; the OpenID Provider
