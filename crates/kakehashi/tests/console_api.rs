@@ -859,6 +859,14 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
                 body.as_bytes(),
             )
         };
+        let authorize = |redirect: &str| {
+            api(&node, "demo", None).get(&format!(
+                "/t/demo/authorize?response_type=code&scope=openid&client_id={app_id}&redirect_uri={}&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+                lrs_support::enc(redirect)
+            ))
+        };
+        // Used once before the change, so the provider holds the client in its cache.
+        assert_eq!(authorize("https://e.example/cb").status, 303, "{label}");
         let r = patch(&a, &app_id, r#"{"security_class":"school-affairs"}"#);
         assert_eq!(r.status, 400, "{label}: {}", r.text());
         assert!(
@@ -916,13 +924,8 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             app["oidc"]["release_claims"],
             serde_json::json!(["name", "roster"])
         );
-        // The OpenID Provider follows: the old redirect URI is no longer trusted.
-        let authorize = |redirect: &str| {
-            api(&node, "demo", None).get(&format!(
-                "/t/demo/authorize?response_type=code&scope=openid&client_id={app_id}&redirect_uri={}&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
-                lrs_support::enc(redirect)
-            ))
-        };
+        // The OpenID Provider follows at once (this node's 5 s client cache is dropped): the
+        // old redirect URI is no longer trusted.
         assert_eq!(authorize("https://e.example/cb").status, 400, "{label}");
         assert_eq!(authorize("https://e.example/cb2").status, 303, "{label}");
         let changes = all_pages(

@@ -520,8 +520,11 @@ pub async fn update_app(
         Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
     };
     match apps::update(&st.store, &SystemClock, &by, &id, patch).await {
-        // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
-        Ok(app) => ok(StatusCode::OK, &app),
+        // This node drops its copies at once; other nodes see it within `core::cache::TTL`.
+        Ok(app) => {
+            st.cache.forget_tenant(&by.tenant);
+            ok(StatusCode::OK, &app)
+        }
         Err(e) => console_error(e),
     }
 }

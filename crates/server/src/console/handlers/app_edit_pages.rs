@@ -136,15 +136,19 @@ pub async fn app_update(
         }),
     };
     match apps::update(&st.store, &SystemClock, &c.by, &id, patch).await {
-        Ok(_) => see_other(
-            &format!(
-                "{}/apps/{}?done=saved{}",
-                c.base(),
-                url_encode(&id),
-                if c.lang == Lang::En { "&lang=en" } else { "" }
-            ),
-            &[],
-        ),
+        // This node drops its copies at once; other nodes see it within `core::cache::TTL`.
+        Ok(_) => {
+            st.cache.forget_tenant(&c.tenant);
+            see_other(
+                &format!(
+                    "{}/apps/{}?done=saved{}",
+                    c.base(),
+                    url_encode(&id),
+                    if c.lang == Lang::En { "&lang=en" } else { "" }
+                ),
+                &[],
+            )
+        }
         Err(ConsoleError::Invalid(m)) => match apps::get(&st.store, &c.by, &id).await {
             Ok(a) => c.page(
                 StatusCode::BAD_REQUEST,
