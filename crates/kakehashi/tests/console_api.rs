@@ -2,8 +2,8 @@
 //! serve` on SQLite and PostgreSQL: OAuth 2.0 client_credentials tokens with scope `admin`
 //! (RFC 6749 4.4) from the tenant's own provider, only for clients with an admin grant;
 //! Bearer errors (RFC 6750 3.1); the role boundaries of `console::authz` through HTTP; paging;
-//! audited reads; roster import preview, validation report and apply; the OpenAPI document
-//! checked against the routes.
+//! audited reads; roster import preview, validation report and apply; second factors, the MFA
+//! policy, LTI tools and app changes; the OpenAPI document checked against the routes.
 
 mod common;
 mod lrs_support;
@@ -309,117 +309,6 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
                 "{label}: {action} in {actions:?}"
             );
         }
-        // Second factors: a teacher's key and backup codes, listed and reset (with a reason)
-        // by the tenant admin; a school admin reaches the people of their school who hold no
-        // admin grant, nobody of another school.
-        let mut teacher = portal_support::Browser::new(&node, "demo");
-        assert_eq!(teacher.login("minami.t01", "demo-teacher-2026").status, 303);
-        let page = teacher.get("/t/demo/mfa");
-        let csrf = page.hidden("csrf").expect("csrf");
-        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf)]);
-        assert_eq!(r.status, 200, "{label}: {}", r.body);
-        // (After the codes: adding a factor once one exists needs a fresh second factor.)
-        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
-        let r = get(&a, "people/usr-minami-t01/factors");
-        assert_eq!(r.status, 200, "{label}: {}", r.text());
-        let f = r.json();
-        assert_eq!(f["credentials"][0]["name"], "職員室の鍵", "{f}");
-        assert_eq!(f["credentials"][0]["kind"], "security-key");
-        assert_eq!(
-            f["credentials"][0]["lastUsedAt"],
-            "2026-04-02T09:30:00.000Z"
-        );
-        assert_eq!(f["backupCodesLeft"], 10, "{f}");
-        assert_eq!(r.header("cache-control"), Some("no-store"));
-        assert_eq!(
-            get(&s, "people/usr-minami-t01/factors").status,
-            200,
-            "{label}"
-        );
-        assert_eq!(
-            get(&s, "people/usr-kita-t01/factors").status,
-            404,
-            "{label}"
-        );
-        grant(
-            &env,
-            &[
-                "--tenant",
-                "demo",
-                "--username",
-                "minami.t02",
-                "--role",
-                "school-admin",
-                "--school",
-                "sch-minami",
-            ],
-        );
-        assert_eq!(
-            get(&s, "people/usr-minami-t02/factors").status,
-            403,
-            "{label}: another admin's factors are not a school admin's to see"
-        );
-        let reset = |c: &Client, id: &str, body: &[u8]| {
-            post(
-                c,
-                &format!("people/{id}/factors/reset"),
-                "application/json",
-                body,
-            )
-        };
-        assert_eq!(
-            reset(&a, "usr-minami-t01", br#"{"reason":"  "}"#).status,
-            400
-        );
-        assert_eq!(reset(&a, "usr-minami-t01", b"reason=lost").status, 400);
-        assert_eq!(
-            reset(&s, "usr-kita-t01", br#"{"reason":"x"}"#).status,
-            404,
-            "{label}"
-        );
-        assert_eq!(
-            reset(&s, "usr-minami-t02", br#"{"reason":"x"}"#).status,
-            403,
-            "{label}"
-        );
-        let r = reset(
-            &a,
-            "usr-minami-t01",
-            "{\"reason\":\"鍵を紛失（4月8日 電話で本人確認）\"}".as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{label}: {}", r.text());
-        let done = r.json();
-        assert_eq!(
-            (
-                done["credentialsRemoved"].clone(),
-                done["backupCodesRemoved"].clone()
-            ),
-            (Value::from(1), Value::from(10)),
-            "{done}"
-        );
-        let f = get(&a, "people/usr-minami-t01/factors").json();
-        assert_eq!(
-            (
-                f["credentials"].as_array().map(Vec::len),
-                f["backupCodesLeft"].clone()
-            ),
-            (Some(0), Value::from(0)),
-            "{label}: {f}"
-        );
-        let about = all_pages(&a, "people/usr-minami-t01/audit", "before");
-        let reset_row = about
-            .iter()
-            .find(|e| e["action"] == "mfa.reset")
-            .unwrap_or_else(|| panic!("{label}: no mfa.reset in {about:?}"));
-        assert_eq!(
-            reset_row["actor"],
-            Value::from(format!("client:{}", admin.client_id))
-        );
-        assert!(reset_row["details"].as_str().unwrap().contains("鍵を紛失"));
-        assert!(about
-            .iter()
-            .any(|e| e["action"] == "console.person.factors"));
-
         // The audit log: filter, CSV, verify.
         let views = all_pages(&a, "audit?action=console.", "before");
         assert!(views
@@ -655,6 +544,173 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             .as_str()
             .unwrap()
             .contains("\"before\""));
+
+        // Taking the grant away stops live tokens at once.
+        env.run(&[
+            "admin",
+            "revoke",
+            "--tenant",
+            "demo",
+            "--client",
+            &admin.client_id,
+            "--role",
+            "tenant-admin",
+        ])
+        .ok();
+        assert_eq!(get(&a, "people").status, 403, "{label}");
+        let (status, _) = token(&node, "demo", &admin, "admin");
+        assert_eq!(status, 400, "{label}");
+    }
+}
+
+/// Second factors, the MFA policy, LTI tools and app changes through the API on SQLite and
+/// PostgreSQL: what a tenant admin may do, what a school admin may not, errors naming the
+/// field, the command line seeing the same state, audited.
+#[tokio::test]
+async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start_demo(&env);
+        let admin = register(&env, "demo", "教委の連携", "https://boe.example/cb", &[]);
+        let school = register(&env, "demo", "みなみ小の連携", "https://m.example/cb", &[]);
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &admin.client_id,
+                "--role",
+                "tenant-admin",
+            ],
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &school.client_id,
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        let a = api(&node, "demo", Some(&admin_token(&node, "demo", &admin)));
+        let s = api(&node, "demo", Some(&admin_token(&node, "demo", &school)));
+        let me = format!("client:{}", admin.client_id);
+
+        // Second factors: a teacher's key and backup codes, listed and reset (with a reason)
+        // by the tenant admin; a school admin reaches the people of their school who hold no
+        // admin grant, nobody of another school.
+        let mut teacher = portal_support::Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", "demo-teacher-2026").status, 303);
+        let page = teacher.get("/t/demo/mfa");
+        let csrf = page.hidden("csrf").expect("csrf");
+        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        // (After the codes: adding a factor once one exists needs a fresh second factor.)
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let r = get(&a, "people/usr-minami-t01/factors");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let f = r.json();
+        assert_eq!(f["credentials"][0]["name"], "職員室の鍵", "{f}");
+        assert_eq!(f["credentials"][0]["kind"], "security-key");
+        assert_eq!(
+            f["credentials"][0]["lastUsedAt"],
+            "2026-04-02T09:30:00.000Z"
+        );
+        assert_eq!(f["backupCodesLeft"], 10, "{f}");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(
+            get(&s, "people/usr-minami-t01/factors").status,
+            200,
+            "{label}"
+        );
+        assert_eq!(
+            get(&s, "people/usr-kita-t01/factors").status,
+            404,
+            "{label}"
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--username",
+                "minami.t02",
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        assert_eq!(
+            get(&s, "people/usr-minami-t02/factors").status,
+            403,
+            "{label}: another admin's factors are not a school admin's to see"
+        );
+        let reset = |c: &Client, id: &str, body: &[u8]| {
+            post(
+                c,
+                &format!("people/{id}/factors/reset"),
+                "application/json",
+                body,
+            )
+        };
+        assert_eq!(
+            reset(&a, "usr-minami-t01", br#"{"reason":"  "}"#).status,
+            400
+        );
+        assert_eq!(reset(&a, "usr-minami-t01", b"reason=lost").status, 400);
+        assert_eq!(
+            reset(&s, "usr-kita-t01", br#"{"reason":"x"}"#).status,
+            404,
+            "{label}"
+        );
+        assert_eq!(
+            reset(&s, "usr-minami-t02", br#"{"reason":"x"}"#).status,
+            403,
+            "{label}"
+        );
+        let r = reset(
+            &a,
+            "usr-minami-t01",
+            "{\"reason\":\"鍵を紛失（4月8日 電話で本人確認）\"}".as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let done = r.json();
+        assert_eq!(
+            (
+                done["credentialsRemoved"].clone(),
+                done["backupCodesRemoved"].clone()
+            ),
+            (Value::from(1), Value::from(10)),
+            "{done}"
+        );
+        let f = get(&a, "people/usr-minami-t01/factors").json();
+        assert_eq!(
+            (
+                f["credentials"].as_array().map(Vec::len),
+                f["backupCodesLeft"].clone()
+            ),
+            (Some(0), Value::from(0)),
+            "{label}: {f}"
+        );
+        let about = all_pages(&a, "people/usr-minami-t01/audit", "before");
+        let reset_row = about
+            .iter()
+            .find(|e| e["action"] == "mfa.reset")
+            .unwrap_or_else(|| panic!("{label}: no mfa.reset in {about:?}"));
+        assert_eq!(
+            reset_row["actor"],
+            Value::from(format!("client:{}", admin.client_id))
+        );
+        assert!(reset_row["details"].as_str().unwrap().contains("鍵を紛失"));
+        assert!(about
+            .iter()
+            .any(|e| e["action"] == "console.person.factors"));
 
         // The MFA policy (docs/MFA.md): the JSON of `tenant security show`, replaced whole,
         // errors naming the field, the command line's rules, audited with before and after.
@@ -971,22 +1027,6 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             "students",
         ])
         .code(1);
-
-        // Taking the grant away stops live tokens at once.
-        env.run(&[
-            "admin",
-            "revoke",
-            "--tenant",
-            "demo",
-            "--client",
-            &admin.client_id,
-            "--role",
-            "tenant-admin",
-        ])
-        .ok();
-        assert_eq!(get(&a, "people").status, 403, "{label}");
-        let (status, _) = token(&node, "demo", &admin, "admin");
-        assert_eq!(status, 400, "{label}");
     }
 }
 

@@ -1,6 +1,7 @@
 //! The web console over HTTP on SQLite and PostgreSQL, signed in through the portal: what a
 //! teacher, a tenant admin and a pupil each get; CSRF on every form; the roster upload
-//! (validation report table and CSV, preview, apply, history); the portal's CSP on every page.
+//! (validation report table and CSV, preview, apply, history); the portal's CSP on every page;
+//! second factors (list, reset), the MFA policy form, LTI tools and changing an app.
 
 mod common;
 mod lrs_support;
@@ -389,13 +390,6 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         );
         assert_eq!(r.status, 200, "{label}: {}", r.body);
         assert!(r.body.contains("client_secret"), "{label}");
-        let registered = r
-            .body
-            .split("<td>client_id</td><td><code>")
-            .nth(1)
-            .and_then(|s| s.split('<').next())
-            .expect("the client_id")
-            .to_owned();
         let listed = admin.get("/t/demo/console/apps");
         assert!(listed.body.contains("ブラウザ登録"), "{label}");
         assert_eq!(
@@ -434,6 +428,65 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             .body
             .contains("value=\"20\""));
         assert_eq!(teacher.get("/t/demo/console/security").status, 403);
+        let r = admin.get("/t/demo/console/audit.csv?action=console.");
+        assert!(r.body.contains("console.person.view"), "{label}");
+    }
+}
+
+/// Second factors, the MFA policy, LTI tools and app changes in the console on SQLite and
+/// PostgreSQL: a tenant admin's forms (CSRF, errors naming the field, audited), a school
+/// admin and a teacher refused.
+#[tokio::test]
+async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+        for (user, role) in [
+            ("minami.t03", &["--role", "tenant-admin"][..]),
+            (
+                "minami.t02",
+                &["--role", "school-admin", "--school", "sch-minami"][..],
+            ),
+        ] {
+            let mut args = vec!["admin", "grant", "--tenant", "demo", "--username", user];
+            args.extend_from_slice(role);
+            env.run(&args).ok();
+        }
+        let mut teacher = Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", TEACHER_PW).status, 303);
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let mut school = Browser::new(&node, "demo");
+        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
+        let csrf = csrf_of(&admin.get("/t/demo/console/"));
+        let csrf_t = csrf_of(&teacher.get("/t/demo/console/"));
+        let csrf_s = csrf_of(&school.get("/t/demo/console/"));
+        // An app to change later.
+        let r = admin.post(
+            "/t/demo/console/apps",
+            &[
+                ("csrf", &csrf),
+                ("name", "ブラウザ登録"),
+                ("protocol", "oidc"),
+                ("security_class", "learning"),
+                ("audience", "students"),
+                (
+                    "redirect_uris",
+                    "https://a.example/cb\r\nhttps://b.example/cb",
+                ),
+                ("release", "name"),
+                ("release", "kana"),
+            ],
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        let registered = r
+            .body
+            .split("<td>client_id</td><td><code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the client_id")
+            .to_owned();
+
         // A person's second factors: listed on their page for the tenant admin, reset with a
         // required reason; a school admin reaches their school's people but not another
         // admin; a teacher sees no factors and may not reset them.
@@ -464,22 +517,6 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             403,
             "{label}: a teacher may not"
         );
-        env.run(&[
-            "admin",
-            "grant",
-            "--tenant",
-            "demo",
-            "--username",
-            "minami.t02",
-            "--role",
-            "school-admin",
-            "--school",
-            "sch-minami",
-        ])
-        .ok();
-        let mut school = Browser::new(&node, "demo");
-        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
-        let csrf_s = csrf_of(&school.get("/t/demo/console/people"));
         let r = school.get("/t/demo/console/people/usr-minami-t01");
         assert!(
             r.body.contains("職員室の鍵"),
@@ -807,7 +844,5 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
             403,
             "{label}: a teacher may not"
         );
-        let r = admin.get("/t/demo/console/audit.csv?action=console.");
-        assert!(r.body.contains("console.person.view"), "{label}");
     }
 }
