@@ -788,6 +788,28 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
             "{label}: the field is named and marked: {}",
             r.body
         );
+        // In English too (`?lang=en`): the labels and the field's message.
+        let page = admin.get("/t/demo/console/security?lang=en");
+        assert!(
+            page.body.contains("<html lang=\"en\">")
+                && page.body.contains("School networks (CIDR, one per line"),
+            "{label}"
+        );
+        let f = mfa_form(&csrf, "10.20.0.0/33", "");
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post("/t/demo/console/security/mfa?lang=en", &f);
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("\"10.20.0.0/33\" is not an address block")
+                || r.body
+                    .contains("&quot;10.20.0.0/33&quot; is not an address block"),
+            "{label}: {}",
+            r.body
+        );
+        assert!(admin
+            .get("/t/demo/console/lti?lang=en")
+            .body
+            .contains("Register an LTI tool"));
         let r = post_mfa(&mut admin, mfa_form(&csrf, "", "15"));
         assert_eq!(r.status, 400, "{label}");
         assert!(
