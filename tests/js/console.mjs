@@ -90,10 +90,14 @@ run(async () => {
       await screen(page, 'teacher', 'person', status);
       status = await click(page, 'form[action*="/unlock"] button[type=submit]');
       await screen(page, 'teacher', 'unlocked', status);
+      // Their own backup codes (a second factor the admin will see and reset below).
+      await page.goto(`${base}/t/${tenant}/mfa`);
+      await click(page, 'form[action*="backup-codes"] button');
       await reportHealth('teacher', page, seen);
     }
     // A tenant admin: roster upload (report, then preview and apply), history, people search,
-    // a person, the audit log filtered to that person, verification, apps; in English too.
+    // a person, the audit log filtered to that person, verification, apps (register, change),
+    // LTI tools, a teacher's second factors (list, reset), the security policy; in English too.
     {
       const { page, seen } = await watchedPage(browser);
       const nav = await signIn(page, admin, staffPw, 'imports');
@@ -128,8 +132,41 @@ run(async () => {
       await page.check('input[name=release][value=kana]');
       status = await click(page, 'details.register button[type=submit]');
       await screen(page, 'admin', 'app-registered', status);
+      // Change the app just registered: audience and released claims.
+      await page.goto(consoleUrl('apps'));
+      status = await click(page, 'a[aria-label$="ブラウザのドリル"]');
+      await screen(page, 'admin', 'app-edit', status);
+      await page.selectOption('#audience', 'teachers');
+      await page.check('input[name=release][value=name]');
+      status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'admin', 'app-edited', status);
+      // Register an LTI tool: the answer names what the tool configures.
+      const lti = await page.goto(consoleUrl('lti'));
+      await page.click('details.register summary');
+      await screen(page, 'admin', 'lti', lti.status());
+      await page.fill('#name', 'ブラウザのLTIツール');
+      await page.fill('#login_url', 'https://tool.example/login');
+      await page.fill('#launch_url', 'https://tool.example/launch');
+      await page.fill('#jwks_url', 'https://tool.example/jwks');
+      await page.fill('#custom', 'unit=5');
+      status = await click(page, 'details.register button[type=submit]');
+      await screen(page, 'admin', 'lti-registered', status);
+      // A teacher's second factors, then a reset with a reason.
+      const person = await page.goto(consoleUrl(`people/usr-${teacher.replace('.', '-')}`));
+      await screen(page, 'admin', 'person-factors', person.status());
+      await page.fill('#reason', '鍵を紛失したため（電話で本人確認）');
+      status = await click(page, 'form[action*="/factors/reset"] button[type=submit]');
+      await screen(page, 'admin', 'factors-reset', status);
       const sec = await page.goto(consoleUrl('security'));
       await screen(page, 'admin', 'security', sec.status());
+      // The second-factor policy: a bad network is named and marked, then saved.
+      await page.check('input[name=totp]');
+      await page.fill('#school_networks', '10.20.0.0/33');
+      status = await click(page, 'form[action*="/security/mfa"] button[type=submit]');
+      await screen(page, 'admin', 'security-mfa-invalid', status);
+      await page.fill('#school_networks', '10.20.0.0/16');
+      status = await click(page, 'form[action*="/security/mfa"] button[type=submit]');
+      await screen(page, 'admin', 'security-mfa-saved', status);
       const en = await page.goto(consoleUrl('people?lang=en'));
       await screen(page, 'admin', 'people-en', en.status());
       await reportHealth('admin', page, seen);

@@ -1,6 +1,6 @@
 //! The application catalog: OIDC relying parties and SAML service providers a tenant's users
 //! can reach, each with a security class (who may use it, and with which second factor) and an
-//! audience. Registering and removing one is audited; a client secret is shown once and stored
+//! audience. Registering, changing ([`update`]) and removing one is audited; a client secret is shown once and stored
 //! only as a hash.
 
 use std::fmt;
@@ -15,6 +15,9 @@ use kakehashi_store::{audit, Store, StoreError, TenantId};
 
 use crate::tenants::{self, TenantError};
 use crate::{Actor, Clock};
+
+mod edit;
+pub use edit::{update, AppChange, AppUpdated};
 
 macro_rules! word_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {

@@ -374,3 +374,97 @@ async fn grants_need_a_real_school_and_an_admin_to_give_them() {
     let back = person_principal(&store, "demo", "minami.t02").await;
     assert!(matches!(back.standing, Standing::Teacher { .. }));
 }
+
+fn is_forbidden<T>(r: Result<T, ConsoleError>) -> bool {
+    matches!(r, Err(ConsoleError::Forbidden(_)))
+}
+
+/// Second factors, the MFA policy, LTI tools and app changes at each boundary: a tenant admin
+/// may; a school admin may see and reset the factors of their school's people but not of
+/// another admin, nor anyone of another school, and none of the tenant-wide settings; a
+/// teacher none of it.
+#[tokio::test]
+async fn factors_policy_tools_and_app_changes_at_each_boundary_on_both_databases() {
+    use kakehashi_core::console::{apps, lti_tools, mfa};
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+        let op = operator("demo");
+        for (user, role, school) in [
+            ("minami.t03", AdminRole::TenantAdmin, None),
+            ("minami.t02", AdminRole::SchoolAdmin, Some("sch-minami")),
+        ] {
+            grants::grant(
+                &store,
+                &SystemClock,
+                &op,
+                &Grantee::Username(user.into()),
+                role,
+                school,
+            )
+            .await
+            .expect("grant");
+        }
+        let admin = person_principal(&store, "demo", "minami.t03").await;
+        let school = person_principal(&store, "demo", "minami.t02").await;
+        let teacher = person_principal(&store, "demo", "minami.t01").await;
+
+        // A person's factors.
+        let clock = SystemClock;
+        assert!(mfa::factors_of(&store, &clock, &admin, "usr-minami-t01")
+            .await
+            .is_ok());
+        assert!(mfa::factors_of(&store, &clock, &school, "usr-minami-t01")
+            .await
+            .is_ok());
+        assert!(
+            is_forbidden(mfa::factors_of(&store, &clock, &school, "usr-minami-t03").await),
+            "{label}: another admin's factors"
+        );
+        assert!(is_not_found(
+            mfa::factors_of(&store, &clock, &school, "usr-kita-t01").await
+        ));
+        assert!(
+            is_forbidden(mfa::factors_of(&store, &clock, &teacher, "usr-minami-s01").await),
+            "{label}: a teacher sees their pupil, not their factors"
+        );
+        assert!(is_forbidden(
+            mfa::reset_factors(&store, &clock, &teacher, "usr-minami-s01", "lost").await
+        ));
+        assert!(matches!(
+            mfa::reset_factors(&store, &clock, &admin, "usr-minami-t01", " ").await,
+            Err(ConsoleError::Invalid(m)) if m.starts_with("reason:")
+        ));
+        let done = mfa::reset_factors(&store, &clock, &school, "usr-minami-t01", "lost key")
+            .await
+            .expect("a school admin resets their teacher's factors");
+        assert_eq!(done.credentials_removed, 0, "{label}");
+
+        // Tenant-wide: the MFA policy, LTI tools, app changes.
+        for who in [&school, &teacher] {
+            assert!(is_forbidden(mfa::get_policy(&store, who).await), "{label}");
+            assert!(is_forbidden(lti_tools::list(&store, who, None, None).await));
+            assert!(is_forbidden(
+                lti_tools::remove(&store, &clock, who, "x").await
+            ));
+            assert!(is_forbidden(
+                apps::update(&store, &clock, who, "x", apps::AppPatch::default()).await
+            ));
+        }
+        let p = mfa::get_policy(&store, &admin).await.expect("policy");
+        mfa::set_policy(&store, &clock, &admin, &p)
+            .await
+            .expect("set");
+        assert!(lti_tools::list(&store, &admin, None, None).await.is_ok());
+        assert!(is_not_found(
+            apps::update(
+                &store,
+                &clock,
+                &admin,
+                "no-such-app",
+                apps::AppPatch::default()
+            )
+            .await
+        ));
+    }
+}

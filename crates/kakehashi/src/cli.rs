@@ -202,6 +202,35 @@ pub enum AppCommand {
     },
     /// Change a SAML app's settings (those not given keep their value; docs/SAML.md).
     SamlSettings(Box<AppSamlSettingsArgs>),
+    /// Change an app's audience, security class, redirect URIs or released claims (those not
+    /// given keep their value; audited as app.update with before and after).
+    Set(Box<AppSetArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct AppSetArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// The app id (for OIDC apps, the client_id).
+    #[arg(long)]
+    pub id: String,
+    /// all, staff, teachers or students.
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// learning or school-affairs (school-affairs needs audience staff or teachers).
+    #[arg(long)]
+    pub security_class: Option<String>,
+    /// OIDC: the redirect URIs (repeat; replaces the whole list).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// OIDC: claim groups to release, comma-separated (name, kana, username, email, roster);
+    /// `none` releases none beyond `sub`. Replaces the whole list.
+    #[arg(long)]
+    pub release: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[derive(Args, Debug)]

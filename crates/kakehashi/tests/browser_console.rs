@@ -79,7 +79,11 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     )
     .succeeded();
     // The pupil's refused audit page is a 403 on purpose.
-    assert_healthy(&run, &[(403, "/console/audit")]);
+    // The invalid second-factor policy is a 400 on purpose.
+    assert_healthy(
+        &run,
+        &[(403, "/console/audit"), (400, "/console/security/mfa")],
+    );
     let screens = run.all("screen");
     let names: Vec<String> = screens
         .iter()
@@ -91,7 +95,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 22, "{names:?}");
+    assert_eq!(names.len(), 30, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -109,7 +113,13 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             std::path::Path::new(s["shot"].as_str().unwrap()).exists(),
             "{name}"
         );
-        let expected_status = if name.contains("refused") { 403 } else { 200 };
+        let expected_status = if name.contains("refused") {
+            403
+        } else if name.contains("invalid") {
+            400
+        } else {
+            200
+        };
         assert_eq!(s["status"], expected_status, "{name}: {s}");
         let expected_lang = if name.ends_with("-en\"") { "en" } else { "ja" };
         assert_eq!(s["lang"], expected_lang, "{name}");
@@ -164,4 +174,22 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     assert!(text("admin/people-en").contains("Name, kana or username"));
     assert!(text("admin/app-registered").contains("client_secret"));
     assert!(text("pupil/me").contains("成功"));
+    assert!(text("admin/app-edited").contains("保存しました"));
+    for item in [
+        "client_id",
+        "deployment_id",
+        "issuer",
+        "token_endpoint",
+        "jwks_uri",
+    ] {
+        assert!(text("admin/lti-registered").contains(item), "{item}");
+    }
+    assert!(
+        text("admin/person-factors").contains("バックアップコードの残り: 10"),
+        "{}",
+        text("admin/person-factors")
+    );
+    assert!(text("admin/factors-reset").contains("10件を削除"));
+    assert!(text("admin/security-mfa-invalid").contains("10.20.0.0/33"));
+    assert!(text("admin/security-mfa-saved").contains("保存しました"));
 }

@@ -2,8 +2,8 @@
 //! serve` on SQLite and PostgreSQL: OAuth 2.0 client_credentials tokens with scope `admin`
 //! (RFC 6749 4.4) from the tenant's own provider, only for clients with an admin grant;
 //! Bearer errors (RFC 6750 3.1); the role boundaries of `console::authz` through HTTP; paging;
-//! audited reads; roster import preview, validation report and apply; the OpenAPI document
-//! checked against the routes.
+//! audited reads; roster import preview, validation report and apply; second factors, the MFA
+//! policy, LTI tools and app changes; the OpenAPI document checked against the routes.
 
 mod common;
 mod lrs_support;
@@ -560,6 +560,473 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
         assert_eq!(get(&a, "people").status, 403, "{label}");
         let (status, _) = token(&node, "demo", &admin, "admin");
         assert_eq!(status, 400, "{label}");
+    }
+}
+
+/// Second factors, the MFA policy, LTI tools and app changes through the API on SQLite and
+/// PostgreSQL: what a tenant admin may do, what a school admin may not, errors naming the
+/// field, the command line seeing the same state, audited.
+#[tokio::test]
+async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start_demo(&env);
+        let admin = register(&env, "demo", "教委の連携", "https://boe.example/cb", &[]);
+        let school = register(&env, "demo", "みなみ小の連携", "https://m.example/cb", &[]);
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &admin.client_id,
+                "--role",
+                "tenant-admin",
+            ],
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &school.client_id,
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        let a = api(&node, "demo", Some(&admin_token(&node, "demo", &admin)));
+        let s = api(&node, "demo", Some(&admin_token(&node, "demo", &school)));
+        let me = format!("client:{}", admin.client_id);
+
+        // Second factors: a teacher's key and backup codes, listed and reset (with a reason)
+        // by the tenant admin; a school admin reaches the people of their school who hold no
+        // admin grant, nobody of another school.
+        let mut teacher = portal_support::Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", "demo-teacher-2026").status, 303);
+        let page = teacher.get("/t/demo/mfa");
+        let csrf = page.hidden("csrf").expect("csrf");
+        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf)]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        // (After the codes: adding a factor once one exists needs a fresh second factor.)
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let r = get(&a, "people/usr-minami-t01/factors");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let f = r.json();
+        assert_eq!(f["credentials"][0]["name"], "職員室の鍵", "{f}");
+        assert_eq!(f["credentials"][0]["kind"], "security-key");
+        assert_eq!(
+            f["credentials"][0]["lastUsedAt"],
+            "2026-04-02T09:30:00.000Z"
+        );
+        assert_eq!(f["backupCodesLeft"], 10, "{f}");
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(
+            get(&s, "people/usr-minami-t01/factors").status,
+            200,
+            "{label}"
+        );
+        assert_eq!(
+            get(&s, "people/usr-kita-t01/factors").status,
+            404,
+            "{label}"
+        );
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--username",
+                "minami.t02",
+                "--role",
+                "school-admin",
+                "--school",
+                "sch-minami",
+            ],
+        );
+        assert_eq!(
+            get(&s, "people/usr-minami-t02/factors").status,
+            403,
+            "{label}: another admin's factors are not a school admin's to see"
+        );
+        let reset = |c: &Client, id: &str, body: &[u8]| {
+            post(
+                c,
+                &format!("people/{id}/factors/reset"),
+                "application/json",
+                body,
+            )
+        };
+        assert_eq!(
+            reset(&a, "usr-minami-t01", br#"{"reason":"  "}"#).status,
+            400
+        );
+        assert_eq!(reset(&a, "usr-minami-t01", b"reason=lost").status, 400);
+        assert_eq!(
+            reset(&s, "usr-kita-t01", br#"{"reason":"x"}"#).status,
+            404,
+            "{label}"
+        );
+        assert_eq!(
+            reset(&s, "usr-minami-t02", br#"{"reason":"x"}"#).status,
+            403,
+            "{label}"
+        );
+        let r = reset(
+            &a,
+            "usr-minami-t01",
+            "{\"reason\":\"鍵を紛失（4月8日 電話で本人確認）\"}".as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let done = r.json();
+        assert_eq!(
+            (
+                done["credentialsRemoved"].clone(),
+                done["backupCodesRemoved"].clone()
+            ),
+            (Value::from(1), Value::from(10)),
+            "{done}"
+        );
+        let f = get(&a, "people/usr-minami-t01/factors").json();
+        assert_eq!(
+            (
+                f["credentials"].as_array().map(Vec::len),
+                f["backupCodesLeft"].clone()
+            ),
+            (Some(0), Value::from(0)),
+            "{label}: {f}"
+        );
+        let about = all_pages(&a, "people/usr-minami-t01/audit", "before");
+        let reset_row = about
+            .iter()
+            .find(|e| e["action"] == "mfa.reset")
+            .unwrap_or_else(|| panic!("{label}: no mfa.reset in {about:?}"));
+        assert_eq!(
+            reset_row["actor"],
+            Value::from(format!("client:{}", admin.client_id))
+        );
+        assert!(reset_row["details"].as_str().unwrap().contains("鍵を紛失"));
+        assert!(about
+            .iter()
+            .any(|e| e["action"] == "console.person.factors"));
+
+        // The MFA policy (docs/MFA.md): the JSON of `tenant security show`, replaced whole,
+        // errors naming the field, the command line's rules, audited with before and after.
+        let r = get(&a, "security-policy/mfa");
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let mut mfa = r.json();
+        assert_eq!(mfa["second-factor-max-age-secs"], 28800, "{mfa}");
+        assert_eq!(mfa["totp-enabled"], false);
+        let put_mfa = |c: &Client, v: &Value| {
+            c.send(
+                "PUT",
+                &format!("/t/{}/api/v1/security-policy/mfa", c.tenant),
+                &[("Content-Type", "application/json")],
+                v.to_string().as_bytes(),
+            )
+        };
+        let refused = |r: Resp| -> String {
+            assert_eq!(r.status, 400, "{}", r.text());
+            assert_eq!(r.json()["error"], "invalid_request");
+            r.json()["message"].as_str().unwrap().to_owned()
+        };
+        let mut bad = mfa.clone();
+        bad["risk"]["mode"] = Value::from("sometimes");
+        let m = refused(put_mfa(&a, &bad));
+        assert!(m.starts_with("risk.mode: "), "{label}: {m}");
+        let mut bad = mfa.clone();
+        bad["school-networks"] = serde_json::json!(["10.20.0.0/33"]);
+        let m = refused(put_mfa(&a, &bad));
+        assert!(
+            m.starts_with("school-networks: ") && m.contains("10.20.0.0/33"),
+            "{m}"
+        );
+        let mut bad = mfa.clone();
+        bad.as_object_mut().unwrap().remove("totp-enabled");
+        assert!(refused(put_mfa(&a, &bad)).contains("missing field totp-enabled"));
+        let mut bad = mfa.clone();
+        bad["shared-device"]["colour"] = Value::from("red");
+        assert_eq!(
+            refused(put_mfa(&a, &bad)),
+            "unknown field shared-device.colour"
+        );
+        // The command line's rules: an off-site window needs school networks.
+        let mut bad = mfa.clone();
+        bad["offsite-max-age-secs"] = Value::from(900);
+        assert!(
+            refused(put_mfa(&a, &bad)).contains("offsite-max-age"),
+            "{label}"
+        );
+        mfa["school-networks"] = serde_json::json!(["10.20.0.0/16", "2001:db8::/32"]);
+        mfa["offsite-max-age-secs"] = Value::from(900);
+        mfa["totp-enabled"] = Value::from(true);
+        mfa["aaguid-allow-list"] = serde_json::json!(["cb69481e-8ff7-4039-93ec-0a2729a154a8"]);
+        mfa["user-verification-school-affairs"] = Value::from("required");
+        mfa["risk"]["mode"] = Value::from("step-up");
+        mfa["risk"]["step-up-threshold"] = Value::from(40);
+        mfa["shared-device"]["enabled"] = Value::from(true);
+        mfa["shared-device"]["period-ends"] = serde_json::json!(["10:35", "11:25"]);
+        assert_eq!(
+            put_mfa(&s, &mfa).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        assert_eq!(get(&s, "security-policy/mfa").status, 403, "{label}");
+        let r = put_mfa(&a, &mfa);
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(get(&a, "security-policy/mfa").json(), mfa, "{label}");
+        // The command line reads the same policy.
+        let shown = env
+            .run(&[
+                "tenant", "security", "show", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let shown: Value = serde_json::from_str(&shown.stdout).expect("policy JSON");
+        assert_eq!(shown, mfa, "{label}");
+        let changes = all_pages(&a, "audit?action=tenant.security.set", "before");
+        assert_eq!(changes.len(), 1, "{label}");
+        assert_eq!(changes[0]["actor"], Value::from(me.clone()));
+        let details: Value = serde_json::from_str(changes[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["before"]["totp-enabled"], false, "{details}");
+        assert_eq!(details["after"]["totp-enabled"], true, "{details}");
+
+        // LTI 1.3 tools: registered with `lti tool add`'s options (a JWKS URL or a PEM key),
+        // the answer names what the tool configures; listed, removed; tenant admins only.
+        let post_json = |c: &Client, path: &str, v: &Value| {
+            post(c, path, "application/json", v.to_string().as_bytes())
+        };
+        let drill = serde_json::json!({
+            "name": "デジタルドリル", "login_url": "https://tool.example/login",
+            "launch_url": "https://tool.example/launch", "jwks_url": "https://tool.example/jwks",
+            "deep_linking_url": "https://tool.example/dl", "redirect_uris": ["https://tool.example/cb2"],
+            "audience": "students", "send_name": true, "custom": {"unit": "5"},
+            "schools": ["sch-minami"]
+        });
+        let r = post_json(&a, "lti/tools", &drill);
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let reg = r.json();
+        let tool_id = reg["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            reg["issuer"],
+            Value::from(format!("{}/t/demo", node.url)),
+            "{reg}"
+        );
+        assert_eq!(
+            reg["deployments"][0]["school_sourced_id"], "sch-minami",
+            "{reg}"
+        );
+        assert!(reg["deployment_id"].is_string() && reg["token_endpoint"].is_string());
+        assert!(reg["authorization_endpoint"].is_string() && reg["jwks_uri"].is_string());
+        let refused_because = |v: Value| -> String {
+            let r = post_json(&a, "lti/tools", &v);
+            assert_eq!(r.status, 400, "{label}: {}", r.text());
+            r.json()["message"].as_str().unwrap().to_owned()
+        };
+        let mut bad = drill.clone();
+        bad.as_object_mut().unwrap().remove("jwks_url");
+        let m = refused_because(bad);
+        assert!(
+            m.contains("jwks_url") && m.contains("public_key_pem"),
+            "{m}"
+        );
+        let mut bad = drill.clone();
+        bad["login_url"] = Value::from("http://tool.example/login");
+        assert!(refused_because(bad).starts_with("login_url "), "{label}");
+        let mut bad = drill.clone();
+        bad["schools"] = serde_json::json!(["sch-nowhere"]);
+        assert!(refused_because(bad).starts_with("schools: "), "{label}");
+        let mut bad = drill.clone();
+        bad["colour"] = Value::from("red");
+        assert!(refused_because(bad).contains("colour"), "{label}");
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let pem = String::from_utf8(rsa.public_key_to_pem().unwrap()).unwrap();
+        let r = post_json(
+            &a,
+            "lti/tools",
+            &serde_json::json!({"name": "鍵で登録", "login_url": "https://k.example/login",
+                                "launch_url": "https://k.example/launch", "public_key_pem": pem}),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let pem_tool = r.json()["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(get(&s, "lti/tools").status, 403, "{label}: school admin");
+        assert_eq!(post_json(&s, "lti/tools", &drill).status, 403, "{label}");
+        let tools = all_pages(&a, "lti/tools", "after");
+        assert_eq!(tools.len(), 2, "{label}: {tools:?}");
+        let listed = tools
+            .iter()
+            .find(|t| t["client_id"] == tool_id.as_str())
+            .unwrap();
+        assert_eq!(listed["deep_linking_url"], "https://tool.example/dl");
+        assert_eq!(
+            listed["redirect_uris"],
+            serde_json::json!([
+                "https://tool.example/launch",
+                "https://tool.example/dl",
+                "https://tool.example/cb2"
+            ])
+        );
+        let cli = env
+            .run(&[
+                "lti", "tool", "list", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let cli: Value = serde_json::from_str(&cli.stdout).expect("tools JSON");
+        assert_eq!(cli.as_array().map(Vec::len), Some(2), "{label}: {cli}");
+        let del_tool = |c: &Client, id: &str| {
+            c.send(
+                "DELETE",
+                &format!("/t/{}/api/v1/lti/tools/{id}", c.tenant),
+                &[],
+                b"",
+            )
+        };
+        assert_eq!(del_tool(&s, &pem_tool).status, 403, "{label}");
+        assert_eq!(del_tool(&a, &pem_tool).status, 204, "{label}");
+        assert_eq!(del_tool(&a, &pem_tool).status, 404, "{label}");
+        assert_eq!(all_pages(&a, "lti/tools", "after").len(), 1);
+        let created = all_pages(&a, "audit?action=lti.tool.", "before");
+        assert_eq!(
+            created.len(),
+            3,
+            "{label}: two created, one removed: {created:?}"
+        );
+        assert!(created.iter().all(|e| e["actor"] == me.as_str()));
+
+        // Changing an app (PATCH apps/{id}, as `app set`): audience, security class, redirect
+        // URIs and released claims; the registration's rules hold; the OpenID Provider
+        // follows; audited with before and after.
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            r#"{"name":"編集するアプリ","protocol":"oidc","security_class":"learning",
+                 "audience":"students","redirect_uris":["https://e.example/cb"],"release":["kana"]}"#
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let app_id = r.json()["id"].as_str().unwrap().to_owned();
+        let patch = |c: &Client, id: &str, body: &str| {
+            c.send(
+                "PATCH",
+                &format!("/t/{}/api/v1/apps/{id}", c.tenant),
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            )
+        };
+        let authorize = |redirect: &str| {
+            api(&node, "demo", None).get(&format!(
+                "/t/demo/authorize?response_type=code&scope=openid&client_id={app_id}&redirect_uri={}&state=s&nonce=n&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+                lrs_support::enc(redirect)
+            ))
+        };
+        // Used once before the change, so the provider holds the client in its cache.
+        assert_eq!(authorize("https://e.example/cb").status, 303, "{label}");
+        let r = patch(&a, &app_id, r#"{"security_class":"school-affairs"}"#);
+        assert_eq!(r.status, 400, "{label}: {}", r.text());
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("audience: "),
+            "{}",
+            r.text()
+        );
+        let r = patch(&a, &app_id, r#"{"redirect_uris":["http://e.example/cb"]}"#);
+        assert_eq!(r.status, 400);
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("redirect_uris: "),
+            "{}",
+            r.text()
+        );
+        let r = patch(&a, &app_id, r#"{"release":["shoe_size"]}"#);
+        assert!(
+            r.status == 400
+                && r.json()["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("release: ")
+        );
+        assert_eq!(patch(&a, &app_id, r#"{"colour":"red"}"#).status, 400);
+        assert_eq!(
+            patch(&a, "no-such-app", r#"{"audience":"all"}"#).status,
+            404
+        );
+        assert_eq!(
+            patch(&s, &app_id, r#"{"audience":"all"}"#).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        let r = patch(
+            &a,
+            &app_id,
+            r#"{"security_class":"school-affairs","audience":"teachers",
+                "redirect_uris":["https://e.example/cb2","https://e.example/cb3"],
+                "release":["name","roster"]}"#,
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let app = r.json();
+        assert_eq!(app["security_class"], "school-affairs", "{app}");
+        assert_eq!(app["audience"], "teachers");
+        assert_eq!(
+            app["redirect_uris"],
+            serde_json::json!(["https://e.example/cb2", "https://e.example/cb3"])
+        );
+        assert_eq!(
+            app["oidc"]["release_claims"],
+            serde_json::json!(["name", "roster"])
+        );
+        // The OpenID Provider follows at once (this node's 5 s client cache is dropped): the
+        // old redirect URI is no longer trusted.
+        assert_eq!(authorize("https://e.example/cb").status, 400, "{label}");
+        assert_eq!(authorize("https://e.example/cb2").status, 303, "{label}");
+        let changes = all_pages(
+            &a,
+            &format!("audit?action=app.update&target=app%3A{app_id}"),
+            "before",
+        );
+        assert_eq!(changes.len(), 1, "{label}");
+        let details: Value = serde_json::from_str(changes[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["before"]["audience"], "students", "{details}");
+        assert_eq!(
+            details["after"]["release"],
+            serde_json::json!(["name", "roster"])
+        );
+        // The command line: `app set`, the same rules.
+        let set = env
+            .run(&[
+                "app",
+                "set",
+                "--tenant",
+                "demo",
+                "--id",
+                &app_id,
+                "--audience",
+                "staff",
+                "--release",
+                "none",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let set: Value = serde_json::from_str(&set.stdout).expect("app JSON");
+        assert_eq!(set["audience"], "staff", "{set}");
+        assert_eq!(set["oidc"]["release_claims"], serde_json::json!([]));
+        env.run(&[
+            "app",
+            "set",
+            "--tenant",
+            "demo",
+            "--id",
+            &app_id,
+            "--audience",
+            "students",
+        ])
+        .code(1);
     }
 }
 

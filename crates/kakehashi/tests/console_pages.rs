@@ -1,6 +1,7 @@
 //! The web console over HTTP on SQLite and PostgreSQL, signed in through the portal: what a
 //! teacher, a tenant admin and a pupil each get; CSRF on every form; the roster upload
-//! (validation report table and CSV, preview, apply, history); the portal's CSP on every page.
+//! (validation report table and CSV, preview, apply, history); the portal's CSP on every page;
+//! second factors (list, reset), the MFA policy form, LTI tools and changing an app.
 
 mod common;
 mod lrs_support;
@@ -429,5 +430,441 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         assert_eq!(teacher.get("/t/demo/console/security").status, 403);
         let r = admin.get("/t/demo/console/audit.csv?action=console.");
         assert!(r.body.contains("console.person.view"), "{label}");
+    }
+}
+
+/// Second factors, the MFA policy, LTI tools and app changes in the console on SQLite and
+/// PostgreSQL: a tenant admin's forms (CSRF, errors naming the field, audited), a school
+/// admin and a teacher refused.
+#[tokio::test]
+async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+        for (user, role) in [
+            ("minami.t03", &["--role", "tenant-admin"][..]),
+            (
+                "minami.t02",
+                &["--role", "school-admin", "--school", "sch-minami"][..],
+            ),
+        ] {
+            let mut args = vec!["admin", "grant", "--tenant", "demo", "--username", user];
+            args.extend_from_slice(role);
+            env.run(&args).ok();
+        }
+        let mut teacher = Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", TEACHER_PW).status, 303);
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let mut school = Browser::new(&node, "demo");
+        assert_eq!(school.login("minami.t02", TEACHER_PW).status, 303);
+        let csrf = csrf_of(&admin.get("/t/demo/console/"));
+        let csrf_t = csrf_of(&teacher.get("/t/demo/console/"));
+        let csrf_s = csrf_of(&school.get("/t/demo/console/"));
+        // An app to change later.
+        let r = admin.post(
+            "/t/demo/console/apps",
+            &[
+                ("csrf", &csrf),
+                ("name", "ブラウザ登録"),
+                ("protocol", "oidc"),
+                ("security_class", "learning"),
+                ("audience", "students"),
+                (
+                    "redirect_uris",
+                    "https://a.example/cb\r\nhttps://b.example/cb",
+                ),
+                ("release", "name"),
+                ("release", "kana"),
+            ],
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        let registered = r
+            .body
+            .split("<td>client_id</td><td><code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the client_id")
+            .to_owned();
+
+        // A person's second factors: listed on their page for the tenant admin, reset with a
+        // required reason; a school admin reaches their school's people but not another
+        // admin; a teacher sees no factors and may not reset them.
+        let mfa_page = teacher.get("/t/demo/mfa");
+        let r = teacher.post("/t/demo/mfa/backup-codes", &[("csrf", &csrf_of(&mfa_page))]);
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let page = admin.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            page.body
+                .contains("<td>職員室の鍵</td><td>セキュリティキー</td>")
+                && page.body.contains("2026-04-02T09:30:00.000Z")
+                && page.body.contains("バックアップコードの残り: 10")
+                && page.body.contains("二要素認証をリセット"),
+            "{label}: {}",
+            page.body
+        );
+        let r = teacher.get("/t/demo/console/people/usr-minami-s01");
+        assert!(!r.body.contains("二要素認証をリセット"), "{label}");
+        let reset = |b: &mut Browser<'_>, id: &str, csrf: &str, reason: &str| {
+            b.post(
+                &format!("/t/demo/console/people/{id}/factors/reset"),
+                &[("csrf", csrf), ("reason", reason)],
+            )
+        };
+        assert_eq!(
+            reset(&mut teacher, "usr-minami-s01", &csrf_t, "忘れた").status,
+            403,
+            "{label}: a teacher may not"
+        );
+        let r = school.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            r.body.contains("職員室の鍵"),
+            "{label}: their school's teacher"
+        );
+        let r = school.get("/t/demo/console/people/usr-minami-t03");
+        assert_eq!(r.status, 200);
+        assert!(
+            !r.body.contains("二要素認証をリセット"),
+            "{label}: an admin's"
+        );
+        assert_eq!(
+            reset(&mut school, "usr-minami-t03", &csrf_s, "x").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            reset(&mut school, "usr-kita-t01", &csrf_s, "x").status,
+            404,
+            "{label}: another school"
+        );
+        assert_eq!(reset(&mut admin, "usr-minami-t01", "", "紛失").status, 403);
+        let r = reset(&mut admin, "usr-minami-t01", &csrf, " ");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("理由"), "{label}: {}", r.body);
+        let r = reset(
+            &mut admin,
+            "usr-minami-t01",
+            &csrf,
+            "鍵を紛失（本人に電話で確認）",
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let back = location(&r);
+        assert!(back.contains("done=factors-reset&removed=11"), "{back}");
+        let page = admin.get(&back);
+        assert!(
+            page.body.contains("11件を削除")
+                && page.body.contains("セキュリティキーは登録されていません")
+                && page.body.contains("バックアップコードの残り: 0"),
+            "{label}: {}",
+            page.body
+        );
+        let listed = env
+            .run(&[
+                "mfa",
+                "list",
+                "--tenant",
+                "demo",
+                "--username",
+                "minami.t01",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let listed: serde_json::Value = serde_json::from_str(&listed.stdout).expect("factors JSON");
+        assert_eq!(listed["backupCodesLeft"], 0, "{label}: {listed}");
+        let r = admin.get("/t/demo/console/audit?action=mfa.reset");
+        assert!(
+            r.body.contains("鍵を紛失") && r.body.contains("user:demo/usr-minami-t03"),
+            "{label}"
+        );
+
+        // Changing an app: the form shows what is set; the registration's rules hold; a
+        // teacher and a school admin are refused.
+        let edit = format!("/t/demo/console/apps/{registered}");
+        let page = admin.get(&edit);
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("<option value=\"students\" selected>")
+                && page
+                    .body
+                    .contains("https://a.example/cb\nhttps://b.example/cb</textarea>")
+                && page.body.contains("value=\"kana\" checked"),
+            "{label}: {}",
+            page.body
+        );
+        let change = |b: &mut Browser<'_>, csrf: &str, audience: &str| {
+            b.post(
+                &edit,
+                &[
+                    ("csrf", csrf),
+                    ("security_class", "school-affairs"),
+                    ("audience", audience),
+                    ("oidc", "1"),
+                    ("redirect_uris", "https://c.example/cb"),
+                    ("release", "roster"),
+                ],
+            )
+        };
+        assert_eq!(change(&mut admin, "", "staff").status, 403);
+        let r = change(&mut admin, &csrf, "students");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("audience: school-affairs apps"),
+            "{label}: {}",
+            r.body
+        );
+        let r = change(&mut admin, &csrf, "staff");
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get(&location(&r));
+        assert!(
+            page.body.contains("保存しました")
+                && page
+                    .body
+                    .contains("<option value=\"school-affairs\" selected>")
+                && page.body.contains("https://c.example/cb</textarea>")
+                && page.body.contains("value=\"roster\" checked")
+                && !page.body.contains("value=\"kana\" checked"),
+            "{label}: {}",
+            page.body
+        );
+        assert!(admin
+            .get("/t/demo/console/apps")
+            .body
+            .contains(&format!("href=\"/t/demo/console/apps/{registered}\"")));
+        assert_eq!(teacher.get(&edit).status, 403, "{label}");
+        assert_eq!(
+            change(&mut teacher, &csrf_t, "staff").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(change(&mut school, &csrf_s, "staff").status, 403, "{label}");
+        let r = admin.get("/t/demo/console/audit?action=app.update");
+        assert!(r.body.contains(&format!("app:{registered}")), "{label}");
+
+        // LTI tools: register (the answer names what the tool configures), list, remove; a
+        // bad field is named; a teacher and a school admin are refused.
+        let page = admin.get("/t/demo/console/lti");
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(page.body.contains("LTIツールを登録する"));
+        let tool_form = |csrf: &str, login: &str, custom: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("name".to_owned(), "ブラウザのLTIドリル".to_owned()),
+                ("login_url".to_owned(), login.to_owned()),
+                (
+                    "launch_url".to_owned(),
+                    "https://lti.example/launch".to_owned(),
+                ),
+                ("jwks_url".to_owned(), "https://lti.example/jwks".to_owned()),
+                ("public_key_pem".to_owned(), String::new()),
+                (
+                    "deep_linking_url".to_owned(),
+                    "https://lti.example/dl".to_owned(),
+                ),
+                ("redirect_uris".to_owned(), String::new()),
+                ("audience".to_owned(), "all".to_owned()),
+                ("subject".to_owned(), "pairwise".to_owned()),
+                ("send_name".to_owned(), "on".to_owned()),
+                ("custom".to_owned(), custom.to_owned()),
+                ("schools".to_owned(), "sch-minami, sch-kita".to_owned()),
+            ]
+        };
+        let post_tool = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post("/t/demo/console/lti", &f)
+        };
+        let good = "https://lti.example/login";
+        assert_eq!(post_tool(&mut admin, tool_form("", good, "")).status, 403);
+        let r = post_tool(&mut admin, tool_form(&csrf, "http://lti.example/login", ""));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("login_url"), "{label}: {}", r.body);
+        let r = post_tool(&mut admin, tool_form(&csrf, good, "unit"));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("名前=値"), "{label}: {}", r.body);
+        let r = post_tool(&mut admin, tool_form(&csrf, good, "unit=5\r\nlevel=easy"));
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        for item in [
+            "client_id",
+            "deployment_id (sch-minami)",
+            "deployment_id (sch-kita)",
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+        ] {
+            assert!(
+                r.body.contains(&format!("<td>{item}</td>")),
+                "{label}: {item}: {}",
+                r.body
+            );
+        }
+        let tool_id = r
+            .body
+            .split("<td>client_id</td><td><code>")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_owned();
+        let listed = admin.get("/t/demo/console/lti");
+        assert!(listed.body.contains("ブラウザのLTIドリル") && listed.body.contains(&tool_id));
+        assert_eq!(teacher.get("/t/demo/console/lti").status, 403, "{label}");
+        assert_eq!(
+            post_tool(&mut teacher, tool_form(&csrf_t, good, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(school.get("/t/demo/console/lti").status, 403, "{label}");
+        assert_eq!(
+            school
+                .post(
+                    &format!("/t/demo/console/lti/{tool_id}/remove"),
+                    &[("csrf", &csrf_s)]
+                )
+                .status,
+            403,
+            "{label}"
+        );
+        let r = admin.post(
+            &format!("/t/demo/console/lti/{tool_id}/remove"),
+            &[("csrf", &csrf)],
+        );
+        assert_eq!(r.status, 303, "{label}");
+        let listed = admin.get(&location(&r));
+        assert!(
+            !listed.body.contains(&tool_id) && listed.body.contains("削除しました"),
+            "{label}"
+        );
+        let r = admin.get("/t/demo/console/audit?action=lti.tool.");
+        assert!(
+            r.body.contains("lti.tool.create") && r.body.contains("lti.tool.remove"),
+            "{label}"
+        );
+
+        // The MFA half of the security policy (what `tenant security set` controls): a bad
+        // field comes back named and marked, as typed; the command line's rules apply; the
+        // change is audited; a school admin and a teacher are refused.
+        let page = admin.get("/t/demo/console/security");
+        assert!(
+            page.body.contains("name=\"school_networks\"")
+                && page.body.contains("id=\"second_factor_max_age\" name=\"second_factor_max_age\" type=\"text\" inputmode=\"decimal\" value=\"480\""),
+            "{label}: {}",
+            page.body
+        );
+        let mfa_form = |csrf: &str, networks: &str, offsite: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("second_factor_max_age".to_owned(), "240".to_owned()),
+                ("offsite_max_age".to_owned(), offsite.to_owned()),
+                ("totp".to_owned(), "on".to_owned()),
+                ("staff_passkeys".to_owned(), "on".to_owned()),
+                ("attestation".to_owned(), "none".to_owned()),
+                ("aaguids".to_owned(), String::new()),
+                ("uv_learning".to_owned(), "preferred".to_owned()),
+                ("uv_school_affairs".to_owned(), "required".to_owned()),
+                ("school_networks".to_owned(), networks.to_owned()),
+                ("risk".to_owned(), "step-up".to_owned()),
+                ("risk_step_up_threshold".to_owned(), "45".to_owned()),
+                ("risk_deny_threshold".to_owned(), "100".to_owned()),
+                ("school_hours".to_owned(), "07:30-18:00".to_owned()),
+                ("shared_device".to_owned(), "on".to_owned()),
+                ("shared_device_idle".to_owned(), "10".to_owned()),
+                ("lesson_period_ends".to_owned(), "10:35, 11:25".to_owned()),
+                ("shared_device_networks".to_owned(), String::new()),
+            ]
+        };
+        let post_mfa = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post("/t/demo/console/security/mfa", &f)
+        };
+        let nets = "10.20.0.0/16\r\n192.168.1.0/24";
+        assert_eq!(post_mfa(&mut admin, mfa_form("", nets, "")).status, 403);
+        let r = post_mfa(&mut admin, mfa_form(&csrf, "10.20.0.0/33", ""));
+        assert_eq!(r.status, 400, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("学校のネットワーク")
+                && r.body.contains("「10.20.0.0/33」")
+                && r.body.contains("id=\"school_networks\" name=\"school_networks\" rows=\"3\" aria-invalid=\"true\""),
+            "{label}: the field is named and marked: {}",
+            r.body
+        );
+        // In English too (`?lang=en`): the labels and the field's message.
+        let page = admin.get("/t/demo/console/security?lang=en");
+        assert!(
+            page.body.contains("<html lang=\"en\">")
+                && page.body.contains("School networks (CIDR, one per line"),
+            "{label}"
+        );
+        let f = mfa_form(&csrf, "10.20.0.0/33", "");
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post("/t/demo/console/security/mfa?lang=en", &f);
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("\"10.20.0.0/33\" is not an address block")
+                || r.body
+                    .contains("&quot;10.20.0.0/33&quot; is not an address block"),
+            "{label}: {}",
+            r.body
+        );
+        assert!(admin
+            .get("/t/demo/console/lti?lang=en")
+            .body
+            .contains("Register an LTI tool"));
+        let r = post_mfa(&mut admin, mfa_form(&csrf, "", "15"));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(
+            r.body.contains("offsite-max-age needs school-networks"),
+            "{}",
+            r.body
+        );
+        let r = post_mfa(&mut admin, mfa_form(&csrf, nets, "15"));
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get("/t/demo/console/security?done=mfa");
+        assert!(
+            page.body.contains("10.20.0.0/16\n192.168.1.0/24")
+                && page.body.contains("10:35, 11:25"),
+            "{label}"
+        );
+        let shown = env
+            .run(&[
+                "tenant", "security", "show", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let shown: serde_json::Value = serde_json::from_str(&shown.stdout).expect("policy JSON");
+        assert_eq!(
+            shown["second-factor-max-age-secs"], 14400,
+            "{label}: {shown}"
+        );
+        assert_eq!(shown["offsite-max-age-secs"], 900);
+        assert_eq!(shown["totp-enabled"], true);
+        assert_eq!(shown["user-verification-school-affairs"], "required");
+        assert_eq!(shown["risk"]["mode"], "step-up");
+        assert_eq!(shown["risk"]["step-up-threshold"], 45);
+        assert_eq!(shown["risk"]["weights"]["new-device"], 30, "kept as it was");
+        assert_eq!(shown["shared-device"]["enabled"], true);
+        assert_eq!(
+            shown["shared-device"]["period-ends"],
+            serde_json::json!(["10:35", "11:25"])
+        );
+        let r = admin.get("/t/demo/console/audit?action=tenant.security.set");
+        assert!(
+            r.body.contains("user:demo/usr-minami-t03") && r.body.contains("&quot;before&quot;"),
+            "{label}"
+        );
+        assert_eq!(
+            school.get("/t/demo/console/security").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            post_mfa(&mut school, mfa_form(&csrf_s, nets, "")).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        assert_eq!(
+            post_mfa(&mut teacher, mfa_form(&csrf_t, nets, "")).status,
+            403,
+            "{label}: a teacher may not"
+        );
     }
 }

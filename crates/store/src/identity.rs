@@ -130,6 +130,31 @@ pub async fn get_app(store: &Store, tenant: &TenantId, id: &str) -> Result<Optio
     row.map(|r| app_from_row(&r)).transpose()
 }
 
+/// Changes who may use an application and where it may send users back: its audience,
+/// security class and redirect URIs. `Ok(false)` if there was none with that id.
+pub async fn update_app_access(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    audience: &str,
+    security_class: &str,
+    redirect_uris: &[String],
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE apps SET audience = $1, security_class = $2, redirect_uris = $3
+         WHERE tenant_id = $4 AND id = $5",
+    )
+    .bind(audience)
+    .bind(security_class)
+    .bind(serde_json::to_string(redirect_uris).unwrap_or_else(|_| "[]".to_owned()))
+    .bind(tenant.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// Removes an application; `Ok(false)` if there was none with that id.
 pub async fn delete_app(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<bool> {
     let n = sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND id = $2")

@@ -1,5 +1,5 @@
 //! The app catalog in the console and the API (tenant admins): the same `crate::apps`
-//! service the command line uses, a page at a time.
+//! service the command line uses, a page at a time: list, register, change, remove.
 
 use kakehashi_store::identity::AppRow;
 use kakehashi_store::Store;
@@ -180,6 +180,70 @@ pub async fn remove(
 ) -> Result<(), ConsoleError> {
     by.require(TenantAction::ManageApps)?;
     crate::apps::remove(store, clock, &by.actor, &by.tenant, id)
+        .await
+        .map_err(app_error)
+}
+
+/// A change to an app as the console's form and `PATCH apps/{id}` take it: what is given is
+/// changed, the rest kept.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppPatch {
+    /// `all`, `staff`, `teachers`, `students`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// `learning` or `school-affairs`.
+    #[serde(default)]
+    pub security_class: Option<String>,
+    /// OIDC: the whole new list.
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    /// OIDC: the whole new list of claim groups (`name`, `kana`, `username`, `email`,
+    /// `roster`); empty releases none beyond `sub`.
+    #[serde(default)]
+    pub release: Option<Vec<String>>,
+}
+
+/// One app with its OIDC settings (the edit form).
+pub async fn get(
+    store: &Store,
+    by: &Principal,
+    id: &str,
+) -> Result<crate::apps::AppUpdated, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    let app = kakehashi_store::identity::get_app(store, &by.tenant, id)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound(format!("app {id}")))?;
+    let oidc = if app.protocol == "oidc" {
+        kakehashi_store::oauth::oidc_settings(store, &by.tenant, id).await?
+    } else {
+        None
+    };
+    Ok(crate::apps::AppUpdated { app, oidc })
+}
+
+/// Changes an app's audience, security class, redirect URIs or released claims (audited as
+/// `app.update` with before and after, as `kakehashi app set`).
+pub async fn update(
+    store: &Store,
+    clock: &dyn crate::Clock,
+    by: &Principal,
+    id: &str,
+    patch: AppPatch,
+) -> Result<crate::apps::AppUpdated, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let change = crate::apps::AppChange {
+        audience: blank(patch.audience)
+            .map(|a| field("audience", a.trim()))
+            .transpose()?,
+        security_class: blank(patch.security_class)
+            .map(|c| field("security_class", c.trim()))
+            .transpose()?,
+        redirect_uris: patch.redirect_uris,
+        release: patch.release,
+    };
+    crate::apps::update(store, clock, &by.actor, &by.tenant, id, &change)
         .await
         .map_err(app_error)
 }

@@ -88,6 +88,11 @@ pub enum PersonAction {
     View,
     /// Set a temporary password, lift a lockout.
     ManageSignIn,
+    /// See and reset their second factors (security keys, backup codes, TOTP): tenant
+    /// admins, and school admins for people of their schools who hold no admin grant
+    /// themselves (a school admin cannot take over another admin's account this way).
+    /// Never teachers.
+    ManageFactors,
 }
 
 /// An authenticated caller of the console or the admin API.
@@ -216,6 +221,22 @@ impl Principal {
             (Standing::PlatformOperator | Standing::TenantAdmin, _) => true,
             (_, PersonAction::View) if own => true,
             (Standing::Pupil, _) => false,
+            (Standing::Teacher { .. }, PersonAction::ManageFactors) => false,
+            (Standing::SchoolAdmin { schools }, PersonAction::ManageFactors) => {
+                let memberships =
+                    roster::memberships_of(store, &self.tenant, &target.sourced_id).await?;
+                let in_reach = memberships
+                    .iter()
+                    .any(|m| schools.contains(&m.school_sourced_id));
+                in_reach
+                    && stored::grants(
+                        store,
+                        &self.tenant,
+                        Some(&format!("user:{}", target.sourced_id)),
+                    )
+                    .await?
+                    .is_empty()
+            }
             (Standing::SchoolAdmin { schools }, _) => {
                 let memberships =
                     roster::memberships_of(store, &self.tenant, &target.sourced_id).await?;
@@ -246,12 +267,15 @@ impl Principal {
     ) -> Result<(), ConsoleError> {
         if self.may(store, action, target).await? {
             Ok(())
-        } else if action == PersonAction::ManageSignIn
+        } else if action != PersonAction::View
             && self.may(store, PersonAction::View, target).await?
         {
-            Err(ConsoleError::Forbidden(
-                "you may see this person but not change their sign-in".into(),
-            ))
+            Err(ConsoleError::Forbidden(match action {
+                PersonAction::ManageFactors => {
+                    "you may see this person but not their second factors".into()
+                }
+                _ => "you may see this person but not change their sign-in".into(),
+            }))
         } else {
             Err(ConsoleError::NotFound(format!(
                 "person {}",

@@ -10,8 +10,11 @@
 //!   data), temporary passwords and unlocking.
 //! - [`audit_log`]: search, CSV export and chain verification of the tenant's audit log.
 //! - [`roster`]: roster import from an upload (validate, preview, apply) and its history.
-//! - [`security`]: session timeouts and lockout (the settings that exist today).
+//! - [`security`]: session timeouts and lockout.
+//! - [`mfa`]: the tenant's MFA policy (networks, freshness, TOTP, attestation, risk, shared
+//!   devices) and a person's second factors (list, reset with a reason).
 //! - [`cards`]: QR sign-in cards for pupils (issue for a class, reissue, revoke, sign in).
+//! - [`lti_tools`]: LTI 1.3 tools (list, register as `kakehashi lti tool add`, remove).
 //! - [`classes`]: a teacher's classes with their pupils' last sign-in.
 
 pub mod api_auth;
@@ -21,6 +24,8 @@ pub mod authz;
 pub mod cards;
 pub mod classes;
 pub mod grants;
+pub mod lti_tools;
+pub mod mfa;
 pub mod people;
 pub mod roster;
 pub mod security;

@@ -288,7 +288,7 @@ pub async fn unlock(
 }
 
 /// An active person of the tenant the caller may act on, or not found / forbidden.
-async fn find(
+pub(crate) async fn find(
     store: &Store,
     by: &Principal,
     sourced_id: &str,

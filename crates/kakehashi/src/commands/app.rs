@@ -4,12 +4,13 @@ use kakehashi_core::apps::{self, AppError, Icon, NewApp, OidcOptions, Protocol, 
 use kakehashi_core::saml_idp::settings::{self as saml_settings, NameIdChoice, SpSettings};
 use kakehashi_core::{Actor, SystemClock};
 
-use crate::cli::{AppAddArgs, AppCommand, AppSamlSettingsArgs, Format};
+use crate::cli::{AppAddArgs, AppCommand, AppSamlSettingsArgs, AppSetArgs, Format};
 
 pub async fn run(cmd: AppCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         AppCommand::Add(args) => add(*args).await,
         AppCommand::SamlSettings(args) => saml_settings_cmd(*args).await,
+        AppCommand::Set(args) => set(*args).await,
         AppCommand::List {
             data,
             tenant,
@@ -116,6 +117,62 @@ async fn saml_settings_cmd(a: AppSamlSettingsArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// `app set`: changes what is given (audience, security class, redirect URIs, released
+/// claims), keeps the rest; the same `apps::update` as the console and `PATCH apps/{id}`.
+async fn set(a: AppSetArgs) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(&a.tenant)?;
+    let change = apps::AppChange {
+        audience: a
+            .audience
+            .as_deref()
+            .map(|v| parse("audience", v.parse()))
+            .transpose()?,
+        security_class: a
+            .security_class
+            .as_deref()
+            .map(|v| parse("security-class", v.parse()))
+            .transpose()?,
+        redirect_uris: (!a.redirect_uris.is_empty()).then(|| a.redirect_uris.clone()),
+        release: a.release.as_deref().map(|r| {
+            if r.trim().eq_ignore_ascii_case("none") {
+                vec![]
+            } else {
+                r.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            }
+        }),
+    };
+    let (_, store) = super::open(&a.data).await?;
+    match apps::update(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &a.id,
+        &change,
+    )
+    .await
+    {
+        Ok(done) => {
+            match a.format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&done)?),
+                Format::Text => println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    done.app.id,
+                    done.app.name,
+                    done.app.protocol,
+                    done.app.security_class,
+                    done.app.audience
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => user_error(e),
     }
 }
 

@@ -166,3 +166,35 @@ pub fn demo_package(at: &Path) -> PathBuf {
     kakehashi_oneroster::write_dir(&roster, at).expect("write demo package");
     at.to_owned()
 }
+
+/// Stores a WebAuthn credential row for `user` as a registration leaves it (name, kind, last
+/// use), for tests of what the console lists and resets; registering a real key in a browser
+/// is `browser_mfa.rs`'s subject.
+pub async fn give_security_key(env: &Env, tenant: &str, user: &str, name: &str) {
+    let store = kakehashi_store::Store::open(&env.database_url())
+        .await
+        .expect("open the test database");
+    let tenant = kakehashi_store::TenantId::parse(tenant).expect("tenant id");
+    let mut tx = store.begin().await.expect("begin");
+    kakehashi_store::mfa::insert_credential(
+        &mut tx,
+        &tenant,
+        &kakehashi_store::mfa::CredentialRow {
+            credential_id: format!("test-{user}-{}", name.len()),
+            user_sourced_id: user.to_owned(),
+            name: name.to_owned(),
+            kind: "security-key".into(),
+            aaguid: "00000000-0000-0000-0000-000000000000".into(),
+            attestation: "none".into(),
+            user_verified: false,
+            discoverable: false,
+            credential: "{}".into(),
+            created_at: "2026-04-01T08:00:00.000Z".into(),
+            last_used_at: Some("2026-04-02T09:30:00.000Z".into()),
+        },
+    )
+    .await
+    .expect("insert credential");
+    tx.commit().await.expect("commit");
+    store.close().await;
+}

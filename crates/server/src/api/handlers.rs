@@ -6,7 +6,9 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kakehashi_core::console::roster::Outcome;
-use kakehashi_core::console::{apps, audit_log, cards, classes, people, roster, security};
+use kakehashi_core::console::{
+    apps, audit_log, cards, classes, lti_tools, mfa, people, roster, security,
+};
 use kakehashi_core::SystemClock;
 use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
@@ -158,6 +160,46 @@ pub async fn unlock(
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     match people::unlock(&st.store, &SystemClock, &by, &id).await {
         Ok(n) => ok(StatusCode::OK, &json!({ "locksLifted": n })),
+        Err(e) => console_error(e),
+    }
+}
+
+/// A person's second factors (audited as a staff read).
+pub async fn person_factors(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match mfa::factors_of(&st.store, &SystemClock, &by, &id).await {
+        Ok(f) => ok(StatusCode::OK, &f),
+        Err(e) => console_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    reason: String,
+}
+
+/// `POST people/{id}/factors/reset` `{"reason": …}`: what was removed.
+pub async fn reset_factors(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let Ok(body) = serde_json::from_slice::<ResetBody>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send a JSON object {\"reason\": \"...\"} (the reason goes into the audit log)",
+        );
+    };
+    match mfa::reset_factors(&st.store, &SystemClock, &by, &id, &body.reason).await {
+        Ok(done) => ok(StatusCode::OK, &done),
         Err(e) => console_error(e),
     }
 }
@@ -356,6 +398,42 @@ pub async fn set_security_policy(
     }
 }
 
+/// The MFA policy: the JSON of `kakehashi tenant security show --format json`.
+pub async fn mfa_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match mfa::get_policy(&st.store, &by).await {
+        Ok(p) => ok(StatusCode::OK, &p),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `PUT security-policy/mfa` with every field (a whole replacement); a bad or missing field
+/// is named in the 400.
+pub async fn set_mfa_policy(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    let policy = match mfa::policy_from_json(&value) {
+        Ok(p) => p,
+        Err(e) => return console_error(e),
+    };
+    match mfa::set_policy(&st.store, &SystemClock, &by, &policy).await {
+        Ok(()) => ok(StatusCode::OK, &policy),
+        Err(e) => console_error(e),
+    }
+}
+
 /// A card as the API returns it: the pupil and the URL to put in the QR code (shown once).
 fn card_json(st: &AppState, tenant: &str, c: &cards::IssuedCard) -> serde_json::Value {
     json!({
@@ -428,6 +506,29 @@ pub async fn register_app(
     }
 }
 
+/// `PATCH apps/{id}`: the fields given are changed (audience, security class, redirect URIs,
+/// released claims); 200 with the app as it now is.
+pub async fn update_app(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let patch: apps::AppPatch = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match apps::update(&st.store, &SystemClock, &by, &id, patch).await {
+        // This node drops its copies at once; other nodes see it within `core::cache::TTL`.
+        Ok(app) => {
+            st.cache.forget_tenant(&by.tenant);
+            ok(StatusCode::OK, &app)
+        }
+        Err(e) => console_error(e),
+    }
+}
+
 pub async fn remove_app(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
@@ -435,6 +536,51 @@ pub async fn remove_app(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     match apps::remove(&st.store, &SystemClock, &by, &id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn lti_tools(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let limit = try_resp!(q.limit());
+    match lti_tools::list(&st.store, &by, q.after.as_deref(), limit).await {
+        Ok(page) => ok(StatusCode::OK, &page),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `POST lti/tools` with `kakehashi lti tool add`'s options as JSON: 201 with what the tool's
+/// administrator configures.
+pub async fn register_lti_tool(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let req: lti_tools::ToolRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
+    };
+    match lti_tools::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
+        Ok(reg) => ok(StatusCode::CREATED, &reg),
+        Err(e) => console_error(e),
+    }
+}
+
+pub async fn remove_lti_tool(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match lti_tools::remove(&st.store, &SystemClock, &by, &id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => console_error(e),
     }

@@ -48,6 +48,14 @@ pub fn routes() -> Router<AppState> {
             get(handlers::person_audit),
         )
         .route(
+            "/t/{tenant}/api/v1/people/{id}/factors",
+            get(handlers::person_factors),
+        )
+        .route(
+            "/t/{tenant}/api/v1/people/{id}/factors/reset",
+            post(handlers::reset_factors),
+        )
+        .route(
             "/t/{tenant}/api/v1/classes/{id}/pupils",
             get(handlers::class_pupils),
         )
@@ -80,10 +88,25 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/api/v1/apps",
             get(handlers::apps).post(handlers::register_app),
         )
-        .route("/t/{tenant}/api/v1/apps/{id}", delete(handlers::remove_app))
+        .route(
+            "/t/{tenant}/api/v1/apps/{id}",
+            delete(handlers::remove_app).patch(handlers::update_app),
+        )
+        .route(
+            "/t/{tenant}/api/v1/lti/tools",
+            get(handlers::lti_tools).post(handlers::register_lti_tool),
+        )
+        .route(
+            "/t/{tenant}/api/v1/lti/tools/{id}",
+            delete(handlers::remove_lti_tool),
+        )
         .route(
             "/t/{tenant}/api/v1/security-policy",
             get(handlers::security_policy).put(handlers::set_security_policy),
+        )
+        .route(
+            "/t/{tenant}/api/v1/security-policy/mfa",
+            get(handlers::mfa_policy).put(handlers::set_mfa_policy),
         )
         .layer(DefaultBodyLimit::max(
             kakehashi_core::console::roster::MAX_UPLOAD_BYTES,

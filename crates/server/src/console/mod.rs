@@ -6,7 +6,8 @@
 //! session's CSRF token in every form.
 //!
 //! - `GET /t/{tenant}/console/` — home.
-//! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`.
+//! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`,
+//!   `POST …/people/{id}/factors/reset` (with a reason).
 //! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in),
 //!   `POST …/classes/{id}/cards` (print new QR sign-in cards), `POST …/people/{id}/card`
 //!   (reissue one), `POST …/people/{id}/card/revoke`.
@@ -15,8 +16,11 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET|POST …/apps` (list, register), `POST …/apps/{id}/remove`, `GET|POST …/security` (session timeouts, lockout), `GET …/me` (own
-//!   sign-in history).
+//! - `GET|POST …/apps` (list, register), `GET|POST …/apps/{id}` (change audience, security
+//!   class, redirect URIs, released claims), `POST …/apps/{id}/remove`,
+//!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
+//!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
+//!   `GET …/me` (own sign-in history).
 
 mod handlers;
 mod multipart;
@@ -43,6 +47,10 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/console/people/{id}/unlock",
             post(h::person_unlock),
         )
+        .route(
+            "/t/{tenant}/console/people/{id}/factors/reset",
+            post(h::person_factors_reset),
+        )
         .route("/t/{tenant}/console/classes", get(h::classes_page))
         .route("/t/{tenant}/console/classes/{id}", get(h::class_page))
         .route(
@@ -66,10 +74,23 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/console/apps",
             get(h::apps_page).post(h::app_register),
         )
+        .route(
+            "/t/{tenant}/console/apps/{id}",
+            get(h::app_edit_page).post(h::app_update),
+        )
         .route("/t/{tenant}/console/apps/{id}/remove", post(h::app_remove))
+        .route(
+            "/t/{tenant}/console/lti",
+            get(h::lti_page).post(h::lti_register),
+        )
+        .route("/t/{tenant}/console/lti/{id}/remove", post(h::lti_remove))
         .route(
             "/t/{tenant}/console/security",
             get(h::security_page).post(h::security_submit),
+        )
+        .route(
+            "/t/{tenant}/console/security/mfa",
+            post(h::security_mfa_submit),
         )
         .route(
             "/t/{tenant}/console/imports",

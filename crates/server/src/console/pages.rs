@@ -60,6 +60,7 @@ pub fn page(s: &Shell<'_>, title: &str, body: &str) -> String {
         nav.push(("imports", t(lang, "名簿の取り込み", "Roster import")));
         nav.push(("audit", t(lang, "監査ログ", "Audit log")));
         nav.push(("apps", t(lang, "アプリ", "Apps")));
+        nav.push(("lti", t(lang, "LTIツール", "LTI tools")));
         nav.push(("security", t(lang, "セキュリティ設定", "Security policy")));
     }
     nav.push(("me", t(lang, "わたしのログイン履歴", "My sign-ins")));
@@ -196,6 +197,8 @@ td a{display:inline-block;min-height:44px;padding:.6rem 0}
 .search input{max-width:24rem}
 .search button,.inline button{margin:0;width:auto}
 form.inline{background:#fff;padding:1rem;border-radius:12px;margin:1rem 0;max-width:32rem}
+form.inline.wide{max-width:48rem}
+[aria-invalid=true]{border-color:#8a1c1c;outline:2px solid #8a1c1c}
 form.inline input[type=file]{display:block;margin-top:.5rem;min-height:48px;font-size:1rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem;\
 align-items:end;margin-bottom:1rem}

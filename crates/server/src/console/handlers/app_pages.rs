@@ -1,4 +1,5 @@
-//! The app catalog: list, register (the command line's options), remove.
+//! The app catalog: list, register (the command line's options), remove; changing one is
+//! `app_edit_pages`.
 
 use super::*;
 
@@ -26,9 +27,15 @@ pub async fn apps_page(
                 esc(&a.audience),
                 format!("<code>{}</code>", esc(&a.id)),
                 format!(
-                    "<form method=\"post\" action=\"{base}/apps/{}/remove{}\">\
+                    "<a href=\"{base}/apps/{}{}\" aria-label=\"{} {}\">{}</a>\
+                     <form method=\"post\" action=\"{base}/apps/{}/remove{}\">\
                      <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
                      <button type=\"submit\" class=\"secondary\" aria-label=\"{} {}\">{}</button></form>",
+                    url_encode(&a.id),
+                    lq(lang, true),
+                    t(lang, "変更", "Change"),
+                    esc(&a.name),
+                    t(lang, "変更", "Change"),
                     url_encode(&a.id),
                     lq(lang, true),
                     esc(&c.csrf),

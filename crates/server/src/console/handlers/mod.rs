@@ -110,6 +110,7 @@ pub struct Q {
     after: Option<String>,
     before: Option<String>,
     done: Option<String>,
+    removed: Option<String>,
     action: Option<String>,
     actor: Option<String>,
     target: Option<String>,
@@ -204,19 +205,27 @@ pub struct CsrfForm {
     csrf: Option<String>,
 }
 
+mod app_edit_pages;
 mod app_pages;
 mod audit_pages;
 mod card_pages;
 mod class_pages;
+mod factor_pages;
 mod import_pages;
+mod lti_pages;
+mod mfa_policy_pages;
 mod people_pages;
 mod security_pages;
 
+pub use app_edit_pages::*;
 pub use app_pages::*;
 pub use audit_pages::*;
 pub use card_pages::*;
 pub use class_pages::*;
+pub use factor_pages::person_factors_reset;
 pub use import_pages::*;
+pub use lti_pages::*;
+pub use mfa_policy_pages::security_mfa_submit;
 pub use people_pages::*;
 pub use security_pages::*;
 
@@ -246,8 +255,8 @@ pub async fn home(
         ),
         Standing::TenantAdmin | Standing::PlatformOperator => t(
             lang,
-            "名簿の取り込み、利用者、アプリ、監査ログを管理できます。",
-            "Manage roster imports, people, apps and the audit log.",
+            "名簿の取り込み、利用者、アプリ、LTIツール、監査ログ、セキュリティ設定を管理できます。",
+            "Manage roster imports, people, apps, LTI tools, the audit log and the security policy.",
         ),
     };
     c.page(

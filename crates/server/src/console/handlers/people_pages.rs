@@ -99,6 +99,12 @@ pub async fn person_page(
     };
     let p = &rec.person;
     let base = c.base();
+    // A count only (the query is the user's to edit: no free text into the notice).
+    let removed = q
+        .removed
+        .as_deref()
+        .and_then(|r| r.parse::<u64>().ok())
+        .unwrap_or(0);
     let done = match q.done.as_deref() {
         Some("password") => notice(
             "info",
@@ -109,6 +115,13 @@ pub async fn person_page(
             ),
         ),
         Some("unlock") => notice("info", t(lang, "ロックを解除しました。", "Unlocked.")),
+        Some("factors-reset") => notice(
+            "info",
+            &match lang {
+                Lang::Ja => format!("二要素認証をリセットしました（{}件を削除）。", removed),
+                Lang::En => format!("Second factors reset ({} removed).", removed),
+            },
+        ),
         Some("card-revoked") => notice(
             "info",
             t(
@@ -209,7 +222,35 @@ pub async fn person_page(
     } else {
         String::new()
     };
-    let forms = format!("{forms}\n{card_forms}");
+    let own =
+        c.by.user
+            .as_ref()
+            .is_some_and(|u| u.sourced_id == p.sourced_id);
+    let may_factors = !own
+        && c.by
+            .may(
+                &st.store,
+                kakehashi_core::console::authz::PersonAction::ManageFactors,
+                p,
+            )
+            .await
+            .unwrap_or(false);
+    let factors = if may_factors {
+        match kakehashi_core::console::mfa::factors_of(
+            &st.store,
+            &SystemClock,
+            &c.by,
+            &p.sourced_id,
+        )
+        .await
+        {
+            Ok(f) => super::factor_pages::factors_html(&c, &p.sourced_id, &f),
+            Err(e) => return c.error("people", e),
+        }
+    } else {
+        String::new()
+    };
+    let forms = format!("{forms}\n{card_forms}\n{factors}");
     let history = if matches!(
         c.by.standing,
         Standing::TenantAdmin | Standing::PlatformOperator

@@ -1,8 +1,13 @@
-//! The security policy: session timeouts and the lockout threshold.
+//! The security policy page: session timeouts and the lockout threshold (this file), and the
+//! second factors, networks, risk and shared devices (`mfa_policy_pages`), two forms on one
+//! page, each saved and audited on its own.
 
+use kakehashi_core::console::mfa;
+
+use super::mfa_policy_pages::{mfa_form_html, FieldError, MfaForm};
 use super::*;
 
-fn security_form(c: &Ctx, p: &security::SecurityPolicy, message: &str) -> Response {
+fn timeouts_form_html(c: &Ctx, p: &security::SecurityPolicy, message: &str) -> String {
     let lang = c.lang;
     let field = |name: &str, label: &str, value: i64, unit: &str| {
         format!(
@@ -11,10 +16,11 @@ fn security_form(c: &Ctx, p: &security::SecurityPolicy, message: &str) -> Respon
         )
     };
     let minutes = t(lang, "分", "minutes");
-    let body = format!(
-        "{message}<form class=\"inline\" method=\"post\" action=\"{base}/security{lq}\">\
+    format!(
+        "<h2 id=\"timeouts\">{h2}</h2>{message}<form class=\"inline\" method=\"post\" action=\"{base}/security{lq}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{f1}{f2}{f3}{f4}{f5}\
          <button type=\"submit\">{save}</button></form>\n<p>{note}</p>",
+        h2 = t(lang, "ログインの時間とロック", "Session timeouts and lockout"),
         base = c.base(),
         lq = lq(lang, true),
         csrf = esc(&c.csrf),
@@ -26,15 +32,40 @@ fn security_form(c: &Ctx, p: &security::SecurityPolicy, message: &str) -> Respon
         save = t(lang, "保存する", "Save"),
         note = t(
             lang,
-            "新しいログインから適用されます。二要素認証・リスク判定・学校のネットワークの設定は、それぞれの機能とともに追加されます。",
-            "Applies to new sign-ins. Second-factor, risk and school-network settings arrive with those features.",
+            "新しいログインから適用されます。",
+            "Applies to new sign-ins.",
         ),
-    );
+    )
+}
+
+/// The whole page; a form that came back with an error is shown as typed, the other as
+/// stored.
+pub(super) async fn security_page_with(
+    st: &AppState,
+    c: &Ctx,
+    timeouts: Option<(&security::SecurityPolicy, &str)>,
+    mfa_form: Option<(&MfaForm, &FieldError)>,
+    status: StatusCode,
+) -> Response {
+    let first = match timeouts {
+        Some((p, message)) => timeouts_form_html(c, p, message),
+        None => match security::get(&st.store, &c.by).await {
+            Ok(p) => timeouts_form_html(c, &p, ""),
+            Err(e) => return c.error("security", e),
+        },
+    };
+    let second = match mfa_form {
+        Some((f, e)) => mfa_form_html(c, f, Some(e)),
+        None => match mfa::get_policy(&st.store, &c.by).await {
+            Ok(p) => mfa_form_html(c, &MfaForm::from(&p), None),
+            Err(e) => return c.error("security", e),
+        },
+    };
     c.page(
-        StatusCode::OK,
+        status,
         "security",
-        t(lang, "セキュリティ設定", "Security policy"),
-        &body,
+        t(c.lang, "セキュリティ設定", "Security policy"),
+        &format!("{first}\n{second}"),
     )
 }
 
@@ -45,14 +76,23 @@ pub async fn security_page(
     headers: HeaderMap,
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "security");
+    let saved = match q.done.as_deref() {
+        Some("saved") | Some("mfa") => notice("info", t(c.lang, "保存しました。", "Saved.")),
+        _ => String::new(),
+    };
     match security::get(&st.store, &c.by).await {
         Ok(p) => {
-            let saved = if q.done.as_deref() == Some("saved") {
-                notice("info", t(c.lang, "保存しました。", "Saved."))
-            } else {
-                String::new()
+            let first = timeouts_form_html(&c, &p, &saved);
+            let second = match mfa::get_policy(&st.store, &c.by).await {
+                Ok(m) => mfa_form_html(&c, &MfaForm::from(&m), None),
+                Err(e) => return c.error("security", e),
             };
-            security_form(&c, &p, &saved)
+            c.page(
+                StatusCode::OK,
+                "security",
+                t(c.lang, "セキュリティ設定", "Security policy"),
+                &format!("{first}\n{second}"),
+            )
         }
         Err(e) => c.error("security", e),
     }
@@ -116,9 +156,14 @@ pub async fn security_submit(
         ),
         Err(ConsoleError::Invalid(m)) => {
             let msg = notice("error", &m);
-            let mut resp = security_form(&c, &policy, &msg);
-            *resp.status_mut() = StatusCode::BAD_REQUEST;
-            resp
+            security_page_with(
+                &st,
+                &c,
+                Some((&policy, &msg)),
+                None,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
         Err(e) => c.error("security", e),
     }
