@@ -529,3 +529,50 @@ async fn ags_3_4_a_score_and_its_xapi_statement_are_stored_together_or_not_at_al
         assert_eq!(scored().await.len(), 2, "{label}");
     }
 }
+
+#[tokio::test]
+async fn a_tile_asks_a_teacher_of_several_classes_which_one_and_refuses_a_class_not_theirs() {
+    // LTI Core 1.3 §5.4.1 (context): the context of a tile launch is the class the launch is
+    // for. A teacher of two classes chooses; a pupil opens their homeroom (学級) directly; a
+    // class that is not the user's is refused.
+    for env in Env::both().await {
+        let label = env.label();
+        let (s, mut tool) = setup(&env, "choose");
+        let tile = format!("/t/{TENANT}/launch/{}", s.client_id);
+
+        let mut teacher = Browser::new(&s.node, TENANT);
+        assert_eq!(teacher.login("minami.t03", TEACHER_PASSWORD).status, 303);
+        let page = teacher.get(&tile);
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("どのクラスで開きますか"),
+            "{}",
+            page.body
+        );
+        let choice = format!("{tile}?class=cls-minami-5-sansu");
+        assert!(
+            page.body.contains(&format!("{choice}&amp;lang=ja")),
+            "{label}: {}",
+            page.body
+        );
+        assert!(page.body.contains("cls-minami-5-kokugo"), "{}", page.body);
+        let l = launch(&mut teacher, &mut tool, &choice);
+        let claims = jwt_claims(&l.auth.hidden("id_token").expect("id_token"));
+        assert_eq!(
+            claims["https://purl.imsglobal.org/spec/lti/claim/context"]["id"], "cls-minami-5-sansu",
+            "{label}"
+        );
+        let other = teacher.get(&format!("{tile}?class=cls-minami-5-1"));
+        assert_eq!(other.status, 403, "{label}: not their class");
+
+        // A pupil (homeroom + two subject classes) goes straight to the homeroom.
+        let mut pupil = Browser::new(&s.node, TENANT);
+        assert_eq!(pupil.login(PUPIL, PUPIL_PASSWORD).status, 303);
+        let l = launch(&mut pupil, &mut tool, &tile);
+        let claims = jwt_claims(&l.auth.hidden("id_token").expect("id_token"));
+        assert_eq!(
+            claims["https://purl.imsglobal.org/spec/lti/claim/context"]["id"], CLASS,
+            "{label}"
+        );
+    }
+}

@@ -21,8 +21,10 @@ use crate::portal::session::PortalSession;
 /// What is launched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// The launcher's tile: the tool's launch URL, in the user's first class (if any).
-    Tile,
+    /// The launcher's tile: the tool's launch URL, in `class` when the user chose one; else
+    /// in the user's only class, or a pupil's one homeroom (学級); with several classes and
+    /// no such default the launch asks which ([`Refused::ChooseClass`]).
+    Tile { class: Option<String> },
     /// A resource link placed in a class (by Deep Linking).
     Link(String),
     /// A teacher choosing content for a class (Deep Linking 2.0).
@@ -42,6 +44,9 @@ pub enum Refused {
     UnknownLink,
     #[error("this app is not an LTI tool")]
     NotLti,
+    /// The user has several classes: which one is the launch's context? (class id, title)
+    #[error("choose the class to open the tool in")]
+    ChooseClass(Vec<(String, String)>),
 }
 
 /// Loads an LTI tool's app and settings.
@@ -86,12 +91,24 @@ pub async fn start(
     let member = |class: &str| memberships.iter().find(|m| m.class_sourced_id == class);
     let (message_type, class, link_id, target_link_uri): (_, Option<&MembershipRow>, _, _) =
         match &target {
-            Target::Tile => (
-                MessageType::ResourceLink,
-                memberships.first(),
-                None,
-                tool.launch_url.clone(),
-            ),
+            Target::Tile { class } => {
+                let chosen = match class {
+                    Some(c) => match member(c) {
+                        Some(m) => Some(m),
+                        None => return Ok(Err(Refused::NotMember)),
+                    },
+                    None => match tile_class(p, user, &memberships).await? {
+                        Ok(m) => m,
+                        Err(choices) => return Ok(Err(Refused::ChooseClass(choices))),
+                    },
+                };
+                (
+                    MessageType::ResourceLink,
+                    chosen,
+                    None,
+                    tool.launch_url.clone(),
+                )
+            }
             Target::Link(id) => {
                 let Some(link) = stored::get_resource_link(p.store, p.tenant, id).await? else {
                     return Ok(Err(Refused::UnknownLink));
@@ -193,6 +210,53 @@ fn error_post(redirect_uri: &str, state: Option<&str>, code: &str, desc: &str) -
         action: redirect_uri.to_owned(),
         fields,
     }
+}
+
+/// The class of a tile launch without a chosen class: none or the only one; a pupil's one
+/// homeroom (classType `homeroom`) among several; otherwise the classes to choose from
+/// (id, title), by title.
+async fn tile_class<'m>(
+    p: &Provider<'_>,
+    user: &UserRow,
+    memberships: &'m [MembershipRow],
+) -> Result<Result<Option<&'m MembershipRow>, Vec<(String, String)>>, LtiServiceError> {
+    let mut distinct: Vec<&MembershipRow> = Vec::new();
+    for m in memberships {
+        if !distinct
+            .iter()
+            .any(|d| d.class_sourced_id == m.class_sourced_id)
+        {
+            distinct.push(m);
+        }
+    }
+    if distinct.len() <= 1 {
+        return Ok(Ok(distinct.first().copied()));
+    }
+    let mut choices = Vec::with_capacity(distinct.len());
+    let mut homerooms = Vec::new();
+    for m in &distinct {
+        let fields = kakehashi_store::oauth::roster_fields(
+            p.store,
+            p.tenant,
+            "classes",
+            &m.class_sourced_id,
+        )
+        .await?
+        .unwrap_or_default();
+        let field = |k: &str| kakehashi_store::console::field_of(&fields, k);
+        if field("classType").as_deref() == Some("homeroom") {
+            homerooms.push(*m);
+        }
+        let title = field("title").unwrap_or_else(|| m.class_sourced_id.clone());
+        choices.push((m.class_sourced_id.clone(), title));
+    }
+    let pupil =
+        crate::portal::policy::RoleClass::of(&user.role) == crate::portal::policy::RoleClass::Pupil;
+    if pupil && homerooms.len() == 1 {
+        return Ok(Ok(Some(homerooms[0])));
+    }
+    choices.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    Ok(Err(choices))
 }
 
 /// The class's title and label (classes.csv `title`, `classCode`).

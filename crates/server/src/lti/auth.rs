@@ -30,8 +30,9 @@ pub(crate) async fn launch_response(
     tenant: &TenantId,
     app: &AppRow,
     session: &PortalSession,
+    class: Option<String>,
 ) -> Response {
-    start(st, lang, tenant, app, session, core::Target::Tile).await
+    start(st, lang, tenant, app, session, core::Target::Tile { class }).await
 }
 
 async fn start(
@@ -49,6 +50,11 @@ async fn start(
     let p = provider(st, tenant, &issuer);
     match core::start(&p, &session.user, app, target).await {
         Ok(Ok(url)) => see_other(&url, &[]),
+        Ok(Err(core::Refused::ChooseClass(choices))) => html(
+            StatusCode::OK,
+            pages::choose_class(lang, tenant.as_str(), &app.name, &app.id, &choices),
+            &[],
+        ),
         Ok(Err(refused)) => html(
             StatusCode::FORBIDDEN,
             pages::refused(lang, tenant.as_str(), &app.name, &refused),

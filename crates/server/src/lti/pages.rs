@@ -20,12 +20,53 @@ pub fn refused(lang: Lang, tenant: &str, tool: &str, why: &Refused) -> String {
         (Refused::NotInstructor, Lang::En) => "Only the class's teachers can add materials.",
         (Refused::UnknownLink | Refused::NotLti, Lang::Ja) => "この教材は見つかりません。",
         (Refused::UnknownLink | Refused::NotLti, Lang::En) => "This material was not found.",
+        (Refused::ChooseClass(_), Lang::Ja) => "クラスを選んでください。",
+        (Refused::ChooseClass(_), Lang::En) => "Choose a class.",
     };
     back_to_launcher(
         lang,
         tenant,
         &format!("{}: {}", tool, t(lang, "開けません", "cannot be opened")),
         &esc(reason),
+    )
+}
+
+/// Which class a tool's tile opens in, for someone with several classes: the tool learns
+/// the class (its roster, its line items) from this choice.
+pub fn choose_class(
+    lang: Lang,
+    tenant: &str,
+    tool: &str,
+    app_id: &str,
+    choices: &[(String, String)],
+) -> String {
+    let mut items = String::new();
+    for (id, title) in choices {
+        items.push_str(&format!(
+            "<li><a class=\"button\" href=\"/t/{}/launch/{}?class={}&amp;lang={}\">{}</a></li>",
+            esc(tenant),
+            esc(&crate::portal::http::url_encode(app_id)),
+            esc(&crate::portal::http::url_encode(id)),
+            lang.code(),
+            esc(title)
+        ));
+    }
+    back_to_launcher(
+        lang,
+        tenant,
+        &format!(
+            "{}: {}",
+            tool,
+            t(lang, "どのクラスで開きますか", "open it in which class?")
+        ),
+        &format!(
+            "{}</p>\n<ul class=\"choices\">{items}</ul>\n<p>",
+            esc(t(
+                lang,
+                "ツールには、選んだクラスの名簿と成績の欄が伝わります。",
+                "The tool gets the roster and the gradebook of the class you choose.",
+            ))
+        ),
     )
 }
 

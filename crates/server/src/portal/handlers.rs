@@ -28,6 +28,8 @@ pub struct PageQuery {
     /// `login` when a fresh login is needed (OIDC Core 3.1.2.1 `prompt=login`, `max_age`;
     /// SAML Core 3.4.1 `ForceAuthn`): the form is shown even to a signed-in browser.
     pub(crate) prompt: Option<String>,
+    /// The class an LTI tool's tile opens in (`/t/{tenant}/launch/{id}?class=`).
+    pub(crate) class: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -44,10 +44,15 @@ pub async fn launch(
     match access::decide(&app, &session, &policy, time::OffsetDateTime::now_utc()) {
         LaunchDecision::NotAllowed => denied(lang, &tenant, StatusCode::NOT_FOUND),
         LaunchDecision::SecondFactorRequired => {
-            let back = launch_path(&tenant, &app_id);
+            let mut back = launch_path(&tenant, &app_id);
+            if let Some(c) = &q.class {
+                back.push_str(&format!("?class={}", super::http::url_encode(c)));
+            }
             step_up(&st, lang, &tenant, &session, &app, &back).await
         }
-        LaunchDecision::Allowed => launch_allowed(&st, lang, &tenant, &app, &session).await,
+        LaunchDecision::Allowed => {
+            launch_allowed(&st, lang, &tenant, &app, &session, q.class).await
+        }
     }
 }
 
@@ -63,6 +68,7 @@ async fn launch_allowed(
     tenant: &TenantId,
     app: &AppRow,
     session: &PortalSession,
+    class: Option<String>,
 ) -> Response {
     match app.protocol.as_str() {
         // The OIDC arm goes to the app's registered launch address.
@@ -70,7 +76,7 @@ async fn launch_allowed(
         // SAML: an IdP-initiated Response POSTed to the SP's ACS (SAML Profiles 4.1.5).
         "saml" => crate::saml::launch(st, lang, tenant, app, session).await,
         // LTI 1.3: third-party initiated login at the tool (Security Framework 5.1.1.1).
-        "lti" => crate::lti::launch_response(st, lang, tenant, app, session).await,
+        "lti" => crate::lti::launch_response(st, lang, tenant, app, session, class).await,
         _ => html(
             StatusCode::NOT_FOUND,
             pages::no_launch_address(lang, tenant.as_str(), &app.name),
