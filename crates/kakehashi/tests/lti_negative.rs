@@ -305,14 +305,17 @@ fn bearer_send(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw.as_str(), ""));
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
     Resp {
         status,
-        headers: vec![],
-        body,
+        headers,
+        body: body.to_owned(),
     }
 }
 
@@ -442,7 +445,8 @@ async fn ags_3_4_a_score_and_its_xapi_statement_are_stored_together_or_not_at_al
         let (s, tool) = setup(&env, "ags");
         let endpoint = format!("{}/lti/token", s.issuer);
         let scopes = format!(
-            "{NRPS_SCOPE} {SCORE_SCOPE} https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+            "{NRPS_SCOPE} {SCORE_SCOPE} https://purl.imsglobal.org/spec/lti-ags/scope/lineitem \
+             https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
         );
         let (st, v) = token_request(
             &s,
@@ -527,6 +531,56 @@ async fn ags_3_4_a_score_and_its_xapi_statement_are_stored_together_or_not_at_al
             stale.body
         );
         assert_eq!(scored().await.len(), 2, "{label}");
+
+        // AGS 2.0 §3.2.5: `limit` pages the line items, the next page in a Link header.
+        let items = format!("/t/{TENANT}/lti/contexts/{CLASS}/lineitems");
+        for n in 2..=3 {
+            let r = bearer_send(
+                &s.node.addr,
+                "POST",
+                &items,
+                &token,
+                Some((
+                    "application/vnd.ims.lis.v2.lineitem+json",
+                    &json!({"scoreMaximum": 5, "label": format!("小テスト {n}")}),
+                )),
+            );
+            assert_eq!(r.status, 201, "{label}: {}", r.body);
+        }
+        let first = bearer_get(&s.node.addr, &format!("{items}?limit=2"), &token);
+        assert_eq!(first.status, 200, "{label}: {}", first.body);
+        let page: Vec<Value> = serde_json::from_str(&first.body).unwrap();
+        assert_eq!(page.len(), 2, "{label}");
+        let link = first.header("link").expect("a Link header").to_owned();
+        assert!(link.ends_with("; rel=\"next\""), "{link}");
+        let next = link.trim_start_matches('<').split('>').next().unwrap();
+        assert!(next.contains("limit=2&page=1"), "{next}");
+        let second = bearer_get(&s.node.addr, &path_of(next), &token);
+        let rest: Vec<Value> = serde_json::from_str(&second.body).unwrap();
+        assert_eq!(rest.len(), 1, "{label}");
+        assert!(second.header("link").is_none(), "{label}: the last page");
+        let mut labels: Vec<String> = page
+            .iter()
+            .chain(rest.iter())
+            .map(|i| i["label"].as_str().unwrap().to_owned())
+            .collect();
+        labels.sort();
+        assert_eq!(
+            labels,
+            ["小テスト 2", "小テスト 3", "小テスト𠮷"],
+            "{label}"
+        );
+        // Results page alike (§3.3.4): one learner scored, so one page, no Link.
+        let results = bearer_get(
+            &s.node.addr,
+            &format!("{}?limit=1", scores.replace("/scores", "/results")),
+            &token,
+        );
+        assert_eq!(results.status, 200, "{label}: {}", results.body);
+        let list: Vec<Value> = serde_json::from_str(&results.body).unwrap();
+        assert_eq!(list.len(), 1, "{label}");
+        assert_eq!(list[0]["resultScore"], 12.0, "{label}: {}", results.body);
+        assert!(results.header("link").is_none(), "{label}");
     }
 }
 

@@ -54,11 +54,42 @@ fn need(caller: &ServiceCaller, any_of: &[&'static str]) -> Result<(), Refusal> 
     }
 }
 
-/// A page of memberships.
-pub struct MembershipPage {
+/// A page of a service's list (memberships, line items, results).
+pub struct ListPage {
     pub body: Value,
-    /// NRPS 2.0 §2.4: the next page, for a `Link: <…>; rel="next"` header.
+    /// The next page, for a `Link: <…>; rel="next"` header (NRPS 2.0 §2.4.1, AGS 2.0
+    /// §3.2.5 and §3.3.4).
     pub next: Option<String>,
+}
+
+/// Page `page` (from 0) of `limit` items of a list that is already filtered; `url_of(page)`
+/// is the URL of a page (it carries the caller's filters).
+fn page_of(
+    items: Vec<Value>,
+    limit: Option<i64>,
+    page: Option<i64>,
+    url_of: impl Fn(i64, i64) -> String,
+) -> ListPage {
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
+    let page = page.unwrap_or(0).max(0);
+    let start = usize::try_from(page.saturating_mul(limit)).unwrap_or(usize::MAX);
+    let more = items.len() > start.saturating_add(limit as usize);
+    let body: Vec<Value> = items.into_iter().skip(start).take(limit as usize).collect();
+    ListPage {
+        body: Value::Array(body),
+        next: more.then(|| url_of(limit, page + 1)),
+    }
+}
+
+/// The query string of a list's page: the filters the caller gave, then `limit` and `page`.
+fn page_query(base: &str, filters: &[(&str, Option<&str>)], limit: i64, page: i64) -> String {
+    let mut q = format!("{base}?limit={limit}&page={page}");
+    for (k, v) in filters {
+        if let Some(v) = v {
+            q.push_str(&format!("&{k}={}", super::enc(v)));
+        }
+    }
+    q
 }
 
 /// NRPS 2.0: `GET …/contexts/{class}/memberships?role=…&limit=…&page=…`.
@@ -69,7 +100,7 @@ pub async fn memberships(
     role: Option<&str>,
     limit: Option<i64>,
     page: Option<i64>,
-) -> Outcome<MembershipPage> {
+) -> Outcome<ListPage> {
     if let Err(r) = need(caller, &[svc::SCOPE_NRPS]) {
         return Ok(Err(r));
     }
@@ -125,7 +156,7 @@ pub async fn memberships(
         }
         q
     };
-    Ok(Ok(MembershipPage {
+    Ok(Ok(ListPage {
         body: svc::membership_container(&query(page), &context, &members),
         next: more.then(|| query(page + 1)),
     }))
@@ -143,12 +174,14 @@ fn input_of(row: &LineItemRow) -> LineItemInput {
     }
 }
 
-/// Line item filters (AGS 2.0 §3.2.3).
+/// Line item filters (AGS 2.0 §3.2.3) and paging (§3.2.5: `limit`, then `Link` rel="next").
 #[derive(Clone, Debug, Default)]
 pub struct LineItemFilter {
     pub resource_link_id: Option<String>,
     pub resource_id: Option<String>,
     pub tag: Option<String>,
+    pub limit: Option<i64>,
+    pub page: Option<i64>,
 }
 
 /// `GET …/lineitems`.
@@ -157,7 +190,7 @@ pub async fn list_line_items(
     caller: &ServiceCaller,
     class: &str,
     f: &LineItemFilter,
-) -> Outcome<Value> {
+) -> Outcome<ListPage> {
     if let Err(r) = need(caller, &[svc::SCOPE_LINEITEM, svc::SCOPE_LINEITEM_READONLY]) {
         return Ok(Err(r));
     }
@@ -173,7 +206,15 @@ pub async fn list_line_items(
         .filter(|r| f.tag.is_none() || r.tag == f.tag)
         .map(|r| line_item_json(&e.line_item(class, &r.id), &input_of(r)))
         .collect();
-    Ok(Ok(Value::Array(items)))
+    let base = e.line_items(class);
+    let filters = [
+        ("resource_link_id", f.resource_link_id.as_deref()),
+        ("resource_id", f.resource_id.as_deref()),
+        ("tag", f.tag.as_deref()),
+    ];
+    Ok(Ok(page_of(items, f.limit, f.page, |limit, page| {
+        page_query(&base, &filters, limit, page)
+    })))
 }
 
 /// `POST …/lineitems` (AGS 2.0 §3.2.7): 201 with the new line item.
@@ -499,7 +540,9 @@ pub async fn results(
     class: &str,
     id: &str,
     user_id: Option<&str>,
-) -> Outcome<Value> {
+    limit: Option<i64>,
+    page: Option<i64>,
+) -> Outcome<ListPage> {
     if let Err(r) = need(caller, &[svc::SCOPE_RESULT_READONLY]) {
         return Ok(Err(r));
     }
@@ -535,5 +578,9 @@ pub async fn results(
             )
         })
         .collect();
-    Ok(Ok(Value::Array(list)))
+    // AGS 2.0 §3.3.4: results page like line items.
+    let base = format!("{li_url}/results");
+    Ok(Ok(page_of(list, limit, page, |limit, page| {
+        page_query(&base, &[("user_id", user_id)], limit, page)
+    })))
 }

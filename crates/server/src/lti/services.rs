@@ -148,17 +148,20 @@ pub async fn memberships(
     let p = provider(&st, &tenant, &issuer);
     answer(
         core::memberships(&p, &who, &class, q.role.as_deref(), q.limit, q.page).await,
-        |page| {
-            let mut r = json_as(StatusCode::OK, media::MEDIA_MEMBERSHIPS, &page.body);
-            if let Some(next) = page.next {
-                // NRPS 2.0 §2.4.1: the next page in a Link header.
-                if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
-                    r.headers_mut().insert(header::LINK, v);
-                }
-            }
-            r
-        },
+        |page| paged(media::MEDIA_MEMBERSHIPS, page),
     )
+}
+
+/// A page of a list, with the next page in a `Link` header (NRPS 2.0 §2.4.1, AGS 2.0
+/// §3.2.5, §3.3.4).
+fn paged(media_type: &'static str, page: core::ListPage) -> Response {
+    let mut r = json_as(StatusCode::OK, media_type, &page.body);
+    if let Some(next) = page.next {
+        if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+            r.headers_mut().insert(header::LINK, v);
+        }
+    }
+    r
 }
 
 #[derive(Deserialize)]
@@ -166,6 +169,8 @@ pub struct LineItemQuery {
     resource_link_id: Option<String>,
     resource_id: Option<String>,
     tag: Option<String>,
+    limit: Option<i64>,
+    page: Option<i64>,
 }
 
 pub async fn line_items(
@@ -183,9 +188,11 @@ pub async fn line_items(
         resource_link_id: q.resource_link_id,
         resource_id: q.resource_id,
         tag: q.tag,
+        limit: q.limit,
+        page: q.page,
     };
-    answer(core::list_line_items(&p, &who, &class, &f).await, |v| {
-        json_as(StatusCode::OK, media::MEDIA_LINEITEMS, &v)
+    answer(core::list_line_items(&p, &who, &class, &f).await, |page| {
+        paged(media::MEDIA_LINEITEMS, page)
     })
 }
 
@@ -272,6 +279,8 @@ pub async fn post_score(
 #[derive(Deserialize)]
 pub struct ResultsQuery {
     user_id: Option<String>,
+    limit: Option<i64>,
+    page: Option<i64>,
 }
 
 pub async fn results(
@@ -286,7 +295,7 @@ pub async fn results(
     };
     let p = provider(&st, &tenant, &issuer);
     answer(
-        core::results(&p, &who, &class, &id, q.user_id.as_deref()).await,
-        |v| json_as(StatusCode::OK, media::MEDIA_RESULTS, &v),
+        core::results(&p, &who, &class, &id, q.user_id.as_deref(), q.limit, q.page).await,
+        |page| paged(media::MEDIA_RESULTS, page),
     )
 }
