@@ -94,9 +94,12 @@ run_backend() { # name, env...
       if [ "$label" = family-1-char-page-10 ]; then
         # Follow `next` nine times: the tenth page of a common family name's first letter.
         local n
+        # (A school admin's reach may have fewer pages: then its last page.)
         for n in $(seq 9); do
           curl -sf -H "Authorization: Bearer $tok" -o "$work/page.json" "$url"
-          url="${url%%&after=*}&after=$(jq -r .next "$work/page.json")"
+          local after; after=$(jq -r '.next // empty' "$work/page.json")
+          [ -n "$after" ] || break
+          url="${url%%&after=*}&after=$after"
         done
       fi
       curl -sf -H "Authorization: Bearer $tok" -o "$work/page.json" "$url"
