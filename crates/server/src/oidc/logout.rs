@@ -127,13 +127,24 @@ async fn run(
         LogoutOutcome::Done {
             redirect,
             ended_session,
+            saml_journey,
         } => {
             let cookies: Vec<String> = if ended_session {
+                // The back-channel apps' Logout Tokens were queued: send them now.
+                crate::backchannel::deliver_soon(&st);
                 vec![clear_cookie(SESSION_COOKIE, tenant.as_str(), secure)]
             } else {
                 Vec::new()
             };
-            let to = redirect.unwrap_or_else(|| format!("/t/{tenant}/login?logged_out=1"));
+            // The SAML SPs first (their journey ends at `redirect`), as the portal's logout.
+            let to = match (saml_journey, redirect) {
+                (Some(j), _) => format!(
+                    "/t/{tenant}/saml/slo/next?journey={}",
+                    crate::portal::http::url_encode(&j)
+                ),
+                (None, Some(r)) => r,
+                (None, None) => format!("/t/{tenant}/login?logged_out=1"),
+            };
             see_other(&to, &cookies)
         }
     }

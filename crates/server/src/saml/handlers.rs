@@ -354,7 +354,9 @@ fn respond_step(lang: Lang, tenant: &TenantId, step: Result<Step, ResponseRefuse
         Ok(Step::Post(post)) => {
             pages::post_message_page(&post, kakehashi_saml::binding::MessageParam::Request)
         }
-        Ok(Step::Done { .. }) => see_other(
+        // RP-Initiated Logout: the client's post_logout_redirect_uri.
+        Ok(Step::Done { then: Some(to), .. }) => see_other(&to, &[]),
+        Ok(Step::Done { then: None, .. }) => see_other(
             &format!("/t/{tenant}/login?lang={}&logged_out=1", lang.code()),
             &[],
         ),
