@@ -320,7 +320,7 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
             "{label}: a failing app never holds the user back"
         );
 
-        let mut got = vec![ok.next(), ok.next()];
+        let mut got = [ok.next(), ok.next()];
         got.sort_by(|x, y| x.path.cmp(&y.path));
         assert_eq!(got[0].path, "/a?x=1", "{label}");
         assert_eq!(got[1].path, "/b", "{label}");

@@ -58,6 +58,16 @@ fn exchange(
     let port = u.port_or_known_default().ok_or("no port")?;
     let loopback = matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]");
     let bare_host = host.trim_matches(['[', ']']);
+    // Checked before the name is even resolved: no byte goes to a host over a scheme it may not be reached by.
+    match u.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        other => {
+            return Err(format!(
+                "{other} is not allowed here: use https (http only for 127.0.0.1 or localhost)"
+            ))
+        }
+    }
     let addr = (bare_host, port)
         .to_socket_addrs()
         .map_err(|e| e.to_string())?
@@ -81,16 +91,6 @@ fn exchange(
     request.push_str("User-Agent: kakehashi\r\nConnection: close\r\n\r\n");
     if let Some(b) = body {
         request.push_str(b);
-    }
-    // Checked before connecting: no byte goes to a host over a scheme it may not be reached by.
-    match u.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        other => {
-            return Err(format!(
-                "{other} is not allowed here: use https (http only for 127.0.0.1 or localhost)"
-            ))
-        }
     }
     let tcp = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(TIMEOUT)).ok();
@@ -224,7 +224,7 @@ mod tests {
             "{request}"
         );
         assert!(request.contains("Content-Type: application/x-www-form-urlencoded\r\n"));
-        assert!(request.contains("Content-Length: 16\r\n"));
+        assert!(request.contains("Content-Length: 18\r\n"));
         assert!(request.ends_with("\r\n\r\nlogout_token=a%2Bb"));
     }
 }

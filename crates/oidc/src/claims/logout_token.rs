@@ -89,7 +89,12 @@ mod tests {
         let key = SigningKey::generate(Algorithm::RS256).unwrap();
         let claims = LogoutTokenClaims::new("https://op/t/a", "sub-1", "sid-1", "rp", "j-1", 1000);
         let jwt = key.sign_json(Some(LOGOUT_TOKEN_TYP), &claims).unwrap();
-        let verified = jose::verify(&jwt, &[key.verification_key()], &[Algorithm::RS256]).unwrap();
+        let verified = jose::verify(
+            &jwt,
+            &[key.verification_key().unwrap()],
+            &[Algorithm::RS256],
+        )
+        .unwrap();
         // Section 2.4: typ "logout+jwt" is RECOMMENDED (explicit typing).
         assert_eq!(verified.header.typ.as_deref(), Some("logout+jwt"));
         let v: serde_json::Value = serde_json::from_slice(&verified.payload).unwrap();
