@@ -475,5 +475,68 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
         assert_eq!(c["sid"], id["sid"], "{label}");
         let audit = backchannel_audit(&env, 1).await;
         assert_eq!(audit[0]["result"], "delivered", "{label}: {audit:?}");
+
+        // Without a hint the user confirms first (RP-Initiated Logout 2); the confirmation
+        // then continues through the SAML SPs by a page, not a redirect chain that the
+        // form's CSP form-action would cut at the SP's origin.
+        let id_token = id_token_for(&mut b, &node.addr, &issuer, &rp);
+        let xml = saml_support::authn_request(
+            &node.url,
+            &saml_support::new_id(),
+            SLO_SP,
+            SLO_ACS,
+            "",
+            "",
+        );
+        let sso = b.get(&saml_support::redirect_path(&xml, None, None));
+        assert!(saml_support::saml_response(&sso).is_some(), "{label}");
+        let query = format!(
+            "client_id={}&post_logout_redirect_uri={}&state=bye-2",
+            rp.client_id,
+            portal_support::enc("https://rp.example/bye")
+        );
+        let page = b.get(&format!("/t/demo/logout?{query}"));
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        let csrf = page.hidden("csrf").expect("the confirmation's csrf");
+        // As a browser reads the field: HTML entities decoded.
+        let request = page
+            .hidden("request")
+            .expect("the original request")
+            .replace("&amp;", "&");
+        let r = b.post(
+            "/t/demo/logout/confirm",
+            &[("csrf", &csrf), ("request", &request)],
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        let next = r
+            .body
+            .split("content=\"0;url=")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a refresh to the SAML journey")
+            .replace("&amp;", "&");
+        assert!(next.starts_with("/t/demo/saml/slo/next?journey="), "{next}");
+        assert!(b
+            .get(&next)
+            .header("location")
+            .unwrap_or_default()
+            .starts_with(SLO_URL));
+        let back = b.get(&next);
+        assert_eq!(
+            back.header("location"),
+            Some("https://rp.example/bye?state=bye-2"),
+            "{label}"
+        );
+        let c = verify_logout_token(
+            ok.next().logout_token(),
+            &jwks,
+            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            "RS256",
+            &issuer,
+            &rp.client_id,
+        );
+        let id2 = claims_of(&id_token);
+        assert_eq!(c["sid"], id2["sid"], "{label}");
+        assert_ne!(id2["sid"], id["sid"], "{label}: a new session, a new sid");
     }
 }

@@ -137,15 +137,21 @@ async fn run(
                 Vec::new()
             };
             // The SAML SPs first (their journey ends at `redirect`), as the portal's logout.
-            let to = match (saml_journey, redirect) {
-                (Some(j), _) => format!(
-                    "/t/{tenant}/saml/slo/next?journey={}",
-                    crate::portal::http::url_encode(&j)
-                ),
-                (None, Some(r)) => r,
-                (None, None) => format!("/t/{tenant}/login?logged_out=1"),
-            };
-            see_other(&to, &cookies)
+            match (saml_journey, redirect) {
+                (Some(j), _) => {
+                    let next = format!(
+                        "/t/{tenant}/saml/slo/next?journey={}",
+                        crate::portal::http::url_encode(&j)
+                    );
+                    if confirmed {
+                        html(StatusCode::OK, pages::logout_continue(&next), &cookies)
+                    } else {
+                        see_other(&next, &cookies)
+                    }
+                }
+                (None, Some(r)) => see_other(&r, &cookies),
+                (None, None) => see_other(&format!("/t/{tenant}/login?logged_out=1"), &cookies),
+            }
         }
     }
 }
