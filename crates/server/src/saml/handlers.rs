@@ -217,6 +217,8 @@ fn respond_logout(
     tenant: &TenantId,
     outcome: LogoutOutcome,
 ) -> Response {
+    // Portal sessions ended by an SP's LogoutRequest queued Logout Tokens for their OIDC apps.
+    crate::backchannel::deliver_soon(st);
     let clear = |ended: bool| {
         if ended {
             vec![clear_cookie(
