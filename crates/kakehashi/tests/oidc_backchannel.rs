@@ -540,3 +540,85 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
         assert_ne!(id2["sid"], id["sid"], "{label}: a new session, a new sid");
     }
 }
+
+#[tokio::test]
+async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_channel_apps() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let ok = Listener::start(200);
+        let rp = register(
+            &env,
+            "demo",
+            "BCL-RP",
+            "https://rp.example/cb",
+            &["--backchannel-logout-uri", &format!("{}/bcl", ok.base)],
+        );
+        const SLO_SP: &str = "https://slo.example.jp/sp";
+        const SLO_ACS: &str = "https://slo.example.jp/acs";
+        const SLO_URL: &str = "https://slo.example.jp/slo";
+        let key = saml_support::sp_key("SLO SP");
+        let md = saml_support::sp_metadata(SLO_SP, SLO_ACS, Some(key.certificate()), false)
+            .replace(
+                "<md:AssertionConsumerService",
+                &format!("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{SLO_URL}\"/><md:AssertionConsumerService"),
+            );
+        saml_support::register(&env, "SLO SP", &md, &["--security-class", "learning"]);
+
+        let mut b = Browser::new(&node, "demo");
+        let id_token = id_token_for(&mut b, &node.addr, &issuer, &rp);
+        let xml = saml_support::authn_request(
+            &node.url,
+            &saml_support::new_id(),
+            SLO_SP,
+            SLO_ACS,
+            "",
+            "",
+        );
+        let resp =
+            saml_support::saml_response(&b.get(&saml_support::redirect_path(&xml, None, None)))
+                .expect("a Response");
+        let name_id = resp
+            .split("<saml:NameID")
+            .nth(1)
+            .and_then(|s| s.split('>').nth(1))
+            .and_then(|s| s.split('<').next())
+            .expect("NameID")
+            .to_owned();
+        let session_index = resp
+            .split("SessionIndex=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("SessionIndex")
+            .to_owned();
+        // SAML Profiles 4.4.3: the SP's signed LogoutRequest ends the portal session ...
+        let logout = format!(
+            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="{url}/t/demo/saml/slo"><saml:Issuer>{SLO_SP}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">{name_id}</saml:NameID><samlp:SessionIndex>{session_index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
+            id = saml_support::new_id(),
+            now = saml_support::now_instant(),
+            url = node.url
+        );
+        let q = kakehashi_saml::binding::redirect::encode_redirect(
+            kakehashi_saml::binding::MessageParam::Request,
+            &logout,
+            None,
+            Some(&key),
+        )
+        .expect("encode");
+        let r = b.get(&format!("/t/demo/saml/slo?{q}"));
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        // ... and so the OIDC app of that session gets its Logout Token.
+        let got = ok.next();
+        let jwks = raw(&node.addr, "GET", "/t/demo/jwks", &[], "").body;
+        let c = verify_logout_token(
+            got.logout_token(),
+            &jwks,
+            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            "RS256",
+            &issuer,
+            &rp.client_id,
+        );
+        assert_eq!(c["sid"], claims_of(&id_token)["sid"], "{label}");
+    }
+}
