@@ -219,6 +219,7 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
         let issuer = format!("{}/t/demo", node.url);
         let ok = Listener::start(200);
         let failing = Listener::start(500);
+        let refusing = Listener::start(400);
 
         // Registration: `app add --backchannel-logout-uri`, and `app set` for an existing app.
         let rp_a = register(
@@ -281,6 +282,13 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
             "https://rp-d.example/cb",
             &[],
         );
+        let rp_e = register(
+            &env,
+            "demo",
+            "BCL-E (refusing)",
+            "https://rp-e.example/cb",
+            &["--backchannel-logout-uri", &format!("{}/e", refusing.base)],
+        );
 
         // Discovery (section 2.1).
         let disco = raw(
@@ -300,6 +308,7 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
         let id_b = claims_of(&id_token_for(&mut b, &node.addr, &issuer, &rp_b));
         let id_c = claims_of(&id_token_for(&mut b, &node.addr, &issuer, &rp_c));
         let id_d = claims_of(&id_token_for(&mut b, &node.addr, &issuer, &rp_d));
+        id_token_for(&mut b, &node.addr, &issuer, &rp_e);
         // Section 2.1 / 2.4: every ID token of the session carries a sid; per app, so two
         // apps cannot link their users' sessions by it.
         for c in [&id_a, &id_b, &id_c, &id_d] {
@@ -351,7 +360,8 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
         // The failing app was tried (and answered 500); the app without a URI was not.
         let failed = failing.next();
         assert_eq!(failed.path, "/c");
-        let audit = backchannel_audit(&env, 3).await;
+        assert_eq!(refusing.next().path, "/e");
+        let audit = backchannel_audit(&env, 4).await;
         let result_of = |app: &str| {
             audit
                 .iter()
@@ -373,6 +383,12 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
             "{label}: {audit:?}"
         );
         assert_eq!(result_of(&rp_d.client_id), None, "{label}: {audit:?}");
+        // Section 2.8: a 400 is the RP's refusal; sending it again would not help.
+        assert_eq!(
+            result_of(&rp_e.client_id),
+            Some((serde_json::json!("refused"), serde_json::json!(400))),
+            "{label}: {audit:?}"
+        );
         // Each Logout Token is sent once (the sweep finds nothing left to send).
         ok.nothing_more_within(Duration::from_secs(6));
     }

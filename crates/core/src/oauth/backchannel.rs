@@ -11,8 +11,8 @@
 //!   conditional UPDATE (so nodes sharing a database never post the same token at once), the
 //!   Logout Token is signed with the key that signs the app's ID tokens, POSTed
 //!   (section 2.5) by the server's HTTP client ([`LogoutTokenPost`]) and each attempt is
-//!   audited as `oidc.backchannel_logout`. A failure is retried ([`MAX_ATTEMPTS`] in all), never
-//!   reported to the user: their logout is already done.
+//!   audited as `oidc.backchannel_logout`. No answer or a 5xx is retried ([`MAX_ATTEMPTS`] in
+//!   all), a refusal (4xx) is not; nothing is reported to the user: their logout is done.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -104,8 +104,12 @@ pub struct Deliverer<'a> {
 pub enum Attempt {
     /// The RP answered 200 (or 204, which section 2.8 asks the OP to accept too).
     Delivered,
-    /// Another status, or no answer; retried unless it was the last attempt.
+    /// No answer or a server error (5xx): retried unless it was the last attempt (section
+    /// 2.5: retransmit only for "potentially recoverable errors", after a delay).
     Failed(String),
+    /// The RP refused the token (400 and other statuses, section 2.8): sending it again would
+    /// not help, so it is not retried.
+    Refused(String),
     /// Nothing to send any more: the app was removed or no longer has a URI.
     Dropped(String),
 }
@@ -160,7 +164,8 @@ async fn attempt(d: &Deliverer<'_>, row: &BackchannelLogoutRow) -> Result<(), OA
                 // Section 2.8: 200 on success; some frameworks answer 204, which the OP should
                 // accept too.
                 Ok(200 | 204) => (Attempt::Delivered, Some(uri), None),
-                Ok(s) => (Attempt::Failed(format!("HTTP {s}")), Some(uri), Some(s)),
+                Ok(s) if s >= 500 => (Attempt::Failed(format!("HTTP {s}")), Some(uri), Some(s)),
+                Ok(s) => (Attempt::Refused(format!("HTTP {s}")), Some(uri), Some(s)),
                 Err(e) => (Attempt::Failed(e), Some(uri), None),
             }
         }
@@ -170,6 +175,7 @@ async fn attempt(d: &Deliverer<'_>, row: &BackchannelLogoutRow) -> Result<(), OA
         Attempt::Delivered => ("delivered", None),
         Attempt::Failed(why) if done => ("failed", Some(why.clone())),
         Attempt::Failed(why) => ("retry", Some(why.clone())),
+        Attempt::Refused(why) => ("refused", Some(why.clone())),
         Attempt::Dropped(why) => ("dropped", Some(why.clone())),
     };
     let mut tx = d.store.begin().await?;
