@@ -494,7 +494,7 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
 
         // Without a hint the user confirms first (RP-Initiated Logout 2); the confirmation
         // then continues through the SAML SPs by a page, not a redirect chain that the
-        // form's CSP form-action would cut at the SP's origin.
+        // form's CSP form-action could cut at the SP's origin.
         let id_token = id_token_for(&mut b, &node.addr, &issuer, &rp);
         let xml = saml_support::authn_request(
             &node.url,

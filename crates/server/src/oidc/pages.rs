@@ -63,8 +63,10 @@ pub fn logout_confirm(tenant: &str, csrf: &str, query: &str) -> String {
 }
 
 /// After a confirmed logout, the way on through the SAML SPs (`next`, our journey URL). A
-/// page with a refresh, not a 303: browsers apply the confirmation form's `form-action` to
-/// every redirect that follows it (CSP 3), and the journey redirects to each SP's origin.
+/// page with a refresh, not a 303: CSP 3 lets a browser check the confirmation form's
+/// `form-action` against every redirect that follows the submission, and the journey
+/// redirects to each SP's origin. (Chromium lets a same-origin hop then a foreign one through,
+/// which `oidc_rp.rs` tried; the page keeps stricter engines from stopping there.)
 pub fn logout_continue(next: &str) -> String {
     let mut html = page(
         "ログアウトしています / Signing out",
