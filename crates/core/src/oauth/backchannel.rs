@@ -128,47 +128,20 @@ pub async fn deliver_due(d: &Deliverer<'_>) -> Result<usize, StoreError> {
         attempts += 1;
         if let Err(e) = attempt(d, &row).await {
             tracing::warn!(tenant = %row.tenant, app = %row.client_id, error = %e,
-                "back-channel logout attempt failed before sending");
+                "back-channel logout attempt not recorded");
         }
     }
     Ok(attempts)
 }
 
-/// One attempt for a claimed row: sign, POST, audit, and forget the row unless it is retried.
-async fn attempt(d: &Deliverer<'_>, row: &BackchannelLogoutRow) -> Result<(), OAuthServiceError> {
-    let issuer = Issuer::for_tenant(d.public_url, row.tenant.as_str())
-        .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
-    let p = Provider {
-        store: d.store,
-        master: d.master,
-        clock: d.clock,
-        tenant: &row.tenant,
-        issuer: &issuer,
-        cache: d.cache,
-    };
+/// One attempt for a claimed row: sign and POST ([`send`]), then audit it and forget the row
+/// unless it is retried. A failure before sending (keys, database) counts as an attempt too,
+/// so a row never outlives [`MAX_ATTEMPTS`].
+async fn attempt(d: &Deliverer<'_>, row: &BackchannelLogoutRow) -> Result<(), StoreError> {
     let number = row.attempts + 1;
-    let client = p.client(&row.client_id).await?;
-    let target = client
-        .as_ref()
-        .and_then(|c| c.settings.backchannel_logout_uri.clone());
-    let (outcome, uri, status) = match (&client, target) {
-        (None, _) => (Attempt::Dropped("the app was removed".into()), None, None),
-        (Some(_), None) => (
-            Attempt::Dropped("the app no longer has a back-channel logout URI".into()),
-            None,
-            None,
-        ),
-        (Some(c), Some(uri)) => {
-            let token = logout_token(&p, c, row).await?;
-            match d.http.post(&uri, &token).await {
-                // Section 2.8: 200 on success; some frameworks answer 204, which the OP should
-                // accept too.
-                Ok(200 | 204) => (Attempt::Delivered, Some(uri), None),
-                Ok(s) if s >= 500 => (Attempt::Failed(format!("HTTP {s}")), Some(uri), Some(s)),
-                Ok(s) => (Attempt::Refused(format!("HTTP {s}")), Some(uri), Some(s)),
-                Err(e) => (Attempt::Failed(e), Some(uri), None),
-            }
-        }
+    let (outcome, uri, status) = match send(d, row).await {
+        Ok(sent) => sent,
+        Err(e) => (Attempt::Failed(format!("before sending: {e}")), None, None),
     };
     let done = !matches!(outcome, Attempt::Failed(_)) || number >= MAX_ATTEMPTS;
     let (result, detail) = match &outcome {
@@ -200,6 +173,46 @@ async fn attempt(d: &Deliverer<'_>, row: &BackchannelLogoutRow) -> Result<(), OA
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
+}
+
+/// Signs the Logout Token and POSTs it: how that went, the URI and the HTTP status.
+async fn send(
+    d: &Deliverer<'_>,
+    row: &BackchannelLogoutRow,
+) -> Result<(Attempt, Option<String>, Option<u16>), OAuthServiceError> {
+    let issuer = Issuer::for_tenant(d.public_url, row.tenant.as_str())
+        .map_err(|e| OAuthServiceError::Signing(e.to_string()))?;
+    let p = Provider {
+        store: d.store,
+        master: d.master,
+        clock: d.clock,
+        tenant: &row.tenant,
+        issuer: &issuer,
+        cache: d.cache,
+    };
+    let client = p.client(&row.client_id).await?;
+    let target = client
+        .as_ref()
+        .and_then(|c| c.settings.backchannel_logout_uri.clone());
+    Ok(match (&client, target) {
+        (None, _) => (Attempt::Dropped("the app was removed".into()), None, None),
+        (Some(_), None) => (
+            Attempt::Dropped("the app no longer has a back-channel logout URI".into()),
+            None,
+            None,
+        ),
+        (Some(c), Some(uri)) => {
+            let token = logout_token(&p, c, row).await?;
+            match d.http.post(&uri, &token).await {
+                // Section 2.8: 200 on success; some frameworks answer 204, which the OP should
+                // accept too.
+                Ok(200 | 204) => (Attempt::Delivered, Some(uri), None),
+                Ok(s) if s >= 500 => (Attempt::Failed(format!("HTTP {s}")), Some(uri), Some(s)),
+                Ok(s) => (Attempt::Refused(format!("HTTP {s}")), Some(uri), Some(s)),
+                Err(e) => (Attempt::Failed(e), Some(uri), None),
+            }
+        }
+    })
 }
 
 /// The signed Logout Token for a queued row (section 2.4), with the key and algorithm of the
