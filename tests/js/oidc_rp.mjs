@@ -347,6 +347,8 @@ const scenarios = {
       const landed = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
       await page.click('form button[type=submit]');
       const hit = await landed;
+      // Let the RP's page finish loading before leaving it (else its request shows as aborted).
+      if (hit.url) await page.waitForURL((u) => u.pathname === '/logged-out').catch(() => {});
       report('logout-confirm', { confirm, landed: hit.url || null, error: hit.error || null, stoppedAt: hit.error ? page.url() : null });
       await page.goto(issuer + '/');
       report('after-logout', { url: new URL(page.url()).pathname, signedIn: !!(await page.$('button.signout')) });
@@ -385,6 +387,7 @@ const scenarios = {
         const rpHit = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
         await page.goto(`${issuer}/saml/slo/next?journey=${encodeURIComponent(journey)}`);
         landed = await rpHit;
+        if (landed.url) await page.waitForURL((u) => u.pathname === '/logged-out').catch(() => {});
       }
       report('logout-confirm-saml', { landed: landed.url || null, error: landed.error || null });
       await page.goto(issuer + '/');
