@@ -246,11 +246,13 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
                 &rp_b.client_id,
                 "--backchannel-logout-uri",
                 &format!("{}/b", ok.base),
+                "--format",
+                "json",
             ])
             .ok();
-        let settings: serde_json::Value = serde_json::from_str(&set.stdout).expect("JSON");
+        let updated: serde_json::Value = serde_json::from_str(&set.stdout).expect("JSON");
         assert_eq!(
-            settings["backchannel_logout_uri"],
+            updated["oidc"]["backchannel_logout_uri"],
             format!("{}/b", ok.base),
             "{label}"
         );
