@@ -13,6 +13,12 @@
 //   form-post USER PASSWORD CALLBACK_PORT      response_mode=form_post
 //   logout-confirm USER PASSWORD CALLBACK_PORT RP-initiated logout without id_token_hint: the
 //                                              user confirms on our page, then back to the RP
+//   logout-confirm-saml USER PASSWORD CALLBACK_PORT SSO_PATH
+//                                              the same, with a SAML SP (ACS and SLO on the
+//                                              callback server) signed in first through
+//                                              SSO_PATH: after confirming, the browser visits
+//                                              the SP's SLO URL, then (the SP not answering)
+//                                              ends at the RP
 //   launcher USER PASSWORD CALLBACK_PORT APP   signed in to the portal on an iPad, taps the app's
 //                                              tile: the RP's launch URL starts an authorization
 //                                              request that the portal session answers (SSO)
@@ -341,10 +347,52 @@ const scenarios = {
       const landed = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
       await page.click('form button[type=submit]');
       const hit = await landed;
+      // Let the RP's page finish loading before leaving it (else its request shows as aborted).
+      if (hit.url) await page.waitForURL((u) => u.pathname === '/logged-out').catch(() => {});
       report('logout-confirm', { confirm, landed: hit.url || null, error: hit.error || null, stoppedAt: hit.error ? page.url() : null });
       await page.goto(issuer + '/');
       report('after-logout', { url: new URL(page.url()).pathname, signedIn: !!(await page.$('button.signout')) });
       await reportHealth('logout-confirm', page, seen);
+    } finally {
+      await browser.close();
+      await cb.close();
+    }
+  },
+
+  async 'logout-confirm-saml'(user, password, port, ssoPath) {
+    const config = await discover();
+    const cb = await callbackServer(port);
+    const browser = await launch();
+    try {
+      const { page, seen } = await watchedPage(browser);
+      await page.goto(issuer + '/login');
+      await submitLogin(page, user, password);
+      // SAML SSO: our auto-POST page sends the Response to the SP's ACS (the callback server).
+      const acs = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
+      await page.goto(new URL(issuer).origin + ssoPath);
+      const posted = await acs;
+      report('saml-sso', { method: posted.method || null, url: posted.url || null, error: posted.error || null });
+      const url = oidc.buildEndSessionUrl(config, { post_logout_redirect_uri: cb.postLogoutUri, state: 'bye-789' });
+      await page.goto(url.href);
+      const slo = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
+      await page.click('form button[type=submit]');
+      const sloHit = await slo;
+      report('saml-slo', { url: sloHit.url || null, error: sloHit.error || null, stoppedAt: sloHit.error ? page.url() : null });
+      // The SP never answers: the journey (its id is the LogoutRequest's RelayState) resumed
+      // skips it and ends at the RP.
+      let landed = { error: 'no SLO request' };
+      if (sloHit.url) {
+        await page.waitForURL((u) => u.pathname === '/slo');
+        const journey = new URL(sloHit.url).searchParams.get('RelayState');
+        const rpHit = cb.next(8000).catch((e) => ({ error: String(e.message || e) }));
+        await page.goto(`${issuer}/saml/slo/next?journey=${encodeURIComponent(journey)}`);
+        landed = await rpHit;
+        if (landed.url) await page.waitForURL((u) => u.pathname === '/logged-out').catch(() => {});
+      }
+      report('logout-confirm-saml', { landed: landed.url || null, error: landed.error || null });
+      await page.goto(issuer + '/');
+      report('after-logout', { url: new URL(page.url()).pathname, signedIn: !!(await page.$('button.signout')) });
+      await reportHealth('logout-confirm-saml', page, seen);
     } finally {
       await browser.close();
       await cb.close();

@@ -124,6 +124,8 @@ pub struct OidcOptions {
     pub launch_url: Option<String>,
     /// xAPI scopes the app may be granted for the tenant's LRS (Communication 4.2.s2).
     pub xapi_scopes: Vec<String>,
+    /// Where the app takes Logout Tokens (Back-Channel Logout 1.0 section 2.2).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl OidcOptions {
@@ -136,6 +138,7 @@ impl OidcOptions {
             && self.release.is_empty()
             && self.launch_url.is_none()
             && self.xapi_scopes.is_empty()
+            && self.backchannel_logout_uri.is_none()
     }
 }
 
@@ -179,6 +182,9 @@ fn plan_oidc(new: &NewApp, o: &OidcOptions) -> Result<OidcSettingsRow, AppError>
     }
     if let Some(u) = &o.launch_url {
         check_endpoint_url("launch URL", u)?;
+    }
+    if let Some(u) = &o.backchannel_logout_uri {
+        check_endpoint_url("back-channel logout URI", u)?;
     }
     let format = o
         .access_token_format
@@ -228,6 +234,7 @@ fn plan_oidc(new: &NewApp, o: &OidcOptions) -> Result<OidcSettingsRow, AppError>
         release_claims: release,
         launch_url: o.launch_url.clone(),
         xapi_scopes,
+        backchannel_logout_uri: o.backchannel_logout_uri.clone(),
     })
 }
 

@@ -229,6 +229,10 @@ pub struct AppSetArgs {
     /// `none` releases none beyond `sub`. Replaces the whole list.
     #[arg(long)]
     pub release: Option<String>,
+    /// OIDC: where the app takes Back-Channel Logout Tokens (OpenID Connect Back-Channel
+    /// Logout 1.0); https, or http only for 127.0.0.1/localhost. An empty value removes it.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -331,6 +335,10 @@ pub struct AppAddArgs {
     /// comma-separated (e.g. statements/write,statements/read/mine; default: none).
     #[arg(long, value_delimiter = ',')]
     pub xapi_scopes: Vec<String>,
+    /// OIDC: where the app takes Back-Channel Logout Tokens when a user's portal session ends
+    /// (OpenID Connect Back-Channel Logout 1.0); https, or http only for 127.0.0.1/localhost.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
     /// The URL users reach this server at (for the issuer printed).
     #[arg(
         long,

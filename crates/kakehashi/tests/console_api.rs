@@ -415,7 +415,8 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             "application/json",
             r#"{"name":"API登録ドリル","protocol":"oidc","security_class":"learning",
                  "audience":"students","redirect_uris":["https://new.example/cb"],
-                 "release":["kana"],"token_format":"jwt"}"#
+                 "release":["kana"],"token_format":"jwt",
+                 "backchannel_logout_uri":"https://new.example/backchannel-logout"}"#
                 .as_bytes(),
         );
         assert_eq!(r.status, 201, "{label}: {}", r.text());
@@ -424,6 +425,21 @@ async fn the_admin_api_enforces_roles_pages_and_audits_on_both_databases() {
             reg["client_secret"].is_string() && reg["oidc"]["access_token_format"] == "jwt",
             "{reg}"
         );
+        assert_eq!(
+            reg["oidc"]["backchannel_logout_uri"], "https://new.example/backchannel-logout",
+            "{reg}"
+        );
+        // Back-Channel Logout 1.0 section 2.2 and our rule: https, or http on this machine.
+        let r = post(
+            &a,
+            "apps",
+            "application/json",
+            br#"{"name":"x","protocol":"oidc","security_class":"learning",
+                 "redirect_uris":["https://x.example/cb"],
+                 "backchannel_logout_uri":"http://x.example/logout"}"#,
+        );
+        assert_eq!(r.status, 400, "{label}: {}", r.text());
+        assert!(r.text().contains("back-channel logout URI"), "{}", r.text());
         let new_id = reg["id"].as_str().unwrap().to_owned();
         let r = post(
             &a,

@@ -8,6 +8,8 @@
 
 mod common;
 mod js_support;
+mod portal_support;
+mod saml_support;
 
 use std::time::Duration;
 
@@ -349,6 +351,55 @@ async fn rp_initiated_logout_without_a_hint_is_confirmed_by_the_user_and_returns
     );
     let after = run.one("after-logout");
     assert_eq!(after["signedIn"], false, "{after}");
+    assert_healthy(&run, &[]);
+}
+
+#[tokio::test]
+async fn a_confirmed_rp_initiated_logout_walks_the_saml_sp_in_chromium_then_reaches_the_rp() {
+    let env = Env::sqlite().await;
+    let node = common::node::start(&env, &["--demo"]);
+    let port = free_port();
+    let client = register_with_callback(&env, port);
+    // A SAML SP on the script's callback server, with a SingleLogoutService.
+    let sp = format!("http://127.0.0.1:{port}/sp");
+    let acs = format!("http://127.0.0.1:{port}/acs");
+    let slo = format!("http://127.0.0.1:{port}/slo");
+    let key = saml_support::sp_key("SLO SP");
+    let md = saml_support::sp_metadata(&sp, &acs, Some(key.certificate()), false).replace(
+        "<md:AssertionConsumerService",
+        &format!("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{slo}\"/><md:AssertionConsumerService"),
+    );
+    saml_support::register(&env, "SLO SP", &md, &["--security-class", "learning"]);
+    let xml = saml_support::authn_request(&node.url, &saml_support::new_id(), &sp, &acs, "", "");
+    let sso_path = saml_support::redirect_path(&xml, None, None);
+    let issuer = format!("{}/t/demo", node.url);
+    let port_arg = port.to_string();
+    let run = rp(
+        "logout-confirm-saml",
+        &issuer,
+        &client,
+        &["minami.t01", "demo-teacher-2026", &port_arg, &sso_path],
+    );
+    let sso = run.one("saml-sso");
+    assert_eq!(sso["method"], "POST", "{}", run.transcript());
+    assert_eq!(s(sso, "url"), acs);
+    // RP-Initiated Logout confirmed on our page: Chromium goes on to the SP's SLO URL (the
+    // continuation page is not cut by the confirmation form's CSP form-action) ...
+    let to_sp = run.one("saml-slo");
+    assert!(
+        s(to_sp, "url").starts_with(&format!("{slo}?SAMLRequest=")),
+        "{}",
+        run.transcript()
+    );
+    // ... and, the SP not answering, to the RP's post_logout_redirect_uri with its state.
+    let v = run.one("logout-confirm-saml");
+    assert_eq!(
+        s(v, "landed"),
+        format!("http://127.0.0.1:{port}/logged-out?state=bye-789"),
+        "{}",
+        run.transcript()
+    );
+    assert_eq!(run.one("after-logout")["signedIn"], false);
     assert_healthy(&run, &[]);
 }
 

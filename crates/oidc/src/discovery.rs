@@ -46,7 +46,11 @@ pub struct ProviderMetadata {
     /// RFC 9207 3: we send `iss` in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
     pub frontchannel_logout_supported: bool,
+    /// Back-Channel Logout 1.0 section 2.1: Logout Tokens are POSTed to the RPs that
+    /// registered a `backchannel_logout_uri`.
     pub backchannel_logout_supported: bool,
+    /// Back-Channel Logout 1.0 section 2.1: Logout Tokens carry `sid`, as ID tokens do.
+    pub backchannel_logout_session_supported: bool,
 }
 
 /// `acr` for a password (single-factor) login.
@@ -136,7 +140,8 @@ impl ProviderMetadata {
             require_request_uri_registration: false,
             authorization_response_iss_parameter_supported: true,
             frontchannel_logout_supported: false,
-            backchannel_logout_supported: false,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         }
     }
 

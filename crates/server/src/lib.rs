@@ -4,9 +4,14 @@
 //! crate holds no SQL and no protocol rules of its own. Operational endpoints:
 //! - `GET /healthz`: 200 only when the database answers (for load balancers).
 //! - `GET /metrics`: Prometheus text exposition.
+//!
+//! Outbound HTTP (LTI tools' JWKS, Back-Channel Logout Tokens) goes through one small client,
+//! `http_client`; Logout Tokens are delivered by `backchannel`, off the request path.
 
 mod api;
+mod backchannel;
 mod console;
+mod http_client;
 mod lti;
 mod metrics;
 mod oidc;
@@ -109,10 +114,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // Back-Channel Logout Tokens still to deliver (retries, sessions ended elsewhere).
+    let sweep = tokio::spawn(backchannel::sweep(state.clone()));
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweep.abort();
+    served
 }

@@ -81,6 +81,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "people_search",
         sql: include_str!("../migrations/0014_people_search.sql"),
     },
+    Migration {
+        version: 15,
+        name: "backchannel_logout",
+        sql: include_str!("../migrations/0015_backchannel_logout.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

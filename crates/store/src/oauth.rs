@@ -1,6 +1,7 @@
 //! The OpenID Provider's state (migration `0006_oauth.sql`): per-app OIDC settings,
 //! one-time authorization codes, access and refresh tokens, the `private_key_jwt` replay
-//! cache and each tenant's pairwise salt.
+//! cache, each tenant's pairwise salt and the Back-Channel Logout Tokens still to deliver
+//! (migration `0015_backchannel_logout.sql`).
 //!
 //! Codes and tokens are looked up by the SHA-256 of their value (the caller hashes), always
 //! together with the tenant: a token of tenant A finds nothing in tenant B. The one-time and
@@ -30,6 +31,9 @@ pub struct OidcSettingsRow {
     pub launch_url: Option<String>,
     /// The xAPI scopes the app may be granted (client_credentials).
     pub xapi_scopes: Vec<String>,
+    /// Where the app takes Back-Channel Logout Tokens (migration 0015).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Default for OidcSettingsRow {
@@ -43,6 +47,7 @@ impl Default for OidcSettingsRow {
             release_claims: Vec::new(),
             xapi_scopes: Vec::new(),
             launch_url: None,
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -68,8 +73,8 @@ pub async fn set_oidc_settings(
     let n = sqlx::query(
         "UPDATE apps SET token_auth_method = $1, client_jwks = $2, post_logout_redirect_uris = $3,
             access_token_format = $4, id_token_alg = $5, release_claims = $6, launch_url = $7,
-            xapi_scopes = $8
-         WHERE tenant_id = $9 AND id = $10",
+            xapi_scopes = $8, backchannel_logout_uri = $9
+         WHERE tenant_id = $10 AND id = $11",
     )
     .bind(&s.token_auth_method)
     .bind(&s.client_jwks)
@@ -79,6 +84,7 @@ pub async fn set_oidc_settings(
     .bind(to_json(&s.release_claims))
     .bind(&s.launch_url)
     .bind(to_json(&s.xapi_scopes))
+    .bind(&s.backchannel_logout_uri)
     .bind(tenant.as_str())
     .bind(app_id)
     .execute(&mut *conn)
@@ -88,7 +94,8 @@ pub async fn set_oidc_settings(
 }
 
 const SETTINGS_COLUMNS: &str = "id, token_auth_method, client_jwks, post_logout_redirect_uris,
-    access_token_format, id_token_alg, release_claims, launch_url, xapi_scopes";
+    access_token_format, id_token_alg, release_claims, launch_url, xapi_scopes,
+    backchannel_logout_uri";
 
 fn settings_from_row(r: &sqlx::any::AnyRow) -> Result<(String, OidcSettingsRow)> {
     let plru: String = r.try_get("post_logout_redirect_uris")?;
@@ -105,6 +112,7 @@ fn settings_from_row(r: &sqlx::any::AnyRow) -> Result<(String, OidcSettingsRow)>
             release_claims: json_list("apps", "release_claims", &release)?,
             launch_url: r.try_get("launch_url")?,
             xapi_scopes: json_list("apps", "xapi_scopes", &xapi)?,
+            backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
         },
     ))
 }
@@ -464,6 +472,145 @@ pub async fn revoke_session(
     .execute(&mut *conn)
     .await?;
     Ok(clients)
+}
+
+/// The apps that received an ID token (a token with scope `openid`) from a portal session
+/// and registered a back-channel logout URI, each with the user's `sub` for it: those to
+/// send a Logout Token when the session ends (Back-Channel Logout 1.0 section 2.5). Tokens
+/// revoked or rotated meanwhile count too: the app may still hold its own session.
+pub async fn backchannel_audience(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    session_hash: &str,
+) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT t.client_id, t.subject FROM oauth_tokens t
+         JOIN apps a ON a.tenant_id = t.tenant_id AND a.id = t.client_id
+         WHERE t.tenant_id = $1 AND t.session_hash = $2 AND t.user_sourced_id IS NOT NULL
+           AND a.backchannel_logout_uri IS NOT NULL
+           AND (' ' || t.scopes || ' ') LIKE '% openid %'
+         ORDER BY t.client_id",
+    )
+    .bind(tenant.as_str())
+    .bind(session_hash)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("client_id")?, r.try_get("subject")?)))
+        .collect()
+}
+
+/// A Logout Token still to deliver (migration 0015).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackchannelLogoutRow {
+    pub tenant: TenantId,
+    pub id: String,
+    pub client_id: String,
+    pub subject: String,
+    pub session_hash: String,
+    pub user_sourced_id: String,
+    pub created_at: i64,
+    pub attempts: i64,
+}
+
+/// Queues a Logout Token for delivery at once. The id is derived from the session and the
+/// client by the caller, so ending one session twice queues one delivery.
+pub async fn queue_backchannel_logout(
+    conn: &mut AnyConnection,
+    row: &BackchannelLogoutRow,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO oidc_backchannel_logouts (tenant_id, id, client_id, subject, session_hash,
+            user_sourced_id, created_at, next_attempt_at, attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 0)
+         ON CONFLICT (tenant_id, id) DO NOTHING",
+    )
+    .bind(row.tenant.as_str())
+    .bind(&row.id)
+    .bind(&row.client_id)
+    .bind(&row.subject)
+    .bind(&row.session_hash)
+    .bind(&row.user_sourced_id)
+    .bind(row.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` Logout Tokens due at `now`, oldest first, of every tenant: delivery is the
+/// one job that looks across tenants (each row names its own, and everything done with it is
+/// scoped to that tenant).
+pub async fn due_backchannel_logouts(
+    store: &Store,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<BackchannelLogoutRow>> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, id, client_id, subject, session_hash, user_sourced_id, created_at,
+            attempts
+         FROM oidc_backchannel_logouts WHERE next_attempt_at <= $1
+         ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let tenant: String = r.try_get("tenant_id")?;
+            Ok(BackchannelLogoutRow {
+                tenant: TenantId::parse(&tenant).map_err(|e| StoreError::Corrupt {
+                    table: "oidc_backchannel_logouts",
+                    detail: e.to_string(),
+                })?,
+                id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                subject: r.try_get("subject")?,
+                session_hash: r.try_get("session_hash")?,
+                user_sourced_id: r.try_get("user_sourced_id")?,
+                created_at: r.try_get("created_at")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Claims a due Logout Token for one attempt: a conditional UPDATE that pushes its next
+/// attempt to `retry_at` and counts the attempt. `Ok(false)` when another node (or task)
+/// claimed it first, or it is gone.
+pub async fn claim_backchannel_logout(
+    store: &Store,
+    row: &BackchannelLogoutRow,
+    now: i64,
+    retry_at: i64,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE oidc_backchannel_logouts SET next_attempt_at = $1, attempts = attempts + 1
+         WHERE tenant_id = $2 AND id = $3 AND next_attempt_at <= $4 AND attempts = $5",
+    )
+    .bind(retry_at)
+    .bind(row.tenant.as_str())
+    .bind(&row.id)
+    .bind(now)
+    .bind(row.attempts)
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Forgets a Logout Token (delivered, or given up).
+pub async fn delete_backchannel_logout(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM oidc_backchannel_logouts WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Records a `private_key_jwt` assertion id; `Ok(false)` when it was already seen (a replay).

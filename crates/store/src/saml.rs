@@ -439,6 +439,8 @@ pub struct LogoutJourneyRow {
     /// JSON list of the answers so far.
     pub results: String,
     pub expires_at: i64,
+    /// Where the browser goes when every SP was told (migration 0015); none: the login page.
+    pub finish_url: Option<String>,
 }
 
 pub async fn insert_logout_journey(
@@ -454,8 +456,8 @@ pub async fn insert_logout_journey(
         .await?;
     sqlx::query(
         "INSERT INTO saml_logout_journeys (tenant_id, id, user_sourced_id, remaining, awaiting,
-            awaiting_app, results, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            awaiting_app, results, expires_at, finish_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tenant.as_str())
     .bind(&j.id)
@@ -465,6 +467,7 @@ pub async fn insert_logout_journey(
     .bind(&j.awaiting_app)
     .bind(&j.results)
     .bind(j.expires_at)
+    .bind(&j.finish_url)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -478,7 +481,8 @@ pub async fn logout_journey(
     now: i64,
 ) -> Result<Option<LogoutJourneyRow>> {
     let row = sqlx::query(
-        "SELECT id, user_sourced_id, remaining, awaiting, awaiting_app, results, expires_at
+        "SELECT id, user_sourced_id, remaining, awaiting, awaiting_app, results, expires_at,
+            finish_url
          FROM saml_logout_journeys WHERE tenant_id = $1 AND id = $2 AND expires_at > $3",
     )
     .bind(tenant.as_str())
@@ -495,6 +499,7 @@ pub async fn logout_journey(
             awaiting_app: r.try_get("awaiting_app")?,
             results: r.try_get("results")?,
             expires_at: r.try_get("expires_at")?,
+            finish_url: r.try_get("finish_url")?,
         })
     })
     .transpose()
@@ -527,6 +532,23 @@ pub async fn advance_logout_journey(
         .await?
         .rows_affected();
     Ok(n == 1)
+}
+
+/// Sets where the browser goes once the journey `id` is over (RP-Initiated Logout's
+/// `post_logout_redirect_uri`, already checked against the client's registration).
+pub async fn set_logout_journey_finish(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+    finish_url: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE saml_logout_journeys SET finish_url = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(finish_url)
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_logout_journey(

@@ -195,3 +195,129 @@ async fn rfc6749_4_1_2_two_connections_racing_for_one_code_one_wins() {
         }
     }
 }
+
+async fn oidc_app(store: &Store, t: &TenantId, id: &str, backchannel: Option<&str>) {
+    let mut tx = store.begin().await.unwrap();
+    let row = kakehashi_store::identity::AppRow {
+        id: id.into(),
+        name: id.into(),
+        protocol: "oidc".into(),
+        security_class: "learning".into(),
+        audience: "all".into(),
+        public_client: false,
+        client_secret_hash: None,
+        redirect_uris: vec!["https://rp.example/cb".into()],
+        saml_entity_id: None,
+        saml_acs_url: None,
+        saml_metadata: None,
+        subject_type: "pairwise".into(),
+        icon_type: None,
+        icon_base64: None,
+        created_at: "2026-04-01T00:00:00.000Z".into(),
+    };
+    assert!(kakehashi_store::identity::insert_app(&mut tx, t, &row)
+        .await
+        .unwrap());
+    let settings = oauth::OidcSettingsRow {
+        backchannel_logout_uri: backchannel.map(str::to_owned),
+        ..Default::default()
+    };
+    assert!(oauth::set_oidc_settings(&mut tx, t, id, &settings)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn backchannel_logout_2_5_apps_with_an_id_token_are_queued_once_and_claimed_once() {
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = db.open().await;
+        let a = tenant(&store, "city-a").await;
+        let b = tenant(&store, "city-b").await;
+        oidc_app(&store, &a, "rp", Some("https://rp.example/bcl")).await;
+        oidc_app(&store, &a, "rp-no-openid", Some("https://x.example/bcl")).await;
+        oidc_app(&store, &a, "rp-no-uri", None).await;
+        oidc_app(&store, &b, "rp", Some("https://rp.example/bcl")).await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        for (hash, client, scopes) in [
+            ("t1", "rp", "profile openid"),
+            ("t2", "rp-no-openid", "openidx roster"),
+            ("t3", "rp-no-uri", "openid"),
+        ] {
+            let t = TokenRow {
+                client_id: client.into(),
+                scopes: scopes.into(),
+                subject: format!("sub-{client}"),
+                ..token(hash, "access", "f")
+            };
+            oauth::insert_token(&mut conn, &a, &t).await.unwrap();
+        }
+        // Only the app that got an ID token (scope openid) and has a URI; in tenant A only.
+        assert_eq!(
+            oauth::backchannel_audience(&mut conn, &a, "sess")
+                .await
+                .unwrap(),
+            vec![("rp".to_owned(), "sub-rp".to_owned())],
+            "{label}"
+        );
+        assert!(oauth::backchannel_audience(&mut conn, &b, "sess")
+            .await
+            .unwrap()
+            .is_empty());
+        let row = oauth::BackchannelLogoutRow {
+            tenant: a.clone(),
+            id: "n1".into(),
+            client_id: "rp".into(),
+            subject: "sub-rp".into(),
+            session_hash: "sess".into(),
+            user_sourced_id: "u1".into(),
+            created_at: 100,
+            attempts: 0,
+        };
+        // Ending the session twice queues one delivery.
+        oauth::queue_backchannel_logout(&mut conn, &row)
+            .await
+            .unwrap();
+        oauth::queue_backchannel_logout(&mut conn, &row)
+            .await
+            .unwrap();
+        drop(conn);
+        assert_eq!(
+            oauth::due_backchannel_logouts(&store, 99, 10)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        let due = oauth::due_backchannel_logouts(&store, 100, 10)
+            .await
+            .unwrap();
+        assert_eq!(due, vec![row.clone()], "{label}");
+        // Two deliverers (nodes) seeing the same due row: one claims it.
+        assert!(oauth::claim_backchannel_logout(&store, &due[0], 100, 130)
+            .await
+            .unwrap());
+        assert!(!oauth::claim_backchannel_logout(&store, &due[0], 100, 130)
+            .await
+            .unwrap());
+        assert!(oauth::due_backchannel_logouts(&store, 129, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // Not delivered: due again after its retry time, one attempt counted.
+        let again = oauth::due_backchannel_logouts(&store, 130, 10)
+            .await
+            .unwrap();
+        assert_eq!(again[0].attempts, 1, "{label}");
+        let mut conn = store.pool().acquire().await.unwrap();
+        oauth::delete_backchannel_logout(&mut conn, &a, "n1")
+            .await
+            .unwrap();
+        drop(conn);
+        assert!(oauth::due_backchannel_logouts(&store, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -1,5 +1,5 @@
-//! Changing a registered app: its audience, security class, redirect URIs (OIDC) and released
-//! claims (OIDC). What is not given keeps its value; the same rules as at registration apply
+//! Changing a registered app: its audience, security class, redirect URIs (OIDC), released
+//! claims (OIDC) and back-channel logout URI (OIDC). What is not given keeps its value; the same rules as at registration apply
 //! to the result (a school-affairs app is for staff only; redirect URIs are absolute https);
 //! the change and its audit row (`app.update`, with before and after) commit together.
 
@@ -20,6 +20,9 @@ pub struct AppChange {
     pub redirect_uris: Option<Vec<String>>,
     /// OIDC apps only: `name`, `kana`, `username`, `email`, `roster` (empty: none).
     pub release: Option<Vec<String>>,
+    /// OIDC apps only: where the app takes Back-Channel Logout Tokens (Back-Channel Logout 1.0
+    /// section 2.2); `Some(None)` removes it.
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 /// The app after a change.
@@ -116,6 +119,18 @@ pub async fn update(
         }
         s.release_claims = claims;
     }
+    if let Some(uri) = &change.backchannel_logout_uri {
+        let Some(s) = settings_after.as_mut() else {
+            return Err(invalid(format!(
+                "backchannel_logout_uri: only OIDC apps take Logout Tokens (this one is {}; SAML SPs are told by Single Logout)",
+                before.protocol
+            )));
+        };
+        if let Some(u) = uri {
+            check_endpoint_url("backchannel_logout_uri: back-channel logout URI", u)?;
+        }
+        s.backchannel_logout_uri = uri.clone();
+    }
     let at = clock.now_text();
     let mut tx = store.begin().await?;
     if !identity::update_app_access(
@@ -130,14 +145,17 @@ pub async fn update(
     {
         return Err(unknown());
     }
-    if let (Some(s), Some(_)) = (&settings_after, &change.release) {
-        oauth::set_oidc_settings(&mut tx, tenant, id, s).await?;
+    if let Some(s) = &settings_after {
+        if change.release.is_some() || change.backchannel_logout_uri.is_some() {
+            oauth::set_oidc_settings(&mut tx, tenant, id, s).await?;
+        }
     }
     let view = |a: &AppRow, s: &Option<OidcSettingsRow>| {
         serde_json::json!({
             "audience": a.audience, "securityClass": a.security_class,
             "redirectUris": a.redirect_uris,
             "release": s.as_ref().map(|s| s.release_claims.clone()),
+            "backchannelLogoutUri": s.as_ref().and_then(|s| s.backchannel_logout_uri.clone()),
         })
     };
     audit::append(

@@ -78,6 +78,9 @@ pub struct AppRequest {
     /// xAPI scopes a client_credentials token of this client may carry (`--xapi-scopes`).
     #[serde(default)]
     pub xapi_scopes: Vec<String>,
+    /// Where the app takes Back-Channel Logout Tokens (`--backchannel-logout-uri`).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 fn field<T: std::str::FromStr<Err = String>>(what: &str, v: &str) -> Result<T, ConsoleError> {
@@ -141,6 +144,7 @@ impl AppRequest {
             release: self.release,
             launch_url: blank(self.launch_url),
             xapi_scopes: self.xapi_scopes,
+            backchannel_logout_uri: blank(self.backchannel_logout_uri),
         };
         Ok((new, oidc))
     }
@@ -202,6 +206,9 @@ pub struct AppPatch {
     /// `roster`); empty releases none beyond `sub`.
     #[serde(default)]
     pub release: Option<Vec<String>>,
+    /// OIDC: where the app takes Back-Channel Logout Tokens; an empty string removes it.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// One app with its OIDC settings (the edit form).
@@ -222,7 +229,8 @@ pub async fn get(
     Ok(crate::apps::AppUpdated { app, oidc })
 }
 
-/// Changes an app's audience, security class, redirect URIs or released claims (audited as
+/// Changes an app's audience, security class, redirect URIs, released claims or back-channel
+/// logout URI (audited as
 /// `app.update` with before and after, as `kakehashi app set`).
 pub async fn update(
     store: &Store,
@@ -242,6 +250,9 @@ pub async fn update(
             .transpose()?,
         redirect_uris: patch.redirect_uris,
         release: patch.release,
+        backchannel_logout_uri: patch
+            .backchannel_logout_uri
+            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
     };
     crate::apps::update(store, clock, &by.actor, &by.tenant, id, &change)
         .await

@@ -17,9 +17,12 @@ pub enum LogoutOutcome {
     /// is where confirming leads (already checked against the client's registration).
     Confirm { redirect: Option<String> },
     /// Done: go to the client's `post_logout_redirect_uri` (with `state`), or show our page.
+    /// With `saml_journey`, the browser first walks the SAML SPs of the session
+    /// (`saml_idp::propagate`), whose last step leads to `redirect`.
     Done {
         redirect: Option<String>,
         ended_session: bool,
+        saml_journey: Option<String>,
     },
 }
 
@@ -52,6 +55,7 @@ pub async fn end_session(
         return Ok(Ok(LogoutOutcome::Done {
             redirect,
             ended_session: false,
+            saml_journey: None,
         }));
     };
     // The hint proves the request comes from an RP this session signed in to: its `sub` is
@@ -63,7 +67,14 @@ pub async fn end_session(
     if !hint_matches && !confirmed {
         return Ok(Ok(LogoutOutcome::Confirm { redirect }));
     }
-    session::logout(p.store, p.clock, session).await?;
+    // As the portal's own sign-out: the session, its OIDC tokens (and Logout Tokens for the
+    // back-channel apps), and the SAML SPs told over the front channel before the RP's page.
+    let saml_journey = session::logout(p.store, p.clock, session).await?;
+    if let (Some(journey), Some(to)) = (&saml_journey, &redirect) {
+        crate::saml_idp::propagate::finish_at(p.store, p.tenant, journey, to)
+            .await
+            .map_err(|e| crate::portal::PortalError::Saml(e.to_string()))?;
+    }
     let mut tx = p.store.begin().await?;
     p.audit(
         &mut tx,
@@ -73,6 +84,7 @@ pub async fn end_session(
         serde_json::json!({
             "client": req.client_id, "hint": req.id_token_hint.is_some(),
             "confirmed": confirmed, "redirect": redirect.is_some(),
+            "samlLogout": saml_journey.is_some(),
         }),
     )
     .await?;
@@ -80,11 +92,14 @@ pub async fn end_session(
     Ok(Ok(LogoutOutcome::Done {
         redirect,
         ended_session: true,
+        saml_journey,
     }))
 }
 
 /// Ends the OIDC app sessions a portal session started: every access and refresh token
-/// issued from it is revoked (audited with the clients concerned). Called by portal logout.
+/// issued from it is revoked, and a Logout Token is queued for each app with a back-channel
+/// logout URI that received an ID token in it (audited with the clients concerned; the
+/// server delivers the tokens, `backchannel::deliver_due`). Called by portal logout.
 pub async fn end_portal_session_tokens(
     store: &Store,
     clock: &dyn Clock,
@@ -92,8 +107,18 @@ pub async fn end_portal_session_tokens(
 ) -> Result<Vec<String>, StoreError> {
     let now = clock.now().unix_timestamp();
     let mut tx = store.begin().await?;
+    // Back-Channel Logout 1.0 section 2.5: the apps to tell, queued with the revocation so
+    // that neither happens without the other.
+    let told = super::backchannel::queue(
+        &mut tx,
+        &session.tenant,
+        &session.id_hash,
+        &session.user.sourced_id,
+        now,
+    )
+    .await?;
     let clients = stored::revoke_session(&mut tx, &session.tenant, &session.id_hash, now).await?;
-    if !clients.is_empty() {
+    if !clients.is_empty() || !told.is_empty() {
         audit::append(
             &mut tx,
             store.backend(),
@@ -103,7 +128,7 @@ pub async fn end_portal_session_tokens(
                 actor: format!("user:{}/{}", session.tenant, session.user.sourced_id),
                 action: "oidc.app_sessions.end".into(),
                 target: format!("user:{}", session.user.sourced_id),
-                details: serde_json::json!({ "clients": clients }),
+                details: serde_json::json!({ "clients": clients, "backchannel": told }),
             },
         )
         .await?;

@@ -11,12 +11,15 @@
 //!   and reuse detection, client_credentials), client authentication.
 //! - [`resources`]: userinfo, introspection (RFC 7662), revocation (RFC 7009).
 //! - [`logout`]: RP-Initiated Logout 1.0, and ending the app sessions of a portal session.
+//! - [`backchannel`]: Back-Channel Logout 1.0: the `sid` of a portal session, queueing a
+//!   Logout Token for each app that must be told when that session ends, and delivering them.
 //! - [`profile`]: the user's claims (names, kana, roster) before release filtering.
 //!
 //! Every code issued, token issued, replayed code, reused refresh token, revocation and
 //! logout is audited in the same transaction as the change.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod clients;
 pub mod logout;
 pub mod profile;

@@ -534,6 +534,12 @@ async fn issue_user_tokens(
         .with_at_hash(key.alg(), &access_token);
         claims.auth_time = Some(g.auth_time);
         claims.nonce = g.nonce.clone();
+        // Back-Channel Logout 1.0 section 2.1: the session's `sid`, the one its Logout Token
+        // will carry (per client, derived from the portal session: `backchannel`).
+        claims.sid = g
+            .session_hash
+            .as_deref()
+            .map(|h| super::backchannel::sid(&client.app.id, h, &m.salt));
         // What was actually done at the portal (RFC 8176 amr), never more.
         claims.acr = Some(g.acr.clone()).filter(|a| !a.is_empty());
         claims.amr = Some(g.amr.clone()).filter(|a| !a.is_empty());

@@ -57,9 +57,14 @@ pub enum Step {
     Redirect(String),
     /// POST the (enveloped-signed) LogoutRequest to the SP: `xml` goes in `SAMLRequest`.
     Post(PostToSp),
-    /// Every SP was told (or skipped): show "signed out". `failed`: SPs that did not answer
-    /// Success.
-    Done { told: usize, failed: usize },
+    /// Every SP was told (or skipped): go to `then` (RP-Initiated Logout's
+    /// `post_logout_redirect_uri`, set by [`finish_at`]) or show "signed out". `failed`: SPs
+    /// that did not answer Success.
+    Done {
+        told: usize,
+        failed: usize,
+        then: Option<String>,
+    },
 }
 
 /// A LogoutResponse as it arrived.
@@ -117,6 +122,7 @@ pub async fn begin(
                 awaiting_app: None,
                 results: "[]".into(),
                 expires_at: (now + JOURNEY_LIFETIME).unix_timestamp(),
+                finish_url: None,
             },
             now.unix_timestamp(),
         )
@@ -142,6 +148,21 @@ pub async fn begin(
     Ok(journey)
 }
 
+/// Where the browser goes once the journey is over: RP-Initiated Logout 1.0 section 3 sends
+/// it to the client's `post_logout_redirect_uri` (already checked against its registration)
+/// after the SAML SPs have been told.
+pub async fn finish_at(
+    store: &Store,
+    tenant: &kakehashi_store::TenantId,
+    journey_id: &str,
+    url: &str,
+) -> Result<(), SamlIdpError> {
+    let mut tx = store.begin().await?;
+    stored::set_logout_journey_finish(&mut tx, tenant, journey_id, url).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
 /// The SP's SingleLogoutService: HTTP-Redirect preferred, else HTTP-POST.
 fn slo_endpoint(sp: &ServiceProvider) -> Option<&kakehashi_saml::metadata::sp::Endpoint> {
     let slo = &sp.metadata.single_logout_services;
@@ -165,7 +186,11 @@ pub async fn next(idp: &Idp<'_>, journey_id: &str) -> Result<Step, SamlIdpError>
     let Some(mut j) =
         stored::logout_journey(&mut conn, idp.tenant, journey_id, now.unix_timestamp()).await?
     else {
-        return Ok(Step::Done { told: 0, failed: 0 });
+        return Ok(Step::Done {
+            told: 0,
+            failed: 0,
+            then: None,
+        });
     };
     drop(conn);
     let was_awaiting = j.awaiting.clone();
@@ -227,7 +252,11 @@ async fn step(
         let mut tx = idp.store.begin().await?;
         if !stored::advance_logout_journey(&mut tx, idp.tenant, &j, was_awaiting).await? {
             // Another tab moved the journey on first.
-            return Ok(Step::Done { told: 0, failed: 0 });
+            return Ok(Step::Done {
+                told: 0,
+                failed: 0,
+                then: None,
+            });
         }
         tx.commit().await.map_err(StoreError::from)?;
         let key = keys::signing_key(idp.store, idp.master, idp.clock, idp.tenant).await?;
@@ -285,6 +314,7 @@ async fn step(
     Ok(Step::Done {
         told: results.len(),
         failed,
+        then: j.finish_url.clone(),
     })
 }
 

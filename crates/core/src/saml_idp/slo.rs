@@ -204,6 +204,17 @@ pub async fn receive_logout(
     for h in &portal_hashes {
         if sessions::delete(&mut tx, idp.tenant, h).await? {
             ended += 1;
+            // The OIDC apps of that session are told too (Back-Channel Logout 1.0).
+            if let Some(user) = ended_sessions.iter().find(|s| &s.portal_session_hash == h) {
+                crate::oauth::backchannel::queue(
+                    &mut tx,
+                    idp.tenant,
+                    h,
+                    &user.user_sourced_id,
+                    idp.clock.now().unix_timestamp(),
+                )
+                .await?;
+            }
         }
         stored::delete_sp_sessions_of(&mut tx, idp.tenant, h).await?;
     }

@@ -146,6 +146,11 @@ async fn set(a: AppSetArgs) -> anyhow::Result<ExitCode> {
                     .collect()
             }
         }),
+        // An empty value removes the URI.
+        backchannel_logout_uri: a
+            .backchannel_logout_uri
+            .as_deref()
+            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
     };
     let (_, store) = super::open(&a.data).await?;
     match apps::update(
@@ -249,6 +254,7 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
         release: a.release.clone(),
         launch_url: a.launch_url.clone(),
         xapi_scopes: a.xapi_scopes.clone(),
+        backchannel_logout_uri: a.backchannel_logout_uri.clone(),
     };
     let (_, store) = super::open(&a.data).await?;
     let reg = match apps::add_with_oidc(
@@ -307,6 +313,9 @@ async fn add(a: AppAddArgs) -> anyhow::Result<ExitCode> {
                 println!("ID token alg:   {}", o.id_token_alg);
                 if !o.xapi_scopes.is_empty() {
                     println!("xAPI scopes:    {}", o.xapi_scopes.join(" "));
+                }
+                if let Some(u) = &o.backchannel_logout_uri {
+                    println!("back-channel logout: {u}");
                 }
                 println!(
                     "claims:         sub{}",

@@ -127,14 +127,31 @@ async fn run(
         LogoutOutcome::Done {
             redirect,
             ended_session,
+            saml_journey,
         } => {
             let cookies: Vec<String> = if ended_session {
+                // The back-channel apps' Logout Tokens were queued: send them now.
+                crate::backchannel::deliver_soon(&st);
                 vec![clear_cookie(SESSION_COOKIE, tenant.as_str(), secure)]
             } else {
                 Vec::new()
             };
-            let to = redirect.unwrap_or_else(|| format!("/t/{tenant}/login?logged_out=1"));
-            see_other(&to, &cookies)
+            // The SAML SPs first (their journey ends at `redirect`), as the portal's logout.
+            match (saml_journey, redirect) {
+                (Some(j), _) => {
+                    let next = format!(
+                        "/t/{tenant}/saml/slo/next?journey={}",
+                        crate::portal::http::url_encode(&j)
+                    );
+                    if confirmed {
+                        html(StatusCode::OK, pages::logout_continue(&next), &cookies)
+                    } else {
+                        see_other(&next, &cookies)
+                    }
+                }
+                (None, Some(r)) => see_other(&r, &cookies),
+                (None, None) => see_other(&format!("/t/{tenant}/login?logged_out=1"), &cookies),
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The few pages the OpenID Provider shows itself: an error that must not be redirected
 //! (unknown client, unregistered redirect URI: OIDC Core 3.1.2.6), a logout error, and the
-//! logout confirmation. Japanese first, English below, the portal's stylesheet, no script.
+//! logout confirmation and the step after it. Japanese first, English below, the portal's
+//! stylesheet, no script.
 
 use crate::portal::http::esc;
 
@@ -59,4 +60,30 @@ pub fn logout_confirm(tenant: &str, csrf: &str, query: &str) -> String {
             esc(tenant)
         ),
     )
+}
+
+/// After a confirmed logout, the way on through the SAML SPs (`next`, our journey URL). A
+/// page with a refresh, not a 303: CSP 3 lets a browser check the confirmation form's
+/// `form-action` against every redirect that follows the submission, and the journey
+/// redirects to each SP's origin. (Chromium lets a same-origin hop then a foreign one through,
+/// which `oidc_rp.rs` tried; the page keeps stricter engines from stopping there.)
+pub fn logout_continue(next: &str) -> String {
+    let mut html = page(
+        "ログアウトしています / Signing out",
+        &format!(
+            "<h1>ログアウトしています…</h1>\n\
+             <p lang=\"en\">Signing you out of the apps as well…</p>\n\
+             <p><a href=\"{}\">つづける / Continue</a></p>",
+            esc(next)
+        ),
+    );
+    html = html.replacen(
+        "<meta charset=\"utf-8\">",
+        &format!(
+            "<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" content=\"0;url={}\">",
+            esc(next)
+        ),
+        1,
+    );
+    html
 }

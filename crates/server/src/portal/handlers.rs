@@ -112,6 +112,7 @@ async fn judged(
     {
         tracing::info!(reason = ?why, "shared-device session ended");
         session::logout(&st.store, &SystemClock, &s).await?;
+        crate::backchannel::deliver_soon(st);
         return Ok(None);
     }
     let ua = headers
@@ -127,7 +128,10 @@ async fn judged(
         .map_err(|e| PortalError::Mfa(e.to_string()))?;
     Ok(match verdict {
         SessionVerdict::Keep => Some(s),
-        SessionVerdict::Ended => None,
+        SessionVerdict::Ended => {
+            crate::backchannel::deliver_soon(st);
+            None
+        }
         SessionVerdict::SecondFactorDropped => {
             s.amr.retain(|m| m == "pwd");
             s.second_factor_at = None;
@@ -486,7 +490,10 @@ pub async fn logout(
             &[],
         );
     }
-    let next = match session::logout(&st.store, &SystemClock, &session).await {
+    let ended = session::logout(&st.store, &SystemClock, &session).await;
+    // Logout Tokens for the back-channel apps were queued with the session's end.
+    crate::backchannel::deliver_soon(&st);
+    let next = match ended {
         // SAML SPs to tell (IdP-initiated Single Logout): the browser visits each in turn.
         Ok(Some(journey)) => format!("/t/{tenant}/saml/slo/next?journey={}", url_encode(&journey)),
         Ok(None) => login,

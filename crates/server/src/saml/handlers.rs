@@ -217,6 +217,8 @@ fn respond_logout(
     tenant: &TenantId,
     outcome: LogoutOutcome,
 ) -> Response {
+    // Portal sessions ended by an SP's LogoutRequest queued Logout Tokens for their OIDC apps.
+    crate::backchannel::deliver_soon(st);
     let clear = |ended: bool| {
         if ended {
             vec![clear_cookie(
@@ -354,7 +356,9 @@ fn respond_step(lang: Lang, tenant: &TenantId, step: Result<Step, ResponseRefuse
         Ok(Step::Post(post)) => {
             pages::post_message_page(&post, kakehashi_saml::binding::MessageParam::Request)
         }
-        Ok(Step::Done { .. }) => see_other(
+        // RP-Initiated Logout: the client's post_logout_redirect_uri.
+        Ok(Step::Done { then: Some(to), .. }) => see_other(&to, &[]),
+        Ok(Step::Done { then: None, .. }) => see_other(
             &format!("/t/{tenant}/login?lang={}&logged_out=1", lang.code()),
             &[],
         ),

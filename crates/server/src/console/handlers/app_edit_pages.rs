@@ -1,5 +1,5 @@
-//! Changing a registered app: audience, security class, redirect URIs and released claims
-//! (OIDC), as `kakehashi app set` and `PATCH apps/{id}`. Tenant admins.
+//! Changing a registered app: audience, security class, redirect URIs, released claims and
+//! back-channel logout URI (OIDC), as `kakehashi app set` and `PATCH apps/{id}`. Tenant admins.
 
 use super::*;
 
@@ -33,10 +33,14 @@ fn edit_form(c: &Ctx, a: &kakehashi_core::apps::AppUpdated, message: &str) -> St
                 "<input type=\"hidden\" name=\"oidc\" value=\"1\">\
                  <label for=\"redirect_uris\">{}</label>\
                  <textarea id=\"redirect_uris\" name=\"redirect_uris\" rows=\"3\" required>{}</textarea>\
-                 <fieldset><legend>{}</legend>{release}</fieldset>",
+                 <fieldset><legend>{}</legend>{release}</fieldset>\
+                 <label for=\"backchannel_logout_uri\">{}</label>\
+                 <input id=\"backchannel_logout_uri\" name=\"backchannel_logout_uri\" type=\"url\" value=\"{}\">",
                 t(lang, "リダイレクトURI（1行に1つ）", "Redirect URIs (one per line)"),
                 esc(&a.app.redirect_uris.join("\n")),
                 t(lang, "渡す情報", "Claims released"),
+                t(lang, "バックチャネルログアウトURI（任意、空にすると使わない）", "Back-channel logout URI (optional; empty: none)"),
+                esc(s.backchannel_logout_uri.as_deref().unwrap_or("")),
             )
         }
         _ => String::new(),
@@ -134,6 +138,8 @@ pub async fn app_update(
                 .map(|(_, v)| v.clone())
                 .collect()
         }),
+        // An emptied field removes the URI.
+        backchannel_logout_uri: oidc.then(|| one("backchannel_logout_uri").unwrap_or_default()),
     };
     match apps::update(&st.store, &SystemClock, &c.by, &id, patch).await {
         // This node drops its copies at once; other nodes see it within `core::cache::TTL`.

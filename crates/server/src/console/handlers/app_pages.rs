@@ -100,7 +100,7 @@ fn register_form(c: &Ctx) -> String {
          <label for=\"name\">{l_name}</label><input id=\"name\" name=\"name\" type=\"text\" required>\
          {protocol}{class}{audience}\
          <label for=\"redirect_uris\">{l_redirect}</label><textarea id=\"redirect_uris\" name=\"redirect_uris\" rows=\"3\"></textarea>\
-         {launch}{format}\
+         {launch}{backchannel}{format}\
          <fieldset><legend>{l_release}</legend>{release}</fieldset>\
          <label for=\"saml_metadata\">{l_metadata}</label><textarea id=\"saml_metadata\" name=\"saml_metadata\" rows=\"3\"></textarea>\
          {acs}{entity}\
@@ -123,6 +123,10 @@ fn register_form(c: &Ctx) -> String {
         ),
         l_redirect = t(lang, "リダイレクトURI（OIDC、1行に1つ）", "Redirect URIs (OIDC, one per line)"),
         launch = text("launch_url", t(lang, "起動URL（OIDC、任意）", "Launch URL (OIDC, optional)")),
+        backchannel = text(
+            "backchannel_logout_uri",
+            t(lang, "バックチャネルログアウトURI（OIDC、任意）", "Back-channel logout URI (OIDC, optional)")
+        ),
         format = select("token_format", t(lang, "アクセストークン（OIDC）", "Access tokens (OIDC)"), &[("", "opaque"), ("jwt", "JWT")]),
         l_release = t(lang, "渡す情報（OIDC）", "Claims released (OIDC)"),
         l_metadata = t(lang, "SPのメタデータXML（SAML）", "SP metadata XML (SAML)"),
@@ -171,6 +175,7 @@ pub async fn app_register(
             .map(|(_, v)| v.clone())
             .collect(),
         launch_url: one("launch_url"),
+        backchannel_logout_uri: one("backchannel_logout_uri"),
         ..apps::AppRequest::default()
     };
     match apps::register(&st.store, &SystemClock, &c.by, &st.public_url, req).await {
