@@ -468,3 +468,71 @@ async fn factors_policy_tools_and_app_changes_at_each_boundary_on_both_databases
         ));
     }
 }
+
+/// `me`: the devices are always the caller's own. A pupil cannot forget a classmate's device
+/// (404, and it stays); an API client has no devices (404); forgetting is audited.
+#[tokio::test]
+async fn a_person_forgets_only_their_own_devices_on_both_databases() {
+    use kakehashi_core::console::me;
+    use kakehashi_core::mfa::risk;
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+        let demo = t("demo");
+        for (user, device) in [
+            ("usr-minami-s01", "aa01"),
+            ("usr-minami-s01", "aa02"),
+            ("usr-minami-s02", "bb01"),
+        ] {
+            risk::remember_device(&store, &SystemClock, &demo, user, device, "Tablet/1.0")
+                .await
+                .expect("remember");
+        }
+        let s01 = person_principal(&store, "demo", "minami.s01").await;
+        let s02 = person_principal(&store, "demo", "minami.s02").await;
+        let mine = me::devices(&store, &s01, Some("aa02")).await.expect("mine");
+        assert_eq!(mine.len(), 2, "{label}");
+        assert!(mine
+            .iter()
+            .any(|d| d.this_device && d.id == risk::device_hash("aa02")));
+        assert_eq!(mine[0].user_agent.as_deref(), Some("Tablet/1.0"));
+        let theirs = risk::device_hash("bb01");
+        assert!(is_not_found(
+            me::forget_device(&store, &SystemClock, &s01, &theirs).await
+        ));
+        assert!(is_not_found(
+            me::forget_device(&store, &SystemClock, &s01, "not-a-hash").await
+        ));
+        assert_eq!(me::devices(&store, &s02, None).await.unwrap().len(), 1);
+        me::forget_device(&store, &SystemClock, &s01, &risk::device_hash("aa01"))
+            .await
+            .expect("forget own");
+        assert_eq!(me::devices(&store, &s01, None).await.unwrap().len(), 1);
+        assert!(
+            !risk::device_known(&store, &demo, "usr-minami-s01", Some("aa01"))
+                .await
+                .unwrap(),
+            "{label}: a new device again"
+        );
+        let client = Principal {
+            user: None,
+            actor: Actor("client:boe".into()),
+            ..operator("demo")
+        };
+        assert!(is_not_found(me::devices(&store, &client, None).await));
+        let rows = audit_log::search(
+            &store,
+            &operator("demo"),
+            &AuditFilter {
+                action_prefix: "console.me.device.forget".into(),
+                ..AuditFilter::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .expect("audit");
+        assert_eq!(rows.items.len(), 1, "{label}");
+        assert_eq!(rows.items[0].target, "user:usr-minami-s01");
+    }
+}

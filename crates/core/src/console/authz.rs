@@ -165,6 +165,17 @@ impl Principal {
         })
     }
 
+    /// The caller's own person (their "me": devices, own factors). An API client has none:
+    /// not found.
+    pub fn require_self(&self) -> Result<&UserRow, ConsoleError> {
+        self.user.as_ref().ok_or_else(|| {
+            ConsoleError::NotFound(format!(
+                "{} is not a person: it has no devices or factors of its own",
+                self.actor.0
+            ))
+        })
+    }
+
     /// Whether the caller is staff of some kind (sees anyone besides themselves).
     pub fn is_staff(&self) -> bool {
         self.standing != Standing::Pupil

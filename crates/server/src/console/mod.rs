@@ -20,7 +20,8 @@
 //!   class, redirect URIs, released claims), `POST …/apps/{id}/remove`,
 //!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
-//!   `GET …/me` (own sign-in history).
+//!   `GET …/me` (own devices, second factors and sign-in history),
+//!   `POST …/me/devices/forget` ("not my device"), `POST …/me/factors/remove` (one own key).
 
 mod handlers;
 mod multipart;
@@ -67,6 +68,14 @@ pub fn routes() -> Router<AppState> {
             get(h::card_page).post(h::card_sign_in),
         )
         .route("/t/{tenant}/console/me", get(h::me_page))
+        .route(
+            "/t/{tenant}/console/me/devices/forget",
+            post(h::me_device_forget),
+        )
+        .route(
+            "/t/{tenant}/console/me/factors/remove",
+            post(h::me_factor_remove),
+        )
         .route("/t/{tenant}/console/audit", get(h::audit_page))
         .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))
         .route("/t/{tenant}/console/audit/verify", get(h::audit_verify))

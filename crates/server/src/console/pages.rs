@@ -63,7 +63,10 @@ pub fn page(s: &Shell<'_>, title: &str, body: &str) -> String {
         nav.push(("lti", t(lang, "LTIツール", "LTI tools")));
         nav.push(("security", t(lang, "セキュリティ設定", "Security policy")));
     }
-    nav.push(("me", t(lang, "わたしのログイン履歴", "My sign-ins")));
+    nav.push((
+        "me",
+        t(lang, "わたしの端末とログイン", "My devices and sign-ins"),
+    ));
     let nav: String = nav
         .iter()
         .map(|(path, label)| {
