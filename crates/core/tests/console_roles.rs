@@ -435,6 +435,26 @@ async fn factors_policy_tools_and_app_changes_at_each_boundary_on_both_databases
             mfa::reset_factors(&store, &clock, &admin, "usr-minami-t01", " ").await,
             Err(ConsoleError::Invalid(m)) if m.starts_with("reason:")
         ));
+        // One key: the reset's rule, the reach checked before the key.
+        assert!(
+            is_not_found(
+                mfa::remove_factor(&store, &clock, &school, "usr-kita-t01", "k", "lost").await
+            ),
+            "{label}: a school admin cannot remove a key outside their schools"
+        );
+        assert!(is_forbidden(
+            mfa::remove_factor(&store, &clock, &school, "usr-minami-t03", "k", "lost").await
+        ));
+        assert!(is_forbidden(
+            mfa::remove_factor(&store, &clock, &teacher, "usr-minami-s01", "k", "lost").await
+        ));
+        assert!(matches!(
+            mfa::remove_factor(&store, &clock, &admin, "usr-minami-t01", "k", " ").await,
+            Err(ConsoleError::Invalid(m)) if m.starts_with("reason:")
+        ));
+        assert!(is_not_found(
+            mfa::remove_factor(&store, &clock, &admin, "usr-minami-t01", "k", "lost").await
+        ));
         let done = mfa::reset_factors(&store, &clock, &school, "usr-minami-t01", "lost key")
             .await
             .expect("a school admin resets their teacher's factors");

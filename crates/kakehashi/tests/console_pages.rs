@@ -506,6 +506,92 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         );
         let r = teacher.get("/t/demo/console/people/usr-minami-s01");
         assert!(!r.body.contains("二要素認証をリセット"), "{label}");
+        // One key (the spare is lost): beside the reset, same rule, with a reason.
+        common::give_security_key(&env, "demo", "usr-minami-t01", "予備の鍵").await;
+        common::give_security_key(&env, "demo", "usr-kita-t01", "北小の鍵").await;
+        let page = admin.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            page.body.contains("キーを1つ削除")
+                && page
+                    .body
+                    .contains("<option value=\"test-usr-minami-t01-12\">予備の鍵</option>"),
+            "{label}: {}",
+            page.body
+        );
+        let remove = |b: &mut Browser<'_>, id: &str, csrf: &str, key: &str, reason: &str| {
+            b.post(
+                &format!("/t/demo/console/people/{id}/factors/remove"),
+                &[("csrf", csrf), ("credential", key), ("reason", reason)],
+            )
+        };
+        assert_eq!(
+            remove(
+                &mut school,
+                "usr-kita-t01",
+                &csrf_s,
+                "test-usr-kita-t01-12",
+                "紛失"
+            )
+            .status,
+            404,
+            "{label}: a school admin cannot remove a key outside their schools"
+        );
+        assert_eq!(
+            remove(
+                &mut teacher,
+                "usr-minami-t01",
+                &csrf_t,
+                "test-usr-minami-t01-12",
+                "紛失"
+            )
+            .status,
+            403,
+            "{label}: a teacher may not"
+        );
+        assert_eq!(
+            remove(
+                &mut admin,
+                "usr-minami-t01",
+                "",
+                "test-usr-minami-t01-12",
+                "紛失"
+            )
+            .status,
+            403,
+            "{label}: CSRF"
+        );
+        let r = remove(
+            &mut admin,
+            "usr-minami-t01",
+            &csrf,
+            "test-usr-minami-t01-12",
+            "",
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("理由"), "{label}: {}", r.body);
+        let r = remove(
+            &mut school,
+            "usr-minami-t01",
+            &csrf_s,
+            "test-usr-minami-t01-12",
+            "予備の鍵を紛失",
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = school.get(&location(&r));
+        assert!(
+            page.body.contains("セキュリティキーを1つ削除しました")
+                && !page.body.contains("予備の鍵")
+                && page.body.contains("職員室の鍵"),
+            "{label}: {}",
+            page.body
+        );
+        let r = admin.get("/t/demo/console/audit?action=mfa.webauthn.remove");
+        assert!(
+            r.body.contains("予備の鍵を紛失") && r.body.contains("user:demo/usr-minami-t02"),
+            "{label}: {}",
+            r.body
+        );
+
         let reset = |b: &mut Browser<'_>, id: &str, csrf: &str, reason: &str| {
             b.post(
                 &format!("/t/demo/console/people/{id}/factors/reset"),

@@ -7,7 +7,8 @@
 //!
 //! - `GET /t/{tenant}/console/` — home.
 //! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`,
-//!   `POST …/people/{id}/factors/reset` (with a reason).
+//!   `POST …/people/{id}/factors/reset`, `POST …/people/{id}/factors/remove` (one key; both
+//!   with a reason).
 //! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in),
 //!   `POST …/classes/{id}/cards` (print new QR sign-in cards), `POST …/people/{id}/card`
 //!   (reissue one), `POST …/people/{id}/card/revoke`.
@@ -51,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/people/{id}/factors/reset",
             post(h::person_factors_reset),
+        )
+        .route(
+            "/t/{tenant}/console/people/{id}/factors/remove",
+            post(h::person_factor_remove),
         )
         .route("/t/{tenant}/console/classes", get(h::classes_page))
         .route("/t/{tenant}/console/classes/{id}", get(h::class_page))

@@ -227,7 +227,7 @@ pub use app_pages::*;
 pub use audit_pages::*;
 pub use card_pages::*;
 pub use class_pages::*;
-pub use factor_pages::person_factors_reset;
+pub use factor_pages::{person_factor_remove, person_factors_reset};
 pub use import_pages::*;
 pub use lti_pages::*;
 pub use me_pages::*;
