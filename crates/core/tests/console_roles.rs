@@ -556,3 +556,101 @@ async fn a_person_forgets_only_their_own_devices_on_both_databases() {
         assert_eq!(rows.items[0].target, "user:usr-minami-s01");
     }
 }
+
+/// The operator overview: only for the command line or a person holding the explicit
+/// `platform-operator` grant (which only the command line gives, never to a client, and which
+/// raises nobody within a tenant); a tenant admin without it is refused; every view is in the
+/// platform chain and in each tenant's own chain.
+#[tokio::test]
+async fn the_operator_overview_needs_the_explicit_grant_on_both_databases() {
+    use kakehashi_core::console::operator;
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+        let op = operator("demo");
+        let clock = SystemClock;
+        grants::grant(
+            &store,
+            &clock,
+            &op,
+            &Grantee::Username("minami.t03".into()),
+            AdminRole::TenantAdmin,
+            None,
+        )
+        .await
+        .expect("tenant admin");
+        let admin = person_principal(&store, "demo", "minami.t03").await;
+        assert!(
+            is_forbidden(operator::overview(&store, &clock, &admin).await),
+            "{label}: a tenant admin without the grant"
+        );
+        assert!(
+            is_forbidden(
+                grants::grant(
+                    &store,
+                    &clock,
+                    &admin,
+                    &Grantee::Username("minami.t03".into()),
+                    AdminRole::PlatformOperator,
+                    None,
+                )
+                .await
+            ),
+            "{label}: a tenant admin cannot raise themselves"
+        );
+        assert!(matches!(
+            grants::grant(
+                &store,
+                &clock,
+                &op,
+                &Grantee::Client("anything".into()),
+                AdminRole::PlatformOperator,
+                None
+            )
+            .await,
+            Err(ConsoleError::Invalid(m)) if m.contains("for a person")
+        ));
+        assert!(grants::grant(
+            &store,
+            &clock,
+            &op,
+            &Grantee::Username("kita.t01".into()),
+            AdminRole::PlatformOperator,
+            None,
+        )
+        .await
+        .expect("operator grant"));
+        let watcher = person_principal(&store, "demo", "kita.t01").await;
+        assert!(
+            matches!(watcher.standing, Standing::Teacher { .. }),
+            "{label}: the grant adds no reach within the tenant"
+        );
+        assert!(is_not_found(
+            people::view(&store, &clock, &watcher, "usr-minami-s01").await
+        ));
+        let list = operator::overview(&store, &clock, &watcher)
+            .await
+            .expect("overview");
+        let ids: Vec<&str> = list.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["city-b", "demo"], "{label}");
+        for o in &list {
+            assert!(o.users > 0 && o.last_import.is_some(), "{label}: {o:?}");
+            assert_eq!(o.audit_chain.first_break_seq, None, "{label}");
+        }
+        let read = audit_log::search(
+            &store,
+            &operator("city-b"),
+            &AuditFilter {
+                action_prefix: "console.operator.read".into(),
+                ..AuditFilter::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .expect("audit");
+        assert_eq!(read.items.len(), 1, "{label}");
+        assert_eq!(read.items[0].actor, "user:demo/usr-kita-t01");
+        assert!(operator::overview(&store, &clock, &op).await.is_ok());
+    }
+}

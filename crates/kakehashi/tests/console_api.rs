@@ -651,6 +651,10 @@ async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_
             403,
             "{label}: another admin's factors are not a school admin's to see"
         );
+        // The operator overview is a console page for people with the platform-operator
+        // grant: there is no API route for it, whatever the client's role.
+        assert_eq!(get(&a, "operator").status, 404, "{label}");
+
         // One key of a person (the spare one is lost): same rule as the reset, with a reason
         // as a query parameter; a school admin reaches nobody of another school.
         common::give_security_key(&env, "demo", "usr-minami-t01", "予備の鍵").await;

@@ -1138,3 +1138,87 @@ async fn the_me_page_lists_and_forgets_devices_and_removes_an_own_key_on_both_da
         assert!(r.body.contains(key), "{label}");
     }
 }
+
+/// The operator overview: a tenant admin without the `platform-operator` grant is refused
+/// (and has no menu entry); a person holding it sees every tenant's counts, last import and
+/// audit chain, and nothing more within their own tenant. The grant is for people only.
+#[tokio::test]
+async fn the_operator_overview_is_for_the_operator_grant_only_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+        env.run(&["tenant", "add", "--id", "city-b", "--name", "B市教育委員会"])
+            .ok();
+        let grant = |user: &str, role: &str| {
+            env.run(&[
+                "admin",
+                "grant",
+                "--tenant",
+                "demo",
+                "--username",
+                user,
+                "--role",
+                role,
+            ])
+        };
+        grant("minami.t03", "tenant-admin").ok();
+        grant("kita.t01", "platform-operator").ok();
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--client",
+            "whatever",
+            "--role",
+            "platform-operator",
+        ])
+        .code(1);
+
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let r = admin.get("/t/demo/console/operator");
+        assert_eq!(r.status, 403, "{label}: a tenant admin without the grant");
+        assert!(
+            !admin
+                .get("/t/demo/console/")
+                .body
+                .contains("全テナントの概要"),
+            "{label}"
+        );
+
+        let mut watcher = Browser::new(&node, "demo");
+        assert_eq!(watcher.login("kita.t01", TEACHER_PW).status, 303);
+        let home = watcher.get("/t/demo/console/");
+        assert!(
+            home.body
+                .contains("/t/demo/console/operator\">全テナントの概要"),
+            "{label}: {}",
+            home.body
+        );
+        let r = watcher.get("/t/demo/console/operator");
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("<code>city-b</code>")
+                && r.body.contains("B市教育委員会")
+                && r.body.contains("<code>demo</code>")
+                && r.body.matches("正常").count() == 2
+                && r.body.contains("まだありません"),
+            "{label}: {}",
+            r.body
+        );
+        let r = watcher.get("/t/demo/console/operator?lang=en");
+        assert!(r.body.contains("Audit chain") && r.body.contains("Intact"));
+        assert_eq!(
+            watcher.get("/t/demo/console/audit").status,
+            403,
+            "{label}: no reach within the tenant"
+        );
+        let r = admin.get("/t/demo/console/audit?action=console.operator.read");
+        assert!(
+            r.body.contains("user:demo/usr-kita-t01") && r.body.contains("tenant:demo"),
+            "{label}: {}",
+            r.body
+        );
+    }
+}

@@ -35,6 +35,10 @@ use crate::Actor;
 pub enum AdminRole {
     TenantAdmin,
     SchoolAdmin,
+    /// The read-only cross-tenant overview (`/t/T/console/operator`) for a person who signs in
+    /// at tenant T. Given only at the command line; it adds no reach within any tenant (the
+    /// person's standing comes from their other grants and the roster).
+    PlatformOperator,
 }
 
 impl AdminRole {
@@ -42,6 +46,7 @@ impl AdminRole {
         match self {
             AdminRole::TenantAdmin => "tenant-admin",
             AdminRole::SchoolAdmin => "school-admin",
+            AdminRole::PlatformOperator => "platform-operator",
         }
     }
 
@@ -49,6 +54,7 @@ impl AdminRole {
         match s {
             "tenant-admin" => Some(AdminRole::TenantAdmin),
             "school-admin" => Some(AdminRole::SchoolAdmin),
+            "platform-operator" => Some(AdminRole::PlatformOperator),
             _ => None,
         }
     }
@@ -174,6 +180,32 @@ impl Principal {
                 self.actor.0
             ))
         })
+    }
+
+    /// The cross-tenant overview: the command line's operator, or a person of this tenant
+    /// holding the explicit grant `platform-operator` (never an API client, never derived from
+    /// another role: a tenant admin without it is refused).
+    pub async fn require_platform_operator(&self, store: &Store) -> Result<(), ConsoleError> {
+        if self.standing == Standing::PlatformOperator {
+            return Ok(());
+        }
+        if let Some(user) = &self.user {
+            let grants = stored::grants(
+                store,
+                &self.tenant,
+                Some(&format!("user:{}", user.sourced_id)),
+            )
+            .await?;
+            if grants
+                .iter()
+                .any(|g| AdminRole::parse(&g.role) == Some(AdminRole::PlatformOperator))
+            {
+                return Ok(());
+            }
+        }
+        Err(ConsoleError::Forbidden(
+            "the operator overview needs the platform-operator grant (kakehashi admin grant --role platform-operator)".into(),
+        ))
     }
 
     /// Whether the caller is staff of some kind (sees anyone besides themselves).

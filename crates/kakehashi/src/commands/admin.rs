@@ -36,6 +36,9 @@ pub enum RoleArg {
     TenantAdmin,
     /// One school (--school): its people and classes.
     SchoolAdmin,
+    /// The read-only cross-tenant overview (/t/TENANT/console/operator) for a person
+    /// (--username) who signs in at --tenant; no reach within any tenant.
+    PlatformOperator,
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +108,7 @@ async fn change(a: GrantArgs, add: bool) -> anyhow::Result<ExitCode> {
     let role = match a.role {
         RoleArg::TenantAdmin => AdminRole::TenantAdmin,
         RoleArg::SchoolAdmin => AdminRole::SchoolAdmin,
+        RoleArg::PlatformOperator => AdminRole::PlatformOperator,
     };
     let school = a.school.as_deref();
     let outcome = if add {

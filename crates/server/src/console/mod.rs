@@ -22,7 +22,8 @@
 //!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
 //!   `GET …/me` (own devices, second factors and sign-in history),
-//!   `POST …/me/devices/forget` ("not my device"), `POST …/me/factors/remove` (one own key).
+//!   `POST …/me/devices/forget` ("not my device"), `POST …/me/factors/remove` (one own key),
+//!   `GET …/operator` (the read-only cross-tenant overview, `platform-operator` grant).
 
 mod handlers;
 mod multipart;
@@ -73,6 +74,7 @@ pub fn routes() -> Router<AppState> {
             get(h::card_page).post(h::card_sign_in),
         )
         .route("/t/{tenant}/console/me", get(h::me_page))
+        .route("/t/{tenant}/console/operator", get(h::operator_page))
         .route(
             "/t/{tenant}/console/me/devices/forget",
             post(h::me_device_forget),

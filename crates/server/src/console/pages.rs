@@ -31,6 +31,8 @@ pub struct Shell<'a> {
     pub csrf: &'a str,
     /// Path below `/t/{tenant}/console/` (for the language switch).
     pub here: &'a str,
+    /// The caller holds the `platform-operator` grant.
+    pub operator: bool,
 }
 
 fn standing_label(lang: Lang, s: &Standing) -> &'static str {
@@ -62,6 +64,9 @@ pub fn page(s: &Shell<'_>, title: &str, body: &str) -> String {
         nav.push(("apps", t(lang, "アプリ", "Apps")));
         nav.push(("lti", t(lang, "LTIツール", "LTI tools")));
         nav.push(("security", t(lang, "セキュリティ設定", "Security policy")));
+    }
+    if s.operator {
+        nav.push(("operator", t(lang, "全テナントの概要", "All tenants")));
     }
     nav.push((
         "me",

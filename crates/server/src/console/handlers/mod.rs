@@ -33,6 +33,8 @@ pub struct Ctx {
     /// The portal session the principal was built from (a person's own factor changes need
     /// its second-factor freshness).
     session: kakehashi_core::portal::session::PortalSession,
+    /// Holds the `platform-operator` grant (the menu links the cross-tenant overview).
+    operator: bool,
 }
 
 impl Ctx {
@@ -44,6 +46,7 @@ impl Ctx {
             by: &self.by,
             csrf: &self.csrf,
             here,
+            operator: self.operator,
         }
     }
 
@@ -159,6 +162,16 @@ async fn ctx(
             tracing::error!(error = %e, "console principal");
             internal(kakehashi_core::portal::PortalError::Random(e.to_string()))
         })?;
+    let operator = match by.require_platform_operator(&st.store).await {
+        Ok(()) => true,
+        Err(ConsoleError::Forbidden(_)) => false,
+        Err(e) => {
+            tracing::error!(error = %e, "console principal");
+            return Err(internal(kakehashi_core::portal::PortalError::Random(
+                e.to_string(),
+            )));
+        }
+    };
     Ok(Ctx {
         lang,
         tenant,
@@ -166,6 +179,7 @@ async fn ctx(
         by,
         csrf,
         session,
+        operator,
     })
 }
 
@@ -219,6 +233,7 @@ mod import_pages;
 mod lti_pages;
 mod me_pages;
 mod mfa_policy_pages;
+mod operator_pages;
 mod people_pages;
 mod security_pages;
 
@@ -232,6 +247,7 @@ pub use import_pages::*;
 pub use lti_pages::*;
 pub use me_pages::*;
 pub use mfa_policy_pages::security_mfa_submit;
+pub use operator_pages::operator_page;
 pub use people_pages::*;
 pub use security_pages::*;
 
