@@ -146,6 +146,7 @@ pub async fn revoke(
     school: Option<&str>,
 ) -> Result<bool, ConsoleError> {
     by.require(TenantAction::ManageGrants)?;
+    operator_rules(by, who, role)?;
     let tenant = &by.tenant;
     let subject = subject_of(store, tenant, who).await?;
     let school = school.unwrap_or("").to_owned();

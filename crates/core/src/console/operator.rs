@@ -42,7 +42,6 @@ pub struct ChainStatus {
 pub struct TenantOverview {
     pub id: TenantId,
     pub name: String,
-    pub created_at: String,
     pub users: i64,
     pub apps: i64,
     pub lti_tools: i64,
@@ -73,7 +72,6 @@ pub async fn overview(
         out.push(TenantOverview {
             id: t.id,
             name: t.name,
-            created_at: t.created_at,
             users,
             apps,
             lti_tools,

@@ -1,7 +1,8 @@
 //! `kakehashi admin grant|revoke|list`: the console's explicit roles (docs/CONSOLE.md). The
 //! person at this machine's command line is the platform operator; these commands give a
 //! person (`--username`) or an admin API client (`--client`) the role `tenant-admin` (the
-//! whole board of education) or `school-admin --school SOURCEDID` (one school).
+//! whole board of education) or `school-admin --school SOURCEDID` (one school), or a person
+//! `platform-operator` (the read-only cross-tenant overview in the console).
 
 use std::process::ExitCode;
 
