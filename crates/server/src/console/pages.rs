@@ -206,6 +206,8 @@ td a{display:inline-block;min-height:44px;padding:.6rem 0}
 .search button,.inline button{margin:0;width:auto}
 form.inline{background:#fff;padding:1rem;border-radius:12px;margin:1rem 0;max-width:32rem}
 form.inline.wide{max-width:48rem}
+form.row-action{margin:0}
+form.row-action button{margin:0;width:auto;white-space:nowrap;min-height:44px;padding:.4rem 1rem;font-size:1rem}
 [aria-invalid=true]{border-color:#8a1c1c;outline:2px solid #8a1c1c}
 form.inline input[type=file]{display:block;margin-top:.5rem;min-height:48px;font-size:1rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem;\

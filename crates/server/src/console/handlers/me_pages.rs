@@ -30,7 +30,7 @@ fn devices_html(c: &Ctx, devices: &[me::MyDevice]) -> String {
                 esc(&d.first_seen_at),
                 esc(&d.last_seen_at),
                 format!(
-                    "<form class=\"inline\" method=\"post\" action=\"{base}/me/devices/forget{lq}\">\
+                    "<form class=\"row-action\" method=\"post\" action=\"{base}/me/devices/forget{lq}\">\
                      <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <input type=\"hidden\" name=\"id\" value=\"{id}\">\
                      <button type=\"submit\" aria-label=\"{label} {first}\">{button}</button></form>",
@@ -93,7 +93,7 @@ fn factors_html(c: &Ctx, f: &Factors, may_change: bool) -> String {
             ];
             if may_change {
                 row.push(format!(
-                    "<form class=\"inline\" method=\"post\" action=\"{base}/me/factors/remove{lq}\">\
+                    "<form class=\"row-action\" method=\"post\" action=\"{base}/me/factors/remove{lq}\">\
                      <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
                      <input type=\"hidden\" name=\"credential\" value=\"{id}\">\
                      <button type=\"submit\" aria-label=\"{label} {name}\">{button}</button></form>",
