@@ -110,6 +110,9 @@ pub struct Principal {
     /// The caller's own person, when the caller is a person.
     pub user: Option<UserRow>,
     pub standing: Standing,
+    /// A person holding the explicit `platform-operator` grant (the cross-tenant overview;
+    /// no reach within the tenant).
+    pub operator_grant: bool,
 }
 
 impl Principal {
@@ -120,6 +123,7 @@ impl Principal {
             actor,
             user: None,
             standing: Standing::PlatformOperator,
+            operator_grant: false,
         }
     }
 
@@ -142,11 +146,15 @@ impl Principal {
                     .collect(),
             },
         };
+        let operator_grant = grants
+            .iter()
+            .any(|g| AdminRole::parse(&g.role) == Some(AdminRole::PlatformOperator));
         Ok(Principal {
             tenant: tenant.clone(),
             actor: Actor(format!("user:{tenant}/{}", user.sourced_id)),
             user: Some(user),
             standing,
+            operator_grant,
         })
     }
 
@@ -168,6 +176,7 @@ impl Principal {
             actor: Actor(format!("client:{client_id}")),
             user: None,
             standing,
+            operator_grant: false,
         })
     }
 
@@ -185,27 +194,14 @@ impl Principal {
     /// The cross-tenant overview: the command line's operator, or a person of this tenant
     /// holding the explicit grant `platform-operator` (never an API client, never derived from
     /// another role: a tenant admin without it is refused).
-    pub async fn require_platform_operator(&self, store: &Store) -> Result<(), ConsoleError> {
-        if self.standing == Standing::PlatformOperator {
-            return Ok(());
+    pub fn require_platform_operator(&self) -> Result<(), ConsoleError> {
+        if self.standing == Standing::PlatformOperator || self.operator_grant {
+            Ok(())
+        } else {
+            Err(ConsoleError::Forbidden(
+                "the operator overview needs the platform-operator grant (kakehashi admin grant --role platform-operator)".into(),
+            ))
         }
-        if let Some(user) = &self.user {
-            let grants = stored::grants(
-                store,
-                &self.tenant,
-                Some(&format!("user:{}", user.sourced_id)),
-            )
-            .await?;
-            if grants
-                .iter()
-                .any(|g| AdminRole::parse(&g.role) == Some(AdminRole::PlatformOperator))
-            {
-                return Ok(());
-            }
-        }
-        Err(ConsoleError::Forbidden(
-            "the operator overview needs the platform-operator grant (kakehashi admin grant --role platform-operator)".into(),
-        ))
     }
 
     /// Whether the caller is staff of some kind (sees anyone besides themselves).
@@ -394,6 +390,7 @@ mod tests {
             actor: Actor("user:city-a/u".into()),
             user: None,
             standing,
+            operator_grant: false,
         }
     }
 
@@ -433,6 +430,25 @@ mod tests {
         for s in [Standing::TenantAdmin, Standing::PlatformOperator] {
             assert!(principal(s).require(TenantAction::ManageGrants).is_ok());
         }
+    }
+
+    #[test]
+    fn the_operator_overview_needs_the_grant_not_a_high_standing() {
+        assert!(principal(Standing::TenantAdmin)
+            .require_platform_operator()
+            .is_err());
+        assert!(principal(Standing::PlatformOperator)
+            .require_platform_operator()
+            .is_ok());
+        let mut teacher = principal(Standing::Teacher {
+            classes: BTreeSet::new(),
+        });
+        teacher.operator_grant = true;
+        assert!(teacher.require_platform_operator().is_ok());
+        assert!(
+            teacher.require(TenantAction::ReadAudit).is_err(),
+            "no reach within the tenant"
+        );
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn overview(
     clock: &dyn Clock,
     by: &Principal,
 ) -> Result<Vec<TenantOverview>, ConsoleError> {
-    by.require_platform_operator(store).await?;
+    by.require_platform_operator()?;
     let mut out = Vec::new();
     for t in tenants::list(store).await? {
         let TenantCounts {

@@ -162,16 +162,7 @@ async fn ctx(
             tracing::error!(error = %e, "console principal");
             internal(kakehashi_core::portal::PortalError::Random(e.to_string()))
         })?;
-    let operator = match by.require_platform_operator(&st.store).await {
-        Ok(()) => true,
-        Err(ConsoleError::Forbidden(_)) => false,
-        Err(e) => {
-            tracing::error!(error = %e, "console principal");
-            return Err(internal(kakehashi_core::portal::PortalError::Random(
-                e.to_string(),
-            )));
-        }
-    };
+    let operator = by.require_platform_operator().is_ok();
     Ok(Ctx {
         lang,
         tenant,
