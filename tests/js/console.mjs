@@ -1,7 +1,10 @@
 // The web console's screens in Debian Chromium, each role's main path, with an axe-core
 // accessibility check (WCAG 2.1 A/AA rules) and a full-page screenshot of every screen.
 //
-//   node console.mjs BASE_URL TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP
+//   node console.mjs BASE_URL TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP KEY_HOLDER
+//
+// KEY_HOLDER: the sourcedId of a person holding two security keys (the admin removes one);
+// ADMIN also holds the platform-operator grant (the cross-tenant overview).
 //
 // Reports (JSON lines, see lib/report.mjs; crates/kakehashi/tests/browser_console.rs judges):
 //   screen {role, name, status, h1, lang, rows, notice, shot, axe: [{id, impact, nodes}]}
@@ -13,9 +16,9 @@ import { join } from 'node:path';
 import { report, run } from './lib/report.mjs';
 import { launch, watchedPage, submitLogin, reportHealth } from './lib/browser.mjs';
 
-const [base, tenant, shots, teacher, admin, pupil, staffPw, pupilPw, goodZip, badZip] = process.argv.slice(2);
-if (!badZip) {
-  process.stderr.write('usage: node console.mjs BASE TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP\n');
+const [base, tenant, shots, teacher, admin, pupil, staffPw, pupilPw, goodZip, badZip, keyHolder] = process.argv.slice(2);
+if (!keyHolder) {
+  process.stderr.write('usage: node console.mjs BASE TENANT SHOT_DIR TEACHER ADMIN PUPIL STAFF_PW PUPIL_PW GOOD_ZIP BAD_ZIP KEY_HOLDER\n');
   process.exit(2);
 }
 const require = createRequire(import.meta.url);
@@ -39,7 +42,7 @@ async function screen(page, role, name, status) {
     who: document.querySelector('.who .name') && document.querySelector('.who .name').textContent.trim(),
     rows: document.querySelectorAll('tbody tr').length,
     notice: document.querySelector('.notice') && document.querySelector('.notice').textContent.trim(),
-    text: document.querySelector('main') && document.querySelector('main').innerText.slice(0, 2000),
+    text: document.querySelector('main') && document.querySelector('main').innerText.slice(0, 6000),
   }));
   report('screen', {
     role,
@@ -157,6 +160,16 @@ run(async () => {
       await page.fill('#reason', '鍵を紛失したため（電話で本人確認）');
       status = await click(page, 'form[action*="/factors/reset"] button[type=submit]');
       await screen(page, 'admin', 'factors-reset', status);
+      // One lost key of another teacher: picked, with a reason; the other key stays.
+      const holder = await page.goto(consoleUrl(`people/${keyHolder}`));
+      await screen(page, 'admin', 'person-keys', holder.status());
+      await page.selectOption('#credential', { label: '予備の鍵' });
+      await page.fill('#remove-reason', '予備の鍵を紛失（本人から連絡）');
+      status = await click(page, 'form[action*="/factors/remove"] button[type=submit]');
+      await screen(page, 'admin', 'key-removed', status);
+      // The platform operator's read-only overview of every tenant.
+      const overview = await page.goto(consoleUrl('operator'));
+      await screen(page, 'admin', 'operator', overview.status());
       const sec = await page.goto(consoleUrl('security'));
       await screen(page, 'admin', 'security', sec.status());
       // The second-factor policy: a bad network is named and marked, then saved.
@@ -171,11 +184,20 @@ run(async () => {
       await screen(page, 'admin', 'people-en', en.status());
       await reportHealth('admin', page, seen);
     }
-    // A pupil: their own sign-ins; an admin page is refused.
+    // A pupil: signed in at home once, then on the school iPad: their devices (this one
+    // marked), "not my device" for the other one, their own sign-ins; an admin page is refused.
+    {
+      const home = await watchedPage(browser);
+      await signIn(home.page, pupil, pupilPw, 'me');
+      await reportHealth('pupil-home', home.page, home.seen);
+      await home.context.close();
+    }
     {
       const { page, seen } = await watchedPage(browser, { device: 'ipad' });
       const nav = await signIn(page, pupil, pupilPw, 'me');
       await screen(page, 'pupil', 'me', nav.status);
+      const status = await click(page, 'tr:not(:has(.this-device)) form[action*="/me/devices/forget"] button');
+      await screen(page, 'pupil', 'device-forgotten', status);
       const refused = await page.goto(consoleUrl('audit'));
       await screen(page, 'pupil', 'refused', refused.status());
       await reportHealth('pupil', page, seen);

@@ -435,6 +435,26 @@ async fn factors_policy_tools_and_app_changes_at_each_boundary_on_both_databases
             mfa::reset_factors(&store, &clock, &admin, "usr-minami-t01", " ").await,
             Err(ConsoleError::Invalid(m)) if m.starts_with("reason:")
         ));
+        // One key: the reset's rule, the reach checked before the key.
+        assert!(
+            is_not_found(
+                mfa::remove_factor(&store, &clock, &school, "usr-kita-t01", "k", "lost").await
+            ),
+            "{label}: a school admin cannot remove a key outside their schools"
+        );
+        assert!(is_forbidden(
+            mfa::remove_factor(&store, &clock, &school, "usr-minami-t03", "k", "lost").await
+        ));
+        assert!(is_forbidden(
+            mfa::remove_factor(&store, &clock, &teacher, "usr-minami-s01", "k", "lost").await
+        ));
+        assert!(matches!(
+            mfa::remove_factor(&store, &clock, &admin, "usr-minami-t01", "k", " ").await,
+            Err(ConsoleError::Invalid(m)) if m.starts_with("reason:")
+        ));
+        assert!(is_not_found(
+            mfa::remove_factor(&store, &clock, &admin, "usr-minami-t01", "k", "lost").await
+        ));
         let done = mfa::reset_factors(&store, &clock, &school, "usr-minami-t01", "lost key")
             .await
             .expect("a school admin resets their teacher's factors");
@@ -466,5 +486,171 @@ async fn factors_policy_tools_and_app_changes_at_each_boundary_on_both_databases
             )
             .await
         ));
+    }
+}
+
+/// `me`: the devices are always the caller's own. A pupil cannot forget a classmate's device
+/// (404, and it stays); an API client has no devices (404); forgetting is audited.
+#[tokio::test]
+async fn a_person_forgets_only_their_own_devices_on_both_databases() {
+    use kakehashi_core::console::me;
+    use kakehashi_core::mfa::risk;
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+        let demo = t("demo");
+        for (user, device) in [
+            ("usr-minami-s01", "aa01"),
+            ("usr-minami-s01", "aa02"),
+            ("usr-minami-s02", "bb01"),
+        ] {
+            risk::remember_device(&store, &SystemClock, &demo, user, device, "Tablet/1.0")
+                .await
+                .expect("remember");
+        }
+        let s01 = person_principal(&store, "demo", "minami.s01").await;
+        let s02 = person_principal(&store, "demo", "minami.s02").await;
+        let mine = me::devices(&store, &s01, Some("aa02")).await.expect("mine");
+        assert_eq!(mine.len(), 2, "{label}");
+        assert!(mine
+            .iter()
+            .any(|d| d.this_device && d.id == risk::device_hash("aa02")));
+        assert_eq!(mine[0].user_agent.as_deref(), Some("Tablet/1.0"));
+        let theirs = risk::device_hash("bb01");
+        assert!(is_not_found(
+            me::forget_device(&store, &SystemClock, &s01, &theirs).await
+        ));
+        assert!(is_not_found(
+            me::forget_device(&store, &SystemClock, &s01, "not-a-hash").await
+        ));
+        assert_eq!(me::devices(&store, &s02, None).await.unwrap().len(), 1);
+        me::forget_device(&store, &SystemClock, &s01, &risk::device_hash("aa01"))
+            .await
+            .expect("forget own");
+        assert_eq!(me::devices(&store, &s01, None).await.unwrap().len(), 1);
+        assert!(
+            !risk::device_known(&store, &demo, "usr-minami-s01", Some("aa01"))
+                .await
+                .unwrap(),
+            "{label}: a new device again"
+        );
+        let client = Principal {
+            user: None,
+            actor: Actor("client:boe".into()),
+            ..operator("demo")
+        };
+        assert!(is_not_found(me::devices(&store, &client, None).await));
+        let rows = audit_log::search(
+            &store,
+            &operator("demo"),
+            &AuditFilter {
+                action_prefix: "console.me.device.forget".into(),
+                ..AuditFilter::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .expect("audit");
+        assert_eq!(rows.items.len(), 1, "{label}");
+        assert_eq!(rows.items[0].target, "user:usr-minami-s01");
+    }
+}
+
+/// The operator overview: only for the command line or a person holding the explicit
+/// `platform-operator` grant (which only the command line gives, never to a client, and which
+/// raises nobody within a tenant); a tenant admin without it is refused; every view is in the
+/// platform chain and in each tenant's own chain.
+#[tokio::test]
+async fn the_operator_overview_needs_the_explicit_grant_on_both_databases() {
+    use kakehashi_core::console::operator;
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = two_tenants(&db).await;
+        let op = operator("demo");
+        let clock = SystemClock;
+        grants::grant(
+            &store,
+            &clock,
+            &op,
+            &Grantee::Username("minami.t03".into()),
+            AdminRole::TenantAdmin,
+            None,
+        )
+        .await
+        .expect("tenant admin");
+        let admin = person_principal(&store, "demo", "minami.t03").await;
+        assert!(
+            is_forbidden(operator::overview(&store, &clock, &admin).await),
+            "{label}: a tenant admin without the grant"
+        );
+        assert!(
+            is_forbidden(
+                grants::grant(
+                    &store,
+                    &clock,
+                    &admin,
+                    &Grantee::Username("minami.t03".into()),
+                    AdminRole::PlatformOperator,
+                    None,
+                )
+                .await
+            ),
+            "{label}: a tenant admin cannot raise themselves"
+        );
+        assert!(matches!(
+            grants::grant(
+                &store,
+                &clock,
+                &op,
+                &Grantee::Client("anything".into()),
+                AdminRole::PlatformOperator,
+                None
+            )
+            .await,
+            Err(ConsoleError::Invalid(m)) if m.contains("for a person")
+        ));
+        assert!(grants::grant(
+            &store,
+            &clock,
+            &op,
+            &Grantee::Username("kita.t01".into()),
+            AdminRole::PlatformOperator,
+            None,
+        )
+        .await
+        .expect("operator grant"));
+        let watcher = person_principal(&store, "demo", "kita.t01").await;
+        assert!(
+            matches!(watcher.standing, Standing::Teacher { .. }),
+            "{label}: the grant adds no reach within the tenant"
+        );
+        assert!(is_not_found(
+            people::view(&store, &clock, &watcher, "usr-minami-s01").await
+        ));
+        let list = operator::overview(&store, &clock, &watcher)
+            .await
+            .expect("overview");
+        let ids: Vec<&str> = list.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["city-b", "demo"], "{label}");
+        for o in &list {
+            assert!(o.users > 0 && o.last_import.is_some(), "{label}: {o:?}");
+            assert_eq!(o.audit_chain.first_break_seq, None, "{label}");
+        }
+        let read = audit_log::search(
+            &store,
+            &operator("city-b"),
+            &AuditFilter {
+                action_prefix: "console.operator.read".into(),
+                ..AuditFilter::default()
+            },
+            None,
+            None,
+        )
+        .await
+        .expect("audit");
+        assert_eq!(read.items.len(), 1, "{label}");
+        assert_eq!(read.items[0].actor, "user:demo/usr-kita-t01");
+        assert!(operator::overview(&store, &clock, &op).await.is_ok());
     }
 }

@@ -37,6 +37,35 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
         "tenant-admin",
     ])
     .ok();
+    // The admin also holds the operator overview; another teacher two keys (one gets lost);
+    // every sign-in is let in and remembered as a device (the pupil's "my devices").
+    env.run(&[
+        "admin",
+        "grant",
+        "--tenant",
+        "demo",
+        "--username",
+        "minami.t03",
+        "--role",
+        "platform-operator",
+    ])
+    .ok();
+    common::give_security_key(&env, "demo", "usr-minami-t02", "職員室の鍵").await;
+    common::give_security_key(&env, "demo", "usr-minami-t02", "予備の鍵").await;
+    env.run(&[
+        "tenant",
+        "security",
+        "set",
+        "--tenant",
+        "demo",
+        "--risk",
+        "step-up",
+        "--risk-step-up-threshold",
+        "999",
+        "--risk-deny-threshold",
+        "999",
+    ])
+    .ok();
     let good = zip(&env, "good.zip", |r| {
         let users = r.tables.get_mut(&Entity::Users).unwrap();
         let u = users
@@ -74,6 +103,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             "demo1234",
             &good,
             &bad,
+            "usr-minami-t02",
         ],
         Duration::from_secs(240),
     )
@@ -95,7 +125,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 30, "{names:?}");
+    assert_eq!(names.len(), 34, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -192,4 +222,33 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     assert!(text("admin/factors-reset").contains("10件を削除"));
     assert!(text("admin/security-mfa-invalid").contains("10.20.0.0/33"));
     assert!(text("admin/security-mfa-saved").contains("保存しました"));
+    // One key of another teacher removed, the other kept.
+    assert!(text("admin/person-keys").contains("キーを1つ削除"));
+    let removed = text("admin/key-removed");
+    assert!(
+        removed.contains("セキュリティキーを1つ削除しました")
+            && removed.contains("職員室の鍵")
+            && !removed.contains("予備の鍵"),
+        "{removed}"
+    );
+    // The operator overview: the demo tenant's counts and an intact chain.
+    let overview = text("admin/operator");
+    assert!(
+        overview.contains("demo") && overview.contains("正常"),
+        "{overview}"
+    );
+    // The pupil's devices: the iPad marked, the home browser forgotten.
+    let me = text("pupil/me");
+    assert!(
+        me.contains("わたしの端末") && me.contains("（この端末）") && me.contains("iPad"),
+        "{me}"
+    );
+    assert_eq!(by("pupil/me")["rows"].as_u64().map(|n| n >= 3), Some(true));
+    let forgotten = text("pupil/device-forgotten");
+    assert!(forgotten.contains("端末を忘れました"), "{forgotten}");
+    assert_eq!(
+        forgotten.matches("自分の端末ではない").count(),
+        2,
+        "{forgotten}: the intro and one device"
+    );
 }

@@ -667,6 +667,70 @@ async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_
             403,
             "{label}: another admin's factors are not a school admin's to see"
         );
+        // The operator overview is a console page for people with the platform-operator
+        // grant: there is no API route for it, whatever the client's role.
+        assert_eq!(get(&a, "operator").status, 404, "{label}");
+
+        // One key of a person (the spare one is lost): same rule as the reset, with a reason
+        // as a query parameter; a school admin reaches nobody of another school.
+        common::give_security_key(&env, "demo", "usr-minami-t01", "予備の鍵").await;
+        common::give_security_key(&env, "demo", "usr-kita-t01", "北小の鍵").await;
+        let remove = |c: &Client, id: &str, key: &str, reason: &str| {
+            c.send(
+                "DELETE",
+                &format!(
+                    "/t/demo/api/v1/people/{id}/factors/{key}?reason={}",
+                    portal_support::enc(reason)
+                ),
+                &[],
+                b"",
+            )
+        };
+        assert_eq!(
+            remove(&s, "usr-kita-t01", "test-usr-kita-t01-12", "紛失").status,
+            404,
+            "{label}: a school admin cannot remove a key outside their schools"
+        );
+        assert_eq!(
+            remove(&s, "usr-minami-t02", "x", "紛失").status,
+            403,
+            "{label}: nor another admin's"
+        );
+        assert_eq!(
+            remove(&a, "usr-minami-t01", "test-usr-minami-t01-12", " ").status,
+            400,
+            "{label}: a reason is required"
+        );
+        assert_eq!(
+            remove(&a, "usr-minami-t01", "test-usr-kita-t01-12", "紛失").status,
+            404,
+            "{label}: not this person's key"
+        );
+        let r = remove(
+            &s,
+            "usr-minami-t01",
+            "test-usr-minami-t01-12",
+            "予備の鍵を紛失",
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert!(r.json()["sessionsDowngraded"].is_u64(), "{}", r.text());
+        let f = get(&a, "people/usr-minami-t01/factors").json();
+        assert_eq!(f["credentials"].as_array().map(Vec::len), Some(1), "{f}");
+        assert_eq!(f["credentials"][0]["name"], "職員室の鍵", "{f}");
+        assert_eq!(f["backupCodesLeft"], 10, "{label}: the other factors stay");
+        let f = get(&a, "people/usr-kita-t01/factors").json();
+        assert_eq!(f["credentials"].as_array().map(Vec::len), Some(1), "{f}");
+        let about = all_pages(&a, "people/usr-minami-t01/audit", "before");
+        let row = about
+            .iter()
+            .find(|e| e["action"] == "mfa.webauthn.remove")
+            .unwrap_or_else(|| panic!("{label}: no mfa.webauthn.remove in {about:?}"));
+        assert_eq!(
+            row["actor"],
+            Value::from(format!("client:{}", school.client_id))
+        );
+        assert!(row["details"].as_str().unwrap().contains("予備の鍵を紛失"));
+
         let reset = |c: &Client, id: &str, body: &[u8]| {
             post(
                 c,
@@ -1085,7 +1149,7 @@ async fn the_openapi_document_matches_the_routes() {
         for (method, op) in ops.as_object().unwrap() {
             assert!(op["operationId"].is_string(), "{path} {method}");
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()));
-            let concrete = path.replace("{id}", "x");
+            let concrete = path.replace("{id}", "x").replace("{credential}", "k");
             let r = anon.send(
                 &method.to_uppercase(),
                 &format!("/t/city-a/api/v1{concrete}"),

@@ -506,6 +506,92 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         );
         let r = teacher.get("/t/demo/console/people/usr-minami-s01");
         assert!(!r.body.contains("二要素認証をリセット"), "{label}");
+        // One key (the spare is lost): beside the reset, same rule, with a reason.
+        common::give_security_key(&env, "demo", "usr-minami-t01", "予備の鍵").await;
+        common::give_security_key(&env, "demo", "usr-kita-t01", "北小の鍵").await;
+        let page = admin.get("/t/demo/console/people/usr-minami-t01");
+        assert!(
+            page.body.contains("キーを1つ削除")
+                && page
+                    .body
+                    .contains("<option value=\"test-usr-minami-t01-12\">予備の鍵</option>"),
+            "{label}: {}",
+            page.body
+        );
+        let remove = |b: &mut Browser<'_>, id: &str, csrf: &str, key: &str, reason: &str| {
+            b.post(
+                &format!("/t/demo/console/people/{id}/factors/remove"),
+                &[("csrf", csrf), ("credential", key), ("reason", reason)],
+            )
+        };
+        assert_eq!(
+            remove(
+                &mut school,
+                "usr-kita-t01",
+                &csrf_s,
+                "test-usr-kita-t01-12",
+                "紛失"
+            )
+            .status,
+            404,
+            "{label}: a school admin cannot remove a key outside their schools"
+        );
+        assert_eq!(
+            remove(
+                &mut teacher,
+                "usr-minami-t01",
+                &csrf_t,
+                "test-usr-minami-t01-12",
+                "紛失"
+            )
+            .status,
+            403,
+            "{label}: a teacher may not"
+        );
+        assert_eq!(
+            remove(
+                &mut admin,
+                "usr-minami-t01",
+                "",
+                "test-usr-minami-t01-12",
+                "紛失"
+            )
+            .status,
+            403,
+            "{label}: CSRF"
+        );
+        let r = remove(
+            &mut admin,
+            "usr-minami-t01",
+            &csrf,
+            "test-usr-minami-t01-12",
+            "",
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("理由"), "{label}: {}", r.body);
+        let r = remove(
+            &mut school,
+            "usr-minami-t01",
+            &csrf_s,
+            "test-usr-minami-t01-12",
+            "予備の鍵を紛失",
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = school.get(&location(&r));
+        assert!(
+            page.body.contains("セキュリティキーを1つ削除しました")
+                && !page.body.contains("予備の鍵")
+                && page.body.contains("職員室の鍵"),
+            "{label}: {}",
+            page.body
+        );
+        let r = admin.get("/t/demo/console/audit?action=mfa.webauthn.remove");
+        assert!(
+            r.body.contains("予備の鍵を紛失") && r.body.contains("user:demo/usr-minami-t02"),
+            "{label}: {}",
+            r.body
+        );
+
         let reset = |b: &mut Browser<'_>, id: &str, csrf: &str, reason: &str| {
             b.post(
                 &format!("/t/demo/console/people/{id}/factors/reset"),
@@ -865,6 +951,274 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
             post_mfa(&mut teacher, mfa_form(&csrf_t, nets, "")).status,
             403,
             "{label}: a teacher may not"
+        );
+    }
+}
+
+/// The risk engine lets every sign-in in (so each browser becomes a known device): step-up
+/// mode with thresholds no sign-in reaches.
+fn remember_every_device(env: &Env) {
+    env.run(&[
+        "tenant",
+        "security",
+        "set",
+        "--tenant",
+        "demo",
+        "--risk",
+        "step-up",
+        "--risk-step-up-threshold",
+        "999",
+        "--risk-deny-threshold",
+        "999",
+    ])
+    .ok();
+}
+
+/// The device ids (forget forms) on a `me` page.
+fn device_ids(page: &Resp) -> Vec<String> {
+    page.body
+        .split("name=\"id\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `me`: a pupil sees the devices they signed in from (this one marked, with its user agent),
+/// forgets one (audited), and cannot forget another person's; a teacher removes one of their
+/// own keys only after a fresh second factor.
+#[tokio::test]
+async fn the_me_page_lists_and_forgets_devices_and_removes_an_own_key_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+        remember_every_device(&env);
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--username",
+            "minami.t03",
+            "--role",
+            "tenant-admin",
+        ])
+        .ok();
+
+        // Two browsers of the same pupil, one of a classmate.
+        let mut tablet = Browser::new(&node, "demo");
+        assert_eq!(tablet.login("minami.s01", "demo1234").status, 303);
+        let mut home_pc = Browser::new(&node, "demo");
+        assert_eq!(home_pc.login("minami.s01", "demo1234").status, 303);
+        let mut other = Browser::new(&node, "demo");
+        assert_eq!(other.login("minami.s02", "demo1234").status, 303);
+
+        let page = tablet.get("/t/demo/console/me");
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        let mine = device_ids(&page);
+        assert_eq!(mine.len(), 2, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("わたしの端末")
+                && page.body.contains("kakehashi-portal-test")
+                && page.body.matches("（この端末）").count() == 1,
+            "{label}: {}",
+            page.body
+        );
+        let theirs = device_ids(&other.get("/t/demo/console/me"));
+        assert_eq!(theirs.len(), 1, "{label}");
+        let csrf = csrf_of(&page);
+
+        // A pupil cannot forget a classmate's device: it is not theirs (404), and stays.
+        let r = tablet.post(
+            "/t/demo/console/me/devices/forget",
+            &[("csrf", &csrf), ("id", &theirs[0])],
+        );
+        assert_eq!(r.status, 404, "{label}: {}", r.body);
+        assert_eq!(
+            device_ids(&other.get("/t/demo/console/me")),
+            theirs,
+            "{label}"
+        );
+        // Without the CSRF token: refused.
+        let r = tablet.post("/t/demo/console/me/devices/forget", &[("id", &mine[0])]);
+        assert_eq!(r.status, 403, "{label}");
+
+        // "Not my device": the home PC (not this one) is forgotten.
+        let home_id = mine
+            .iter()
+            .find(|id| {
+                !page
+                    .body
+                    .split(&format!("value=\"{id}\""))
+                    .next()
+                    .unwrap_or("")
+                    .rsplit("<tr>")
+                    .next()
+                    .unwrap_or("")
+                    .contains("（この端末）")
+            })
+            .expect("the other device")
+            .clone();
+        let r = tablet.post(
+            "/t/demo/console/me/devices/forget",
+            &[("csrf", &csrf), ("id", &home_id)],
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = tablet.get(&location(&r));
+        assert!(page.body.contains("端末を忘れました"), "{label}");
+        let left = device_ids(&page);
+        assert_eq!(left.len(), 1, "{label}");
+        assert_ne!(left[0], home_id, "{label}");
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let r = admin.get("/t/demo/console/audit?action=console.me.device.forget");
+        assert!(
+            r.body.contains(&home_id) && r.body.contains("user:demo/usr-minami-s01"),
+            "{label}: {}",
+            r.body
+        );
+
+        // A teacher's own key: listed; removing it needs a fresh second factor.
+        let mut teacher = Browser::new(&node, "demo");
+        assert_eq!(teacher.login("minami.t01", TEACHER_PW).status, 303);
+        let codes = portal_support::make_backup_codes(&mut teacher);
+        common::give_security_key(&env, "demo", "usr-minami-t01", "職員室の鍵").await;
+        let page = teacher.get("/t/demo/console/me?lang=en");
+        assert!(
+            page.body.contains("職員室の鍵")
+                && !page.body.contains("name=\"credential\"")
+                && page.body.contains("first confirm with a second factor"),
+            "{label}: {}",
+            page.body
+        );
+        let csrf_t = csrf_of(&page);
+        let key = "test-usr-minami-t01-15";
+        let remove = |b: &mut Browser<'_>, csrf: &str, id: &str| {
+            b.post(
+                "/t/demo/console/me/factors/remove",
+                &[("csrf", csrf), ("credential", id)],
+            )
+        };
+        assert_eq!(
+            remove(&mut teacher, &csrf_t, key).status,
+            403,
+            "{label}: not fresh"
+        );
+        let step_up =
+            teacher.get("/t/demo/mfa/verify?lang=ja&return_to=%2Ft%2Fdemo%2Fconsole%2Fme");
+        let r = portal_support::use_backup_code(&mut teacher, &step_up, &codes[0]);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        assert!(
+            location(&r).contains("/t/demo/console/me"),
+            "{}",
+            location(&r)
+        );
+        let page = teacher.get("/t/demo/console/me");
+        assert!(
+            page.body
+                .contains(&format!("name=\"credential\" value=\"{key}\"")),
+            "{label}: {}",
+            page.body
+        );
+        assert_eq!(
+            remove(&mut teacher, &csrf_t, "test-usr-minami-t02-15").status,
+            404,
+            "{label}: not theirs"
+        );
+        let r = remove(&mut teacher, &csrf_t, key);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = teacher.get(&location(&r));
+        assert!(
+            page.body.contains("セキュリティキーを削除しました")
+                && !page.body.contains("職員室の鍵"),
+            "{label}: {}",
+            page.body
+        );
+        let r = admin.get("/t/demo/console/audit?action=mfa.webauthn.remove");
+        assert!(r.body.contains(key), "{label}");
+    }
+}
+
+/// The operator overview: a tenant admin without the `platform-operator` grant is refused
+/// (and has no menu entry); a person holding it sees every tenant's counts, last import and
+/// audit chain, and nothing more within their own tenant. The grant is for people only.
+#[tokio::test]
+async fn the_operator_overview_is_for_the_operator_grant_only_on_both_databases() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = common::node::start(&env, &["--demo"]);
+        env.run(&["tenant", "add", "--id", "city-b", "--name", "B市教育委員会"])
+            .ok();
+        let grant = |user: &str, role: &str| {
+            env.run(&[
+                "admin",
+                "grant",
+                "--tenant",
+                "demo",
+                "--username",
+                user,
+                "--role",
+                role,
+            ])
+        };
+        grant("minami.t03", "tenant-admin").ok();
+        grant("kita.t01", "platform-operator").ok();
+        env.run(&[
+            "admin",
+            "grant",
+            "--tenant",
+            "demo",
+            "--client",
+            "whatever",
+            "--role",
+            "platform-operator",
+        ])
+        .code(1);
+
+        let mut admin = Browser::new(&node, "demo");
+        assert_eq!(admin.login("minami.t03", TEACHER_PW).status, 303);
+        let r = admin.get("/t/demo/console/operator");
+        assert_eq!(r.status, 403, "{label}: a tenant admin without the grant");
+        assert!(
+            !admin
+                .get("/t/demo/console/")
+                .body
+                .contains("全テナントの概要"),
+            "{label}"
+        );
+
+        let mut watcher = Browser::new(&node, "demo");
+        assert_eq!(watcher.login("kita.t01", TEACHER_PW).status, 303);
+        let home = watcher.get("/t/demo/console/");
+        assert!(
+            home.body
+                .contains("/t/demo/console/operator\">全テナントの概要"),
+            "{label}: {}",
+            home.body
+        );
+        let r = watcher.get("/t/demo/console/operator");
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(
+            r.body.contains("<code>city-b</code>")
+                && r.body.contains("B市教育委員会")
+                && r.body.contains("<code>demo</code>")
+                && r.body.matches("正常").count() == 2
+                && r.body.contains("まだありません"),
+            "{label}: {}",
+            r.body
+        );
+        let r = watcher.get("/t/demo/console/operator?lang=en");
+        assert!(r.body.contains("Audit chain") && r.body.contains("Intact"));
+        assert_eq!(
+            watcher.get("/t/demo/console/audit").status,
+            403,
+            "{label}: no reach within the tenant"
+        );
+        let r = admin.get("/t/demo/console/audit?action=console.operator.read");
+        assert!(
+            r.body.contains("user:demo/usr-kita-t01") && r.body.contains("tenant:demo"),
+            "{label}: {}",
+            r.body
         );
     }
 }

@@ -488,3 +488,30 @@ pub async fn card_holder(
     .fetch_optional(store.pool())
     .await?)
 }
+
+/// What the operator overview counts for a tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TenantCounts {
+    /// Active people (the roster's users).
+    pub users: i64,
+    /// Apps of the catalog (OIDC clients and SAML SPs; LTI tools not included).
+    pub apps: i64,
+    pub lti_tools: i64,
+}
+
+/// Counts of one tenant's people, apps and LTI tools.
+pub async fn tenant_counts(store: &Store, tenant: &TenantId) -> Result<TenantCounts> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND active = 1) AS users,
+                (SELECT COUNT(*) FROM apps WHERE tenant_id = $1 AND protocol <> 'lti') AS apps,
+                (SELECT COUNT(*) FROM lti_tools WHERE tenant_id = $1) AS lti_tools",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(store.pool())
+    .await?;
+    Ok(TenantCounts {
+        users: row.try_get("users")?,
+        apps: row.try_get("apps")?,
+        lti_tools: row.try_get("lti_tools")?,
+    })
+}

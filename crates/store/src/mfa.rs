@@ -385,27 +385,88 @@ pub async fn device_known(
     Ok(n > 0)
 }
 
-/// Remembers a device for a user (or refreshes its last sighting).
+/// Remembers a device for a user (or refreshes its last sighting and user agent).
 pub async fn remember_device(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     user_sourced_id: &str,
     device_hash: &str,
+    user_agent: &str,
     at: &str,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO known_devices (tenant_id, user_sourced_id, device_hash, first_seen_at,
-            last_seen_at) VALUES ($1, $2, $3, $4, $4)
+            last_seen_at, user_agent) VALUES ($1, $2, $3, $4, $4, $5)
          ON CONFLICT (tenant_id, user_sourced_id, device_hash)
-         DO UPDATE SET last_seen_at = excluded.last_seen_at",
+         DO UPDATE SET last_seen_at = excluded.last_seen_at, user_agent = excluded.user_agent",
     )
     .bind(tenant.as_str())
     .bind(user_sourced_id)
     .bind(device_hash)
     .bind(at)
+    .bind(user_agent)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A device the risk engine knows for a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownDeviceRow {
+    /// SHA-256 (hex) of the device cookie's id; the cookie itself is never stored.
+    pub device_hash: String,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    pub user_agent: Option<String>,
+}
+
+/// The devices known for a user, last seen first.
+pub async fn devices_of(
+    store: &Store,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+) -> Result<Vec<KnownDeviceRow>> {
+    let rows = sqlx::query(
+        "SELECT device_hash, first_seen_at, last_seen_at, user_agent FROM known_devices
+         WHERE tenant_id = $1 AND user_sourced_id = $2
+         ORDER BY last_seen_at DESC, device_hash",
+    )
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(KnownDeviceRow {
+                device_hash: r.try_get("device_hash")?,
+                first_seen_at: r.try_get("first_seen_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+                user_agent: r.try_get("user_agent")?,
+            })
+        })
+        .collect()
+}
+
+/// Forgets one of a user's devices: the next sign-in from it is a new device again. `false`
+/// when the user has no such device (another person's device is never touched: the user is in
+/// the query).
+pub async fn forget_device(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+    device_hash: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "DELETE FROM known_devices
+         WHERE tenant_id = $1 AND user_sourced_id = $2 AND device_hash = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .bind(device_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 /// A user's TOTP authenticator as stored.

@@ -86,6 +86,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "backchannel_logout",
         sql: include_str!("../migrations/0015_backchannel_logout.sql"),
     },
+    Migration {
+        version: 16,
+        name: "known_device_agent",
+        sql: include_str!("../migrations/0016_known_device_agent.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

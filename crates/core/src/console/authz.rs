@@ -35,6 +35,10 @@ use crate::Actor;
 pub enum AdminRole {
     TenantAdmin,
     SchoolAdmin,
+    /// The read-only cross-tenant overview (`/t/T/console/operator`) for a person who signs in
+    /// at tenant T. Given only at the command line; it adds no reach within any tenant (the
+    /// person's standing comes from their other grants and the roster).
+    PlatformOperator,
 }
 
 impl AdminRole {
@@ -42,6 +46,7 @@ impl AdminRole {
         match self {
             AdminRole::TenantAdmin => "tenant-admin",
             AdminRole::SchoolAdmin => "school-admin",
+            AdminRole::PlatformOperator => "platform-operator",
         }
     }
 
@@ -49,6 +54,7 @@ impl AdminRole {
         match s {
             "tenant-admin" => Some(AdminRole::TenantAdmin),
             "school-admin" => Some(AdminRole::SchoolAdmin),
+            "platform-operator" => Some(AdminRole::PlatformOperator),
             _ => None,
         }
     }
@@ -104,6 +110,9 @@ pub struct Principal {
     /// The caller's own person, when the caller is a person.
     pub user: Option<UserRow>,
     pub standing: Standing,
+    /// A person holding the explicit `platform-operator` grant (the cross-tenant overview;
+    /// no reach within the tenant).
+    pub operator_grant: bool,
 }
 
 impl Principal {
@@ -114,6 +123,7 @@ impl Principal {
             actor,
             user: None,
             standing: Standing::PlatformOperator,
+            operator_grant: false,
         }
     }
 
@@ -136,11 +146,15 @@ impl Principal {
                     .collect(),
             },
         };
+        let operator_grant = grants
+            .iter()
+            .any(|g| AdminRole::parse(&g.role) == Some(AdminRole::PlatformOperator));
         Ok(Principal {
             tenant: tenant.clone(),
             actor: Actor(format!("user:{tenant}/{}", user.sourced_id)),
             user: Some(user),
             standing,
+            operator_grant,
         })
     }
 
@@ -162,7 +176,32 @@ impl Principal {
             actor: Actor(format!("client:{client_id}")),
             user: None,
             standing,
+            operator_grant: false,
         })
+    }
+
+    /// The caller's own person (their "me": devices, own factors). An API client has none:
+    /// not found.
+    pub fn require_self(&self) -> Result<&UserRow, ConsoleError> {
+        self.user.as_ref().ok_or_else(|| {
+            ConsoleError::NotFound(format!(
+                "{} is not a person: it has no devices or factors of its own",
+                self.actor.0
+            ))
+        })
+    }
+
+    /// The cross-tenant overview: the command line's operator, or a person of this tenant
+    /// holding the explicit grant `platform-operator` (never an API client, never derived from
+    /// another role: a tenant admin without it is refused).
+    pub fn require_platform_operator(&self) -> Result<(), ConsoleError> {
+        if self.standing == Standing::PlatformOperator || self.operator_grant {
+            Ok(())
+        } else {
+            Err(ConsoleError::Forbidden(
+                "the operator overview needs the platform-operator grant (kakehashi admin grant --role platform-operator)".into(),
+            ))
+        }
     }
 
     /// Whether the caller is staff of some kind (sees anyone besides themselves).
@@ -351,6 +390,7 @@ mod tests {
             actor: Actor("user:city-a/u".into()),
             user: None,
             standing,
+            operator_grant: false,
         }
     }
 
@@ -390,6 +430,25 @@ mod tests {
         for s in [Standing::TenantAdmin, Standing::PlatformOperator] {
             assert!(principal(s).require(TenantAction::ManageGrants).is_ok());
         }
+    }
+
+    #[test]
+    fn the_operator_overview_needs_the_grant_not_a_high_standing() {
+        assert!(principal(Standing::TenantAdmin)
+            .require_platform_operator()
+            .is_err());
+        assert!(principal(Standing::PlatformOperator)
+            .require_platform_operator()
+            .is_ok());
+        let mut teacher = principal(Standing::Teacher {
+            classes: BTreeSet::new(),
+        });
+        teacher.operator_grant = true;
+        assert!(teacher.require_platform_operator().is_ok());
+        assert!(
+            teacher.require(TenantAction::ReadAudit).is_err(),
+            "no reach within the tenant"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Explicit admin grants (`kakehashi admin grant|revoke|list`): who is a tenant admin or a
-//! school admin, person or API client. Every change is audited in its transaction.
+//! school admin, person or API client, and which people may open the read-only cross-tenant
+//! operator overview (`platform-operator`, command line only). Every change is audited in its transaction.
 
 use kakehashi_store::console::{self as stored, GrantRow};
 use kakehashi_store::{audit, identity, roster, Store, StoreError, TenantId};
 
-use super::authz::{AdminRole, Principal, TenantAction};
+use super::authz::{AdminRole, Principal, Standing, TenantAction};
 use super::ConsoleError;
 use crate::Clock;
 
@@ -48,10 +49,10 @@ async fn school_of(
     school: Option<&str>,
 ) -> Result<String, ConsoleError> {
     match (role, school) {
-        (AdminRole::TenantAdmin, None) => Ok(String::new()),
-        (AdminRole::TenantAdmin, Some(_)) => Err(ConsoleError::Invalid(
-            "--school is only for --role school-admin".into(),
-        )),
+        (AdminRole::TenantAdmin | AdminRole::PlatformOperator, None) => Ok(String::new()),
+        (AdminRole::TenantAdmin | AdminRole::PlatformOperator, Some(_)) => Err(
+            ConsoleError::Invalid("--school is only for --role school-admin".into()),
+        ),
         (AdminRole::SchoolAdmin, None) => Err(ConsoleError::Invalid(
             "--role school-admin needs --school SOURCEDID".into(),
         )),
@@ -67,6 +68,27 @@ async fn school_of(
     }
 }
 
+/// `platform-operator` looks across every tenant: only the command line's operator gives it
+/// (a tenant admin cannot raise anyone, themselves included, above their tenant), and only to
+/// a person (the admin API is per tenant).
+fn operator_rules(by: &Principal, who: &Grantee, role: AdminRole) -> Result<(), ConsoleError> {
+    if role != AdminRole::PlatformOperator {
+        return Ok(());
+    }
+    if by.standing != Standing::PlatformOperator {
+        return Err(ConsoleError::Forbidden(
+            "platform-operator is given only at the command line (kakehashi admin grant)".into(),
+        ));
+    }
+    if matches!(who, Grantee::Client(_)) {
+        return Err(ConsoleError::Invalid(
+            "--role platform-operator is for a person (--username): the admin API is per tenant"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Gives `who` the role. `Ok(false)` when they already had it.
 pub async fn grant(
     store: &Store,
@@ -77,6 +99,7 @@ pub async fn grant(
     school: Option<&str>,
 ) -> Result<bool, ConsoleError> {
     by.require(TenantAction::ManageGrants)?;
+    operator_rules(by, who, role)?;
     let tenant = &by.tenant;
     let subject = subject_of(store, tenant, who).await?;
     let school = school_of(store, tenant, role, school).await?;
@@ -123,6 +146,7 @@ pub async fn revoke(
     school: Option<&str>,
 ) -> Result<bool, ConsoleError> {
     by.require(TenantAction::ManageGrants)?;
+    operator_rules(by, who, role)?;
     let tenant = &by.tenant;
     let subject = subject_of(store, tenant, who).await?;
     let school = school.unwrap_or("").to_owned();

@@ -2,7 +2,7 @@
 //! `kakehashi tenant security show|set` controls: school networks, the freshness window,
 //! TOTP, attestation and the AAGUID allow-list, user verification, the risk engine,
 //! shared-device mode) and one person's factors (list, reset with a reason, as `kakehashi mfa
-//! list|reset`). The rules stay in [`crate::mfa`]; this module adds who may use them
+//! list|reset`, and removing one key with a reason). The rules stay in [`crate::mfa`]; this module adds who may use them
 //! ([`super::authz`]) and turns a JSON body into a policy with errors that name the field.
 
 use kakehashi_store::Store;
@@ -178,6 +178,60 @@ pub async fn reset_factors(
     )
     .await
     .map_err(mfa_error)
+}
+
+/// What [`remove_factor`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRemoved {
+    /// Live sessions of the person taken back to password only.
+    pub sessions_downgraded: u64,
+}
+
+/// Removes ONE security key of a person (a lost key, when their other factors stay), with the
+/// same rule as [`reset_factors`] (tenant admins; school admins for people of their schools
+/// who hold no admin grant) and a required reason; audited as `mfa.webauthn.remove` with the
+/// reason, the caller as actor. Their live sessions lose their second factor (it may have been
+/// that key). A key that is not this person's is 404.
+pub async fn remove_factor(
+    store: &Store,
+    clock: &dyn Clock,
+    by: &Principal,
+    sourced_id: &str,
+    credential_id: &str,
+    reason: &str,
+) -> Result<KeyRemoved, ConsoleError> {
+    let person = find(store, by, sourced_id, PersonAction::ManageFactors).await?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ConsoleError::Invalid(
+            "reason: a reason is required to remove a key (it goes into the audit log)".into(),
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(ConsoleError::Invalid(
+            "reason: at most 500 characters".into(),
+        ));
+    }
+    match factors::remove_credential(
+        store,
+        clock,
+        &by.actor,
+        &by.tenant,
+        &person.sourced_id,
+        credential_id,
+        Some(reason),
+    )
+    .await
+    .map_err(mfa_error)?
+    {
+        Some(n) => Ok(KeyRemoved {
+            sessions_downgraded: n,
+        }),
+        None => Err(ConsoleError::NotFound(format!(
+            "security key {credential_id} of person {sourced_id}"
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,12 @@
 //! - [`security`]: session timeouts and lockout.
 //! - [`mfa`]: the tenant's MFA policy (networks, freshness, TOTP, attestation, risk, shared
 //!   devices) and a person's second factors (list, reset with a reason).
+//! - [`me`]: a person's own devices (known to the risk engine; forget one) and factors
+//!   (remove one security key with a fresh second factor).
 //! - [`cards`]: QR sign-in cards for pupils (issue for a class, reissue, revoke, sign in).
 //! - [`lti_tools`]: LTI 1.3 tools (list, register as `kakehashi lti tool add`, remove).
+//! - [`operator`]: the platform operator's read-only cross-tenant overview (counts, last
+//!   import, audit chain per tenant), for people with the `platform-operator` grant.
 //! - [`classes`]: a teacher's classes with their pupils' last sign-in.
 
 pub mod api_auth;
@@ -25,7 +29,9 @@ pub mod cards;
 pub mod classes;
 pub mod grants;
 pub mod lti_tools;
+pub mod me;
 pub mod mfa;
+pub mod operator;
 pub mod people;
 pub mod roster;
 pub mod security;

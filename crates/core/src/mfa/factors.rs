@@ -266,32 +266,68 @@ pub async fn remove(
     session: &PortalSession,
     credential_id: &str,
 ) -> Result<bool, MfaError> {
-    let at = clock.now_text();
-    let mut tx = store.begin().await?;
-    let done = stored::delete_credential(
-        &mut tx,
+    let removed = remove_credential(
+        store,
+        clock,
+        &Actor(actor_of(session)),
         &session.tenant,
         &session.user.sourced_id,
         credential_id,
+        None,
     )
     .await?;
-    if done {
-        audit::append(
+    Ok(removed.is_some())
+}
+
+/// Removes one credential of a user, audited as `mfa.webauthn.remove` in the same
+/// transaction. `reason: Some(…)` is someone else removing it (an administrator: a lost key):
+/// the reason goes into the audit row and the user's live sessions lose their second factor
+/// too (they may have proved it with that key), as a [`reset`] does. `None`: no such
+/// credential of this user; otherwise the number of sessions taken back to password only.
+pub async fn remove_credential(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+    credential_id: &str,
+    reason: Option<&str>,
+) -> Result<Option<u64>, MfaError> {
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    if !stored::delete_credential(&mut tx, tenant, user_sourced_id, credential_id).await? {
+        return Ok(None);
+    }
+    let mut details = serde_json::json!({ "credential": credential_id });
+    let mut downgraded = 0;
+    if let Some(reason) = reason {
+        let pwd = serde_json::json!(["pwd"]).to_string();
+        downgraded = sessions::forget_second_factor_for_user(
             &mut tx,
-            store.backend(),
-            Some(&session.tenant),
-            &at,
-            &audit::Event {
-                actor: actor_of(session),
-                action: "mfa.webauthn.remove".into(),
-                target: format!("user:{}", session.user.sourced_id),
-                details: serde_json::json!({ "credential": credential_id }),
-            },
+            tenant,
+            user_sourced_id,
+            &pwd,
+            ACR_PASSWORD,
         )
         .await?;
+        details["reason"] = reason.into();
+        details["sessionsDowngraded"] = downgraded.into();
     }
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &audit::Event {
+            actor: actor.0.clone(),
+            action: "mfa.webauthn.remove".into(),
+            target: format!("user:{user_sourced_id}"),
+            details,
+        },
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(done)
+    Ok(Some(downgraded))
 }
 
 /// A credential's name as stored: trimmed, at most 64 characters, never empty.

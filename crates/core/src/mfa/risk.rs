@@ -183,7 +183,8 @@ pub async fn device_key(store: &Store, clock: &dyn Clock) -> Result<String, MfaE
     )
 }
 
-fn device_hash(id: &str) -> String {
+/// How a device id is stored (and named on the person's own page): its SHA-256, hex.
+pub fn device_hash(id: &str) -> String {
     hex::encode(Sha256::digest(id.as_bytes()))
 }
 
@@ -203,20 +204,23 @@ pub async fn device_known(
 }
 
 /// Remembers the device for the user (after a login that needed nothing more, or after the
-/// second factor).
+/// second factor), with the user agent it came with (shown on the person's own page).
 pub async fn remember_device(
     store: &Store,
     clock: &dyn Clock,
     tenant: &TenantId,
     user_sourced_id: &str,
     device_id: &str,
+    user_agent: &str,
 ) -> Result<(), MfaError> {
+    let user_agent: String = user_agent.chars().take(512).collect();
     let mut tx = store.begin().await?;
     stored::remember_device(
         &mut tx,
         tenant,
         user_sourced_id,
         &device_hash(device_id),
+        &user_agent,
         &clock.now_text(),
     )
     .await?;

@@ -320,6 +320,7 @@ pub(crate) async fn start_session(
                         &w.tenant,
                         &w.row.user_sourced_id,
                         device,
+                        &w.row.user_agent,
                         &w.at,
                     )
                     .await?;

@@ -1,7 +1,8 @@
 //! `kakehashi admin grant|revoke|list`: the console's explicit roles (docs/CONSOLE.md). The
 //! person at this machine's command line is the platform operator; these commands give a
 //! person (`--username`) or an admin API client (`--client`) the role `tenant-admin` (the
-//! whole board of education) or `school-admin --school SOURCEDID` (one school).
+//! whole board of education) or `school-admin --school SOURCEDID` (one school), or a person
+//! `platform-operator` (the read-only cross-tenant overview in the console).
 
 use std::process::ExitCode;
 
@@ -36,6 +37,9 @@ pub enum RoleArg {
     TenantAdmin,
     /// One school (--school): its people and classes.
     SchoolAdmin,
+    /// The read-only cross-tenant overview (/t/TENANT/console/operator) for a person
+    /// (--username) who signs in at --tenant; no reach within any tenant.
+    PlatformOperator,
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +109,7 @@ async fn change(a: GrantArgs, add: bool) -> anyhow::Result<ExitCode> {
     let role = match a.role {
         RoleArg::TenantAdmin => AdminRole::TenantAdmin,
         RoleArg::SchoolAdmin => AdminRole::SchoolAdmin,
+        RoleArg::PlatformOperator => AdminRole::PlatformOperator,
     };
     let school = a.school.as_deref();
     let outcome = if add {

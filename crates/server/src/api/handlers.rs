@@ -204,6 +204,27 @@ pub async fn reset_factors(
     }
 }
 
+#[derive(Deserialize)]
+pub struct RemoveKeyQuery {
+    reason: Option<String>,
+}
+
+/// `DELETE people/{id}/factors/{credential}?reason=…`: one security key (RFC 9110 §9.3.5
+/// gives a DELETE body no meaning, so the reason is a query parameter).
+pub async fn remove_factor(
+    State(st): State<AppState>,
+    Path((tenant, id, credential)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<RemoveKeyQuery>,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let reason = q.reason.unwrap_or_default();
+    match mfa::remove_factor(&st.store, &SystemClock, &by, &id, &credential, &reason).await {
+        Ok(done) => ok(StatusCode::OK, &done),
+        Err(e) => console_error(e),
+    }
+}
+
 pub async fn person_audit(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,

@@ -56,6 +56,10 @@ pub fn routes() -> Router<AppState> {
             post(handlers::reset_factors),
         )
         .route(
+            "/t/{tenant}/api/v1/people/{id}/factors/{credential}",
+            delete(handlers::remove_factor),
+        )
+        .route(
             "/t/{tenant}/api/v1/classes/{id}/pupils",
             get(handlers::class_pupils),
         )

@@ -7,7 +7,8 @@
 //!
 //! - `GET /t/{tenant}/console/` — home.
 //! - `GET …/people[?q=&after=]`, `GET …/people/{id}`, `POST …/people/{id}/password|unlock`,
-//!   `POST …/people/{id}/factors/reset` (with a reason).
+//!   `POST …/people/{id}/factors/reset`, `POST …/people/{id}/factors/remove` (one key; both
+//!   with a reason).
 //! - `GET …/classes`, `GET …/classes/{id}` (pupils and their last sign-in),
 //!   `POST …/classes/{id}/cards` (print new QR sign-in cards), `POST …/people/{id}/card`
 //!   (reissue one), `POST …/people/{id}/card/revoke`.
@@ -20,7 +21,9 @@
 //!   class, redirect URIs, released claims), `POST …/apps/{id}/remove`,
 //!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
-//!   `GET …/me` (own sign-in history).
+//!   `GET …/me` (own devices, second factors and sign-in history),
+//!   `POST …/me/devices/forget` ("not my device"), `POST …/me/factors/remove` (one own key),
+//!   `GET …/operator` (the read-only cross-tenant overview, `platform-operator` grant).
 
 mod handlers;
 mod multipart;
@@ -51,6 +54,10 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/console/people/{id}/factors/reset",
             post(h::person_factors_reset),
         )
+        .route(
+            "/t/{tenant}/console/people/{id}/factors/remove",
+            post(h::person_factor_remove),
+        )
         .route("/t/{tenant}/console/classes", get(h::classes_page))
         .route("/t/{tenant}/console/classes/{id}", get(h::class_page))
         .route(
@@ -67,6 +74,15 @@ pub fn routes() -> Router<AppState> {
             get(h::card_page).post(h::card_sign_in),
         )
         .route("/t/{tenant}/console/me", get(h::me_page))
+        .route("/t/{tenant}/console/operator", get(h::operator_page))
+        .route(
+            "/t/{tenant}/console/me/devices/forget",
+            post(h::me_device_forget),
+        )
+        .route(
+            "/t/{tenant}/console/me/factors/remove",
+            post(h::me_factor_remove),
+        )
         .route("/t/{tenant}/console/audit", get(h::audit_page))
         .route("/t/{tenant}/console/audit.csv", get(h::audit_csv))
         .route("/t/{tenant}/console/audit/verify", get(h::audit_verify))

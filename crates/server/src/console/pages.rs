@@ -31,6 +31,8 @@ pub struct Shell<'a> {
     pub csrf: &'a str,
     /// Path below `/t/{tenant}/console/` (for the language switch).
     pub here: &'a str,
+    /// The caller holds the `platform-operator` grant.
+    pub operator: bool,
 }
 
 fn standing_label(lang: Lang, s: &Standing) -> &'static str {
@@ -63,7 +65,13 @@ pub fn page(s: &Shell<'_>, title: &str, body: &str) -> String {
         nav.push(("lti", t(lang, "LTIツール", "LTI tools")));
         nav.push(("security", t(lang, "セキュリティ設定", "Security policy")));
     }
-    nav.push(("me", t(lang, "わたしのログイン履歴", "My sign-ins")));
+    if s.operator {
+        nav.push(("operator", t(lang, "全テナントの概要", "All tenants")));
+    }
+    nav.push((
+        "me",
+        t(lang, "わたしの端末とログイン", "My devices and sign-ins"),
+    ));
     let nav: String = nav
         .iter()
         .map(|(path, label)| {
@@ -198,6 +206,8 @@ td a{display:inline-block;min-height:44px;padding:.6rem 0}
 .search button,.inline button{margin:0;width:auto}
 form.inline{background:#fff;padding:1rem;border-radius:12px;margin:1rem 0;max-width:32rem}
 form.inline.wide{max-width:48rem}
+form.row-action{margin:0}
+form.row-action button{margin:0;width:auto;white-space:nowrap;min-height:44px;padding:.4rem 1rem;font-size:1rem}
 [aria-invalid=true]{border-color:#8a1c1c;outline:2px solid #8a1c1c}
 form.inline input[type=file]{display:block;margin-top:.5rem;min-height:48px;font-size:1rem}
 .filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem;\

@@ -115,6 +115,7 @@ async fn remember_device(st: &AppState, session: &PortalSession, headers: &Heade
             &session.tenant,
             &session.user.sourced_id,
             &id,
+            &session.user_agent,
         )
         .await
         {

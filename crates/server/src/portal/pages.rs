@@ -413,7 +413,10 @@ fn console_link(p: &LauncherPage<'_>) -> String {
     let lang = p.lang;
     let (path, label) = match RoleClass::of(&p.user.role) {
         RoleClass::Staff => ("", t(lang, "管理画面", "Console")),
-        RoleClass::Pupil => ("me", t(lang, "わたしのログイン履歴", "My sign-ins")),
+        RoleClass::Pupil => (
+            "me",
+            t(lang, "わたしの端末とログイン", "My devices and sign-ins"),
+        ),
     };
     format!(
         "<p class=\"more\"><a href=\"/t/{}/console/{path}?lang={}\">{label}</a></p>\n",

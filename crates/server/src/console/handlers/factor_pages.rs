@@ -1,6 +1,7 @@
-//! A person's second factors on their page (names, kinds, last use; backup codes left; TOTP)
-//! and "reset second factors" with a required reason, for those `console::authz` lets manage
-//! them (tenant admins; school admins for people of their schools without an admin grant).
+//! A person's second factors on their page (names, kinds, last use; backup codes left; TOTP),
+//! "remove one key" and "reset second factors", each with a required reason, for those
+//! `console::authz` lets manage them (tenant admins; school admins for people of their schools
+//! without an admin grant).
 
 use kakehashi_core::console::mfa;
 use kakehashi_core::mfa::factors::Factors;
@@ -31,14 +32,58 @@ pub(super) fn factors_html(c: &Ctx, id: &str, f: &Factors) -> String {
             ]
         })
         .collect();
+    let remove_one = if f.credentials.is_empty() {
+        String::new()
+    } else {
+        let options: String = f
+            .credentials
+            .iter()
+            .map(|cr| {
+                format!(
+                    "<option value=\"{}\">{}</option>",
+                    esc(&cr.id),
+                    esc(&cr.name)
+                )
+            })
+            .collect();
+        format!(
+            "<h3 id=\"remove-key\">{h3}</h3>\n\
+             <form method=\"post\" action=\"{base}/people/{id}/factors/remove{lq}\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"credential\">{l_key}</label>\
+             <select id=\"credential\" name=\"credential\" required>{options}</select>\
+             <label for=\"remove-reason\">{l_reason}</label>\
+             <textarea id=\"remove-reason\" name=\"reason\" rows=\"2\" required maxlength=\"500\"></textarea>\
+             <button type=\"submit\">{remove}</button></form>\n<p>{note}</p>",
+            h3 = t(lang, "キーを1つ削除", "Remove one key"),
+            base = c.base(),
+            id = url_encode(id),
+            lq = lq(lang, true),
+            csrf = esc(&c.csrf),
+            l_key = t(lang, "削除するキー", "Key to remove"),
+            l_reason = t(
+                lang,
+                "削除の理由（必須。監査ログに記録されます）",
+                "Reason for removing it (required; it goes into the audit log)",
+            ),
+            remove = t(lang, "このキーを削除", "Remove this key"),
+            note = t(
+                lang,
+                "ほかの要素（ほかのキー・バックアップコード・認証アプリ）は残ります。この人のログイン中のセッションはパスワードだけの状態に戻ります。",
+                "Their other factors (other keys, backup codes, authenticator app) stay; their live sessions go back to password only.",
+            ),
+        )
+    };
     format!(
-        "<h2 id=\"factors\">{h2}</h2>\n{table}\n<p class=\"factors-summary\">{l_codes}: {codes}　{l_totp}: {totp}</p>\n\
+        "<h2 id=\"factors\">{h2}</h2>\n{table}\n<p class=\"factors-summary\">{l_codes}: {codes}　{l_totp}: {totp}</p>\n{remove_one}\n\
+         <h3 id=\"reset\">{h3_reset}</h3>\n\
          <form class=\"inline\" method=\"post\" action=\"{base}/people/{id}/factors/reset{lq}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"reason\">{l_reason}</label>\
          <textarea id=\"reason\" name=\"reason\" rows=\"2\" required maxlength=\"500\"></textarea>\
          <button type=\"submit\">{reset}</button></form>\n<p>{note}</p>",
         h2 = t(lang, "二要素認証", "Second factors"),
+        h3_reset = t(lang, "すべてリセット", "Reset all"),
         table = table(
             t(lang, "登録されているセキュリティキー", "Registered security keys"),
             &[
@@ -118,6 +163,53 @@ pub async fn person_factors_reset(
                 c.base(),
                 url_encode(&id),
                 done.credentials_removed + done.backup_codes_removed,
+                if c.lang == Lang::En { "&lang=en" } else { "" }
+            ),
+            &[],
+        ),
+        Err(e) => c.error("people", e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RemoveKeyForm {
+    csrf: Option<String>,
+    credential: Option<String>,
+    reason: Option<String>,
+}
+
+/// `POST people/{id}/factors/remove`: one key of the person, with a reason.
+pub async fn person_factor_remove(
+    State(st): State<AppState>,
+    Path((raw, id)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    headers: HeaderMap,
+    Form(form): Form<RemoveKeyForm>,
+) -> Response {
+    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "people");
+    if !csrf_ok(&c, form.csrf.as_deref()) {
+        return forbidden_form(&c);
+    }
+    let reason = form.reason.unwrap_or_default();
+    let credential = form.credential.unwrap_or_default();
+    let result = if reason.trim().is_empty() {
+        Err(ConsoleError::Invalid(
+            t(
+                c.lang,
+                "理由: 削除の理由を入力してください（監査ログに記録されます）。",
+                "Reason: give the reason for removing the key (it goes into the audit log).",
+            )
+            .into(),
+        ))
+    } else {
+        mfa::remove_factor(&st.store, &SystemClock, &c.by, &id, &credential, &reason).await
+    };
+    match result {
+        Ok(_) => see_other(
+            &format!(
+                "{}/people/{}?done=factor-removed{}#factors",
+                c.base(),
+                url_encode(&id),
                 if c.lang == Lang::En { "&lang=en" } else { "" }
             ),
             &[],

@@ -30,6 +30,11 @@ pub struct Ctx {
     tenant_name: String,
     by: Principal,
     csrf: String,
+    /// The portal session the principal was built from (a person's own factor changes need
+    /// its second-factor freshness).
+    session: kakehashi_core::portal::session::PortalSession,
+    /// Holds the `platform-operator` grant (the menu links the cross-tenant overview).
+    operator: bool,
 }
 
 impl Ctx {
@@ -41,6 +46,7 @@ impl Ctx {
             by: &self.by,
             csrf: &self.csrf,
             here,
+            operator: self.operator,
         }
     }
 
@@ -150,18 +156,21 @@ async fn ctx(
         Err(e) => return Err(internal(e)),
     };
     let csrf = session.csrf_secret.clone();
-    let by = Principal::of_person(&st.store, &tenant, session.user)
+    let by = Principal::of_person(&st.store, &tenant, session.user.clone())
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "console principal");
             internal(kakehashi_core::portal::PortalError::Random(e.to_string()))
         })?;
+    let operator = by.require_platform_operator().is_ok();
     Ok(Ctx {
         lang,
         tenant,
         tenant_name,
         by,
         csrf,
+        session,
+        operator,
     })
 }
 
@@ -213,7 +222,9 @@ mod class_pages;
 mod factor_pages;
 mod import_pages;
 mod lti_pages;
+mod me_pages;
 mod mfa_policy_pages;
+mod operator_pages;
 mod people_pages;
 mod security_pages;
 
@@ -222,10 +233,12 @@ pub use app_pages::*;
 pub use audit_pages::*;
 pub use card_pages::*;
 pub use class_pages::*;
-pub use factor_pages::person_factors_reset;
+pub use factor_pages::{person_factor_remove, person_factors_reset};
 pub use import_pages::*;
 pub use lti_pages::*;
+pub use me_pages::*;
 pub use mfa_policy_pages::security_mfa_submit;
+pub use operator_pages::operator_page;
 pub use people_pages::*;
 pub use security_pages::*;
 
@@ -264,61 +277,5 @@ pub async fn home(
         "",
         t(lang, "管理画面", "Console"),
         &format!("<p>{}</p>", esc(text)),
-    )
-}
-
-pub async fn me_page(
-    State(st): State<AppState>,
-    Path(raw): Path<String>,
-    Query(q): Query<Q>,
-    headers: HeaderMap,
-) -> Response {
-    let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "me");
-    let lang = c.lang;
-    let page = match people::my_sign_ins(&st.store, &c.by, q.before.as_deref(), None).await {
-        Ok(p) => p,
-        Err(e) => return c.error("me", e),
-    };
-    let rows: Vec<Vec<String>> = page
-        .items
-        .iter()
-        .map(|s| {
-            vec![
-                esc(&s.at),
-                if s.succeeded {
-                    format!("<span class=\"ok\">{}</span>", t(lang, "成功", "Signed in"))
-                } else {
-                    format!("<span class=\"ng\">{}</span>", t(lang, "失敗", "Failed"))
-                },
-                esc(&s.ip),
-                esc(&s.user_agent),
-            ]
-        })
-        .collect();
-    let body = format!(
-        "{}\n{}",
-        table(
-            t(lang, "ログインの記録", "Sign-in record"),
-            &[
-                t(lang, "日時 (UTC)", "When (UTC)"),
-                t(lang, "結果", "Result"),
-                t(lang, "接続元", "Address"),
-                t(lang, "端末", "Device"),
-            ],
-            &rows,
-            t(lang, "記録はありません。", "No sign-ins yet."),
-        ),
-        next_link(
-            lang,
-            &format!("{}/me", c.base()),
-            &[],
-            ("before", page.next.as_deref())
-        )
-    );
-    c.page(
-        StatusCode::OK,
-        "me",
-        t(lang, "わたしのログイン履歴", "My sign-ins"),
-        &body,
     )
 }

@@ -122,6 +122,14 @@ pub async fn person_page(
                 Lang::En => format!("Second factors reset ({} removed).", removed),
             },
         ),
+        Some("factor-removed") => notice(
+            "info",
+            t(
+                lang,
+                "セキュリティキーを1つ削除しました。",
+                "One security key is removed.",
+            ),
+        ),
         Some("card-revoked") => notice(
             "info",
             t(
