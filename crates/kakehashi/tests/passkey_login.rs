@@ -458,3 +458,89 @@ async fn passkey_logins_are_throttled_per_address_like_passwords() {
         assert!(refusal_reasons(&env, "demo").await.is_empty(), "{label}");
     }
 }
+
+/// A session as a passkey login leaves it (amr without `pwd`), put straight into the store;
+/// returns its cookie.
+async fn passkey_session(env: &Env, user: &str) -> String {
+    let token = "P".repeat(43);
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    };
+    let store = kakehashi_store::Store::open(&env.database_url())
+        .await
+        .expect("open");
+    let t = kakehashi_store::TenantId::parse("demo").expect("tenant");
+    let mut tx = store.begin().await.expect("begin");
+    kakehashi_store::sessions::insert(
+        &mut tx,
+        &t,
+        &kakehashi_store::sessions::SessionRow {
+            id_hash: hex_of(&openssl::sha::sha256(token.as_bytes())),
+            user_sourced_id: user.to_owned(),
+            role: "teacher".into(),
+            created_at: fmt(now),
+            last_seen_at: fmt(now),
+            auth_time: fmt(now),
+            idle_timeout_secs: 3600,
+            expires_at: fmt(now + time::Duration::hours(8)),
+            amr: r#"["hwk","user","fpt","mfa"]"#.into(),
+            acr: "urn:kakehashi:acr:mfa".into(),
+            csrf_secret: "00".repeat(16),
+            user_agent: "kakehashi-portal-test".into(),
+            ip: "127.0.0.1".into(),
+            second_factor_at: Some(fmt(now)),
+        },
+    )
+    .await
+    .expect("insert");
+    tx.commit().await.expect("commit");
+    store.close().await;
+    format!("kakehashi_session={token}")
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn a_factor_reset_ends_sessions_signed_in_with_a_passkey_alone() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = localhost_node(&env);
+        let teacher = sourced_id(&env, "demo", TEACHER).await;
+        let passkey = passkey_session(&env, &teacher).await;
+        let mut by_password = Browser::new(&node, "demo");
+        assert_eq!(
+            by_password
+                .login(TEACHER, portal_support::TEACHER_PASSWORD)
+                .status,
+            303
+        );
+        let launcher = |cookie: &str| {
+            portal_support::request(&node.addr, "GET", "/t/demo/", cookie, None).status
+        };
+        assert_eq!(launcher(&passkey), 200, "{label}");
+        let out = env
+            .run(&[
+                "mfa",
+                "reset",
+                "--tenant",
+                "demo",
+                "--username",
+                TEACHER,
+                "--reason",
+                "PC を紛失",
+            ])
+            .ok();
+        assert!(
+            out.stdout.contains("1 passkey session(s) ended"),
+            "{}",
+            out.stdout
+        );
+        // The passkey was all that session had: it ends. The password session goes on.
+        assert_eq!(launcher(&passkey), 303, "{label}");
+        assert_eq!(by_password.get("/t/demo/").status, 200, "{label}");
+    }
+}
