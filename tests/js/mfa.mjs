@@ -17,10 +17,11 @@
 //        registration in a tenant whose AAGUID allow-list excludes the virtual authenticator.
 //   backup-code USER PASSWORD APP_PATH
 //        makes backup codes, steps up with one, then in a fresh browser uses it again.
-//   passkey USER PASSWORD APP_PATH
+//   passkey USER PASSWORD RP_PORT APP_PATH AUTHORIZE_PATH
 //        signs in, registers a platform authenticator (a discoverable credential), signs out,
 //        signs in with the passkey button alone and opens APP_PATH (a school-affairs SAML
-//        app: no step-up expected); replays the passkey finish request (refused); then a
+//        app) and AUTHORIZE_PATH (a school-affairs OIDC RP redirecting to
+//        http://127.0.0.1:RP_PORT/cb): no step-up expected; replays the passkey finish request (refused); then a
 //        second browser whose authenticator holds no credential for the portal, and then
 //        one the portal does not know, presses the button (the same generic error).
 
@@ -146,7 +147,14 @@ async function passkeyLogin(page) {
 }
 
 const scenarios = {
-  async passkey(user, password, app) {
+  async passkey(user, password, rpPort, app, authorize) {
+    const callbacks = [];
+    const server = http.createServer((req, res) => {
+      callbacks.push(`http://127.0.0.1:${rpPort}${req.url}`);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><title>RP</title><p>RP</p>');
+    });
+    await new Promise((resolve) => server.listen(Number(rpPort), '127.0.0.1', resolve));
     const browser = await launch();
     try {
       const { context, page, seen } = await watchedPage(browser);
@@ -171,11 +179,18 @@ const scenarios = {
       const launcher = await snapshot(page);
       const first = await page.goto(url(app));
       await page.waitForURL(/\.example\//, { timeout: 15000 }).catch(() => {});
+      const landedApp = page.url();
+      const oidc = await page.goto(url(authorize));
+      await page
+        .waitForURL((u) => u.href.startsWith(`http://127.0.0.1:${rpPort}/`), { timeout: 15000 })
+        .catch(() => {});
       report('passkey-login', {
+        oidcStatus: oidc ? oidc.status() : null,
+        callbacks,
         ...signedIn,
         launcher,
         appStatus: first.status(),
-        landedApp: page.url(),
+        landedApp,
         reachedApp: reached.map((h) => ({ url: h.url, samlResponse: h.body.includes('SAMLResponse=') })),
       });
 
@@ -218,6 +233,7 @@ const scenarios = {
       await reportHealth('passkey-refused', other.page, other.seen);
     } finally {
       await browser.close();
+      server.close();
     }
   },
 

@@ -269,8 +269,14 @@ async fn a_backup_code_works_once_in_the_browser() {
 async fn a_teacher_signs_in_with_a_passkey_alone_and_reaches_a_school_affairs_app() {
     let env = Env::sqlite().await;
     let node = localhost_node(&env);
-    let (launch, _, _) = school_affairs_apps(&env, free_port());
-    let run = mfa(&node, "passkey", &[TEACHER, TEACHER_PASSWORD, &launch]);
+    let rp_port = free_port();
+    let (launch, rp, authorize) = school_affairs_apps(&env, rp_port);
+    let port = rp_port.to_string();
+    let run = mfa(
+        &node,
+        "passkey",
+        &[TEACHER, TEACHER_PASSWORD, &port, &launch, &authorize],
+    );
     let reg = run.one("registered");
     assert_eq!(reg["outcome"], "navigated", "{}", run.transcript());
     assert_eq!(reg["residentKeys"], 1, "{reg}");
@@ -294,6 +300,12 @@ async fn a_teacher_signs_in_with_a_passkey_alone_and_reaches_a_school_affairs_ap
         "{login}"
     );
     assert_eq!(login["reachedApp"][0]["samlResponse"], true, "{login}");
+    // The OIDC RP gets a code at once too; its ID token says what the login was (RFC 8176).
+    let landed = login["callbacks"][0].as_str().unwrap_or_default();
+    assert!(landed.starts_with(&rp.redirect_uri), "{login}");
+    let (acr, amr) = amr_of(&node, &rp, landed);
+    assert_eq!(acr, "urn:kakehashi:acr:mfa");
+    assert_eq!(amr, serde_json::json!(["hwk", "user", "fpt", "mfa"]));
 
     let replayed = run.one("replayed");
     assert_eq!(replayed["captured"], true, "{}", run.transcript());
