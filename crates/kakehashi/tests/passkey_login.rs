@@ -461,7 +461,7 @@ async fn passkey_logins_are_throttled_per_address_like_passwords() {
 
 /// A session as a passkey login leaves it (amr without `pwd`), put straight into the store;
 /// returns its cookie.
-async fn passkey_session(env: &Env, user: &str) -> String {
+async fn passkey_session(env: &Env, user: &str, user_agent: &str) -> String {
     let token = "P".repeat(43);
     let now = time::OffsetDateTime::now_utc();
     let fmt = |t: time::OffsetDateTime| {
@@ -488,7 +488,7 @@ async fn passkey_session(env: &Env, user: &str) -> String {
             amr: r#"["hwk","user","fpt","mfa"]"#.into(),
             acr: "urn:kakehashi:acr:mfa".into(),
             csrf_secret: "00".repeat(16),
-            user_agent: "kakehashi-portal-test".into(),
+            user_agent: user_agent.into(),
             ip: "127.0.0.1".into(),
             second_factor_at: Some(fmt(now)),
         },
@@ -510,7 +510,7 @@ async fn a_factor_reset_ends_sessions_signed_in_with_a_passkey_alone() {
         let label = env.label();
         let node = localhost_node(&env);
         let teacher = sourced_id(&env, "demo", TEACHER).await;
-        let passkey = passkey_session(&env, &teacher).await;
+        let passkey = passkey_session(&env, &teacher, "kakehashi-portal-test").await;
         let mut by_password = Browser::new(&node, "demo");
         assert_eq!(
             by_password
@@ -542,5 +542,45 @@ async fn a_factor_reset_ends_sessions_signed_in_with_a_passkey_alone() {
         // The passkey was all that session had: it ends. The password session goes on.
         assert_eq!(launcher(&passkey), 303, "{label}");
         assert_eq!(by_password.get("/t/demo/").status, 200, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn a_risk_step_up_on_a_changed_user_agent_ends_a_passkey_alone_session() {
+    for env in Env::both().await {
+        let label = env.label();
+        let node = localhost_node(&env);
+        env.run(&[
+            "tenant",
+            "security",
+            "set",
+            "--tenant",
+            "demo",
+            "--risk",
+            "step-up",
+            "--risk-weight",
+            "user-agent-changed=60",
+        ])
+        .ok();
+        let teacher = sourced_id(&env, "demo", TEACHER).await;
+        // Signed in from another browser than the one now using the cookie.
+        let passkey = passkey_session(&env, &teacher, "Mozilla/5.0 (the teacher's PC)").await;
+        let r = portal_support::request(&node.addr, "GET", "/t/demo/", &passkey, None);
+        // A password session would go on without its factor; this one has nothing left.
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let store = kakehashi_store::Store::open(&env.database_url())
+            .await
+            .expect("open");
+        let t = kakehashi_store::TenantId::parse("demo").expect("tenant");
+        let rows = kakehashi_store::audit::recent(&store, Some(&t), 50)
+            .await
+            .expect("audit");
+        store.close().await;
+        let risk = rows
+            .iter()
+            .find(|e| e.action == "portal.session.risk")
+            .expect("audited");
+        let d: Value = serde_json::from_str(&risk.details).expect("details");
+        assert_eq!(d["ended"], true, "{label}: {d}");
     }
 }
