@@ -17,8 +17,16 @@
 //        registration in a tenant whose AAGUID allow-list excludes the virtual authenticator.
 //   backup-code USER PASSWORD APP_PATH
 //        makes backup codes, steps up with one, then in a fresh browser uses it again.
+//   passkey USER PASSWORD RP_PORT APP_PATH AUTHORIZE_PATH
+//        signs in, registers a platform authenticator (a discoverable credential), signs out,
+//        signs in with the passkey button alone and opens APP_PATH (a school-affairs SAML
+//        app) and AUTHORIZE_PATH (a school-affairs OIDC RP redirecting to
+//        http://127.0.0.1:RP_PORT/cb): no step-up expected; replays the passkey finish request (refused); then a
+//        second browser whose authenticator holds no credential for the portal, and then
+//        one the portal does not know, presses the button (the same generic error).
 
 import http from 'node:http';
+import crypto from 'node:crypto';
 import { report, run } from './lib/report.mjs';
 import { launch as launchBrowser, watchedPage, snapshot, submitLogin, reportHealth } from './lib/browser.mjs';
 
@@ -122,7 +130,114 @@ async function register(page, kind, name) {
   };
 }
 
+/// Presses the login page's passkey button; `{outcome, landed, status}`.
+async function passkeyLogin(page) {
+  await page.goto(url(`/t/${tenant}/login`));
+  const status = page.locator('#passkey-status');
+  const done = page
+    .waitForURL((u) => !u.pathname.endsWith('/login'), { timeout: 20000 })
+    .then(() => 'navigated', () => 'stayed');
+  await page.click('#passkey-login');
+  const outcome = await Promise.race([
+    done,
+    status.waitFor({ state: 'visible', timeout: 20000 }).then(() => 'error', () => 'stayed'),
+  ]);
+  const shown = (await status.isVisible().catch(() => false)) ? (await status.textContent()).trim() : null;
+  return { outcome, landed: page.url(), status: shown };
+}
+
 const scenarios = {
+  async passkey(user, password, rpPort, app, authorize) {
+    const callbacks = [];
+    const server = http.createServer((req, res) => {
+      callbacks.push(`http://127.0.0.1:${rpPort}${req.url}`);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><title>RP</title><p>RP</p>');
+    });
+    await new Promise((resolve) => server.listen(Number(rpPort), '127.0.0.1', resolve));
+    const browser = await launch();
+    try {
+      const { context, page, seen } = await watchedPage(browser);
+      const reached = await fakeApps(context);
+      const { cdp, authenticatorId } = await withAuthenticator(page, 'platform');
+      await signIn(page, user, password);
+      const reg = await register(page, 'platform', 'この端末');
+      const { credentials: held } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+      report('registered', { ...reg, residentKeys: held.filter((c) => c.isResidentCredential).length });
+      await signOut(page);
+
+      // The finish request as the browser sends it, and the pre-login cookie it came with.
+      let finish = null;
+      const keep = (r) => {
+        if (r.url().endsWith('/login/passkey/finish')) finish = { headers: r.headers(), body: r.postData() };
+      };
+      page.on('request', keep);
+      await page.goto(url(`/t/${tenant}/login`));
+      const prelogin = (await context.cookies()).find((c) => c.name === 'kakehashi_login');
+      const signedIn = await passkeyLogin(page);
+      page.off('request', keep);
+      const launcher = await snapshot(page);
+      const first = await page.goto(url(app));
+      await page.waitForURL(/\.example\//, { timeout: 15000 }).catch(() => {});
+      const landedApp = page.url();
+      const oidc = await page.goto(url(authorize));
+      await page
+        .waitForURL((u) => u.href.startsWith(`http://127.0.0.1:${rpPort}/`), { timeout: 15000 })
+        .catch(() => {});
+      report('passkey-login', {
+        oidcStatus: oidc ? oidc.status() : null,
+        callbacks,
+        ...signedIn,
+        launcher,
+        appStatus: first.status(),
+        landedApp,
+        reachedApp: reached.map((h) => ({ url: h.url, samlResponse: h.body.includes('SAMLResponse=') })),
+      });
+
+      // The same ceremony again, with the same pre-login cookie and CSRF token: refused.
+      const replay = await fetch(url(`/t/${tenant}/login/passkey/finish`), {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-CSRF-Token': finish ? finish.headers['x-csrf-token'] : '',
+          Cookie: prelogin ? `kakehashi_login=${prelogin.value}` : '',
+        },
+        body: finish ? finish.body : '{}',
+      });
+      report('replayed', {
+        captured: finish !== null && prelogin !== undefined,
+        status: replay.status,
+        body: await replay.json().catch(() => null),
+        setCookie: replay.headers.get('set-cookie'),
+      });
+      await reportHealth('passkey', page, seen);
+
+      // Another browser, another authenticator: first with no credential at all, then with a
+      // discoverable credential for this site that the portal never registered.
+      const other = await watchedPage(browser);
+      const second = await withAuthenticator(other.page, 'platform');
+      report('no-credential', await passkeyLogin(other.page));
+      const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await second.cdp.send('WebAuthn.addCredential', {
+        authenticatorId: second.authenticatorId,
+        credential: {
+          credentialId: crypto.randomBytes(16).toString('base64'),
+          isResidentCredential: true,
+          rpId: 'localhost',
+          privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
+          userHandle: crypto.randomBytes(16).toString('base64'),
+          signCount: 0,
+        },
+      });
+      report('unknown-credential', await passkeyLogin(other.page));
+      await reportHealth('passkey-refused', other.page, other.seen);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  },
+
+
   async 'step-up'(user, password, kind, name, rpPort, ...apps) {
     const callbacks = [];
     const server = http.createServer((req, res) => {

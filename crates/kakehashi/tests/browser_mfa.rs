@@ -259,3 +259,108 @@ async fn a_backup_code_works_once_in_the_browser() {
     );
     assert_healthy(&run, &[(403, "/launch/"), (401, "/mfa/backup-code")]);
 }
+
+/// Issue 5: a teacher who registered a platform authenticator (a discoverable credential)
+/// signs in with the passkey button alone — no username, no password — and reaches a
+/// school-affairs app with no further step-up (the passkey verified the user: a multi-factor
+/// authenticator, NIST SP 800-63B §5.1.9); a replayed finish request and another browser's
+/// authenticator get the same generic refusal, audited with its reason.
+#[tokio::test]
+async fn a_teacher_signs_in_with_a_passkey_alone_and_reaches_a_school_affairs_app() {
+    let env = Env::sqlite().await;
+    let node = localhost_node(&env);
+    let rp_port = free_port();
+    let (launch, rp, authorize) = school_affairs_apps(&env, rp_port);
+    let port = rp_port.to_string();
+    let run = mfa(
+        &node,
+        "passkey",
+        &[TEACHER, TEACHER_PASSWORD, &port, &launch, &authorize],
+    );
+    let reg = run.one("registered");
+    assert_eq!(reg["outcome"], "navigated", "{}", run.transcript());
+    assert_eq!(reg["residentKeys"], 1, "{reg}");
+
+    let login = run.one("passkey-login");
+    assert_eq!(login["outcome"], "navigated", "{}", run.transcript());
+    assert!(
+        login["landed"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/t/demo/"),
+        "the launcher: {login}"
+    );
+    // No step-up page in between: the SAML SP received a Response at once.
+    assert_eq!(login["appStatus"], 200, "{login}");
+    assert!(
+        login["landedApp"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("https://koumu.example/acs"),
+        "{login}"
+    );
+    assert_eq!(login["reachedApp"][0]["samlResponse"], true, "{login}");
+    // The OIDC RP gets a code at once too; its ID token says what the login was (RFC 8176).
+    let landed = login["callbacks"][0].as_str().unwrap_or_default();
+    assert!(landed.starts_with(&rp.redirect_uri), "{login}");
+    let (acr, amr) = amr_of(&node, &rp, landed);
+    assert_eq!(acr, "urn:kakehashi:acr:mfa");
+    assert_eq!(amr, serde_json::json!(["hwk", "user", "fpt", "mfa"]));
+
+    let replayed = run.one("replayed");
+    assert_eq!(replayed["captured"], true, "{}", run.transcript());
+    assert_eq!(replayed["status"], 401, "{replayed}");
+    assert_eq!(replayed["body"]["error"], "passkey_failed", "{replayed}");
+    assert!(replayed["setCookie"].is_null(), "no session: {replayed}");
+
+    let none = run.one("no-credential");
+    let unknown = run.one("unknown-credential");
+    for refused in [none, unknown] {
+        assert_eq!(refused["outcome"], "error", "{}", run.transcript());
+        assert!(
+            refused["landed"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("/t/demo/login"),
+            "{refused}"
+        );
+    }
+    // One generic message whatever went wrong.
+    assert_eq!(none["status"], unknown["status"]);
+    assert!(
+        unknown["status"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("パスキーでログインできませんでした"),
+        "{unknown}"
+    );
+    assert_healthy(&run, &[(401, "/login/passkey/finish")]);
+
+    let actions = audit_actions(&env).await;
+    let logins: Vec<Value> = actions
+        .iter()
+        .filter(|(a, _)| a == "portal.login")
+        .map(|(_, d)| serde_json::from_str(d).expect("details"))
+        .collect();
+    let by_passkey = logins
+        .iter()
+        .find(|d| !d["credential"].is_null())
+        .expect("a passkey login is audited");
+    assert_eq!(
+        by_passkey["amr"],
+        serde_json::json!(["hwk", "user", "fpt", "mfa"])
+    );
+    assert_eq!(by_passkey["acr"], "urn:kakehashi:acr:mfa");
+    let reasons: Vec<String> = actions
+        .iter()
+        .filter(|(a, _)| a == "portal.login.failed")
+        .filter_map(|(_, d)| serde_json::from_str::<Value>(d).ok())
+        .filter(|d| d["method"] == "passkey")
+        .map(|d| d["reason"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(reasons.iter().any(|r| r == "no-ceremony"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "unknown-credential"),
+        "{reasons:?}"
+    );
+}

@@ -120,6 +120,24 @@ pub async fn credentials_of(
     rows.iter().map(credential_of).collect()
 }
 
+/// The credential with this id in the tenant, whoever holds it (a discoverable login finds
+/// the user from the credential).
+pub async fn credential_by_id(
+    store: &Store,
+    tenant: &TenantId,
+    credential_id: &str,
+) -> Result<Option<CredentialRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CREDENTIAL_COLUMNS} FROM webauthn_credentials
+         WHERE tenant_id = $1 AND credential_id = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(credential_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.as_ref().map(credential_of).transpose()
+}
+
 /// Whether any user of the tenant holds this credential id already.
 pub async fn credential_exists(
     conn: &mut AnyConnection,
@@ -262,6 +280,23 @@ pub async fn put_ceremony(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Forgets the tenant's ceremonies that expired before `now` (the passkey login starts one
+/// per browser before anyone has signed in, so they must not pile up).
+pub async fn delete_expired_ceremonies(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    now: &str,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM webauthn_ceremonies WHERE tenant_id = $1 AND expires_at < $2")
+            .bind(tenant.as_str())
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Takes (reads and deletes) a ceremony's state if it has not expired at `now`. A state is

@@ -200,6 +200,25 @@ pub async fn forget_second_factor_for_user(
     .rows_affected())
 }
 
+/// Ends every session of one user that was signed in by a second factor alone (a passkey
+/// login: `mfa` and no `pwd` in its `amr`). After a factor reset such a session has nothing
+/// left that proved who its user is. Returns how many were ended.
+pub async fn delete_passwordless_of_user(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM portal_sessions WHERE tenant_id = $1 AND user_sourced_id = $2
+            AND amr LIKE '%\"mfa\"%' AND amr NOT LIKE '%\"pwd\"%'",
+    )
+    .bind(tenant.as_str())
+    .bind(user_sourced_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
 /// Ends one session; `Ok(false)` when there was none.
 pub async fn delete(conn: &mut AnyConnection, tenant: &TenantId, id_hash: &str) -> Result<bool> {
     let n = sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND id_hash = $2")

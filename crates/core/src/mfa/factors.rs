@@ -352,6 +352,8 @@ pub struct ResetDone {
     pub credentials_removed: u64,
     pub backup_codes_removed: u64,
     pub sessions_downgraded: u64,
+    /// Sessions signed in with a passkey alone, ended (nothing else proved who the user is).
+    pub sessions_ended: u64,
 }
 
 /// Recovery: removes every factor of a user (credentials, backup codes) and takes the second
@@ -381,6 +383,8 @@ pub async fn reset(
     let mut tx = store.begin().await?;
     let (credentials_removed, backup_codes_removed) =
         stored::delete_all_factors(&mut tx, tenant, &user.sourced_id).await?;
+    let sessions_ended =
+        sessions::delete_passwordless_of_user(&mut tx, tenant, &user.sourced_id).await?;
     let pwd = serde_json::json!(["pwd"]).to_string();
     let sessions_downgraded = sessions::forget_second_factor_for_user(
         &mut tx,
@@ -394,6 +398,7 @@ pub async fn reset(
         credentials_removed,
         backup_codes_removed,
         sessions_downgraded,
+        sessions_ended,
     };
     audit::append(
         &mut tx,

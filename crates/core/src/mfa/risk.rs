@@ -400,6 +400,9 @@ pub async fn judge_session_user_agent(
     let verdict = match a.decision {
         RiskDecision::Allow => return Ok(SessionVerdict::Keep),
         RiskDecision::StepUp if !has_second => return Ok(SessionVerdict::Keep),
+        // A passkey login has no password to fall back to: dropping its factor leaves
+        // nothing, so the session ends.
+        RiskDecision::StepUp if !session.amr.iter().any(|m| m == "pwd") => SessionVerdict::Ended,
         RiskDecision::StepUp => SessionVerdict::SecondFactorDropped,
         RiskDecision::Deny => SessionVerdict::Ended,
     };

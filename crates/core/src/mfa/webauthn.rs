@@ -41,7 +41,7 @@ use crate::portal::session::PortalSession;
 use crate::Clock;
 
 /// How long a started ceremony may be finished (WebAuthn §5.4 `timeout` is 5 minutes too).
-const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
+pub(crate) const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
 
 /// The relying party: this server as WebAuthn sees it (RP ID = the public URL's host, origin
 /// = the public URL's origin).
@@ -71,6 +71,11 @@ impl RelyingParty {
             .and_then(|b| b.rp_name("Kakehashi").build())
             .map_err(|e| err(e.to_string()))?;
         Ok(RelyingParty { webauthn })
+    }
+
+    /// webauthn-rs's relying party, for the passkey login (`portal::passkey`).
+    pub(crate) fn webauthn(&self) -> &Webauthn {
+        &self.webauthn
     }
 }
 
@@ -120,11 +125,17 @@ const AUTHENTICATE: &str = "authenticate";
 /// The WebAuthn user handle of a user: 16 bytes derived from the tenant and the user, stable,
 /// and telling nothing about the user (WebAuthn §14.6.1: no personal data in the handle).
 fn user_handle(session: &PortalSession) -> Uuid {
+    user_handle_of(&session.tenant, &session.user.sourced_id)
+}
+
+/// [`user_handle`] of a user by tenant and sourcedId (a discoverable login compares the
+/// handle the authenticator returns with the credential holder's).
+pub(crate) fn user_handle_of(tenant: &kakehashi_store::TenantId, sourced_id: &str) -> Uuid {
     let mut h = Sha256::new();
     h.update(b"kakehashi-webauthn-user\0");
-    h.update(session.tenant.as_str().as_bytes());
+    h.update(tenant.as_str().as_bytes());
     h.update([0]);
-    h.update(session.user.sourced_id.as_bytes());
+    h.update(sourced_id.as_bytes());
     let d = h.finalize();
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);

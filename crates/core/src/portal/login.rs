@@ -187,7 +187,7 @@ fn actor_of(tenant: &TenantId, user: &UserRow) -> String {
 }
 
 /// How the user proved who they are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Method {
     /// A password (RFC 8176 `pwd`).
     Password,
@@ -195,14 +195,38 @@ pub(crate) enum Method {
     /// `amr` `qr` is Kakehashi's own value (RFC 8176 registers none for it); it is never a
     /// second factor (`portal::access` accepts only `hwk`, `swk`, `otp`, `mfa`).
     Card,
+    /// A discoverable WebAuthn credential that verified the user (`portal::passkey`): the
+    /// methods it showed (`hwk`/`swk`, `user`, `fpt`/`pin`). Something held and something
+    /// known or been, so a multi-factor authenticator on its own (NIST SP 800-63B §4.2.1,
+    /// §5.1.9): the session gets `mfa`, `acr` mfa and its second factor at the login instant.
+    Passkey {
+        shown: Vec<crate::mfa::factors::Method>,
+        credential: String,
+    },
 }
 
 impl Method {
-    fn amr(self) -> &'static str {
+    /// The session's RFC 8176 methods.
+    fn amr(&self) -> Vec<String> {
         match self {
-            Method::Password => "pwd",
-            Method::Card => "qr",
+            Method::Password => vec!["pwd".to_owned()],
+            Method::Card => vec!["qr".to_owned()],
+            Method::Passkey { shown, .. } => crate::mfa::factors::amr_after(&[], shown),
         }
+    }
+
+    /// The session's `acr` (before the risk engine has its say).
+    fn acr(&self) -> String {
+        match self {
+            Method::Password => kakehashi_oidc::discovery::ACR_PASSWORD.to_owned(),
+            Method::Card => "urn:kakehashi:acr:qr".to_owned(),
+            Method::Passkey { .. } => kakehashi_oidc::discovery::ACR_MFA.to_owned(),
+        }
+    }
+
+    /// The login itself proved a second factor (step-up treats it as fresh from now).
+    fn is_multi_factor(&self) -> bool {
+        matches!(self, Method::Passkey { .. })
     }
 }
 
@@ -218,7 +242,9 @@ struct NewSession {
     user_name: String,
     ip: String,
     /// How the user proved who they are (the audit row's `amr`).
-    amr: &'static str,
+    amr: Vec<String>,
+    /// The passkey that signed the user in (the audit row's `credential`), if one did.
+    credential: Option<String>,
     /// What the risk engine said (the audit row's `risk`), when it ran.
     risk: Option<serde_json::Value>,
     /// The device cookie's hash to remember for this user, when the risk engine let it in.
@@ -242,7 +268,8 @@ pub(crate) async fn start_session(
     let now = clock.now();
     let at = clock.now_text();
     let (idle, absolute) = policy.timeouts(class);
-    let amr = serde_json::json!([method.amr()]).to_string();
+    let amr_list = method.amr();
+    let amr = serde_json::json!(amr_list).to_string();
     let row = SessionRow {
         id_hash: token.id_hash(),
         user_sourced_id: user.sourced_id.clone(),
@@ -258,12 +285,12 @@ pub(crate) async fn start_session(
         acr: if risk.is_some_and(|r| r.step_up) {
             ACR_STEP_UP_PENDING.to_owned()
         } else {
-            format!("urn:kakehashi:acr:{}", method.amr())
+            method.acr()
         },
         csrf_secret: random_hex()?,
         user_agent: a.user_agent.chars().take(512).collect(),
         ip: a.ip.to_owned(),
-        second_factor_at: None,
+        second_factor_at: method.is_multi_factor().then(|| at.clone()),
     };
     // Only writes, no decision on what they read: the session joins other requests' writes
     // in one transaction (group commit) and the browser is answered once it is committed.
@@ -276,7 +303,11 @@ pub(crate) async fn start_session(
         actor: actor_of(a.tenant, user),
         user_name: user.username.clone(),
         ip: a.ip.to_owned(),
-        amr: method.amr(),
+        amr: amr_list,
+        credential: match &method {
+            Method::Passkey { credential, .. } => Some(credential.clone()),
+            _ => None,
+        },
         risk: risk.map(|r| {
             serde_json::json!({
                 "score": r.assessment.score, "reasons": r.assessment.reasons,
@@ -284,9 +315,13 @@ pub(crate) async fn start_session(
                 "noFactorToAsk": r.no_factor,
             })
         }),
-        // A device the risk engine let in is known from now on.
+        // A device the risk engine let in, or one that proved a second factor, is known
+        // from now on.
         known_device: match (a.device, risk) {
             (Some(device), Some(r)) if r.assessment.decision == RiskDecision::Allow => {
+                Some(hex::encode(sha2::Sha256::digest(device.as_bytes())))
+            }
+            (Some(device), _) if method.is_multi_factor() => {
                 Some(hex::encode(sha2::Sha256::digest(device.as_bytes())))
             }
             _ => None,
@@ -310,7 +345,8 @@ pub(crate) async fn start_session(
                     target: format!("user:{}", w.row.user_sourced_id),
                     details: serde_json::json!({
                         "username": w.user_name, "ip": w.ip, "userAgent": w.row.user_agent,
-                        "amr": [w.amr], "replacedSession": replaced, "risk": w.risk,
+                        "amr": w.amr, "acr": w.row.acr, "credential": w.credential,
+                        "replacedSession": replaced, "risk": w.risk,
                     }),
                 };
                 batch.audit(Some(&w.tenant), &w.at, &event).await?;
@@ -346,9 +382,26 @@ pub(crate) struct RiskJudgement {
     no_factor: bool,
 }
 
-/// Runs the risk engine for a login whose password was right (`None` when the tenant has it
-/// off).
-async fn judge_risk(
+impl RiskJudgement {
+    /// The engine refuses the login.
+    pub(crate) fn denies(&self) -> bool {
+        self.assessment.decision == RiskDecision::Deny
+    }
+
+    /// The login itself proved the factor a step-up would ask for (a passkey): nothing more
+    /// is asked; the assessment stays in the audit row.
+    pub(crate) fn satisfied_by_login(self) -> RiskJudgement {
+        RiskJudgement {
+            step_up: false,
+            no_factor: false,
+            ..self
+        }
+    }
+}
+
+/// Runs the risk engine for a login whose first proof was right (`None` when the tenant has
+/// it off).
+pub(crate) async fn judge_risk(
     store: &Store,
     a: &LoginAttempt<'_>,
     user: &UserRow,
@@ -390,7 +443,7 @@ async fn judge_risk(
     }))
 }
 
-async fn record_risk_denial(
+pub(crate) async fn record_risk_denial(
     store: &Store,
     a: &LoginAttempt<'_>,
     user: &UserRow,

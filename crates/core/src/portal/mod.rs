@@ -7,6 +7,7 @@
 //! - [`throttle`]: the pure throttling rules (per account, per account and address, per
 //!   address) and why they are shaped so.
 //! - [`login`]: one login attempt, and a teacher lifting a pupil's lockout.
+//! - [`passkey`]: signing in with a discoverable WebAuthn credential (staff), no password.
 //! - [`session`]: resuming a session from its cookie token (idle and absolute timeouts), logout.
 //! - [`launcher`]: which of the tenant's apps a role sees.
 //! - [`access`]: whether a session may go into an app now (audience, second factor).
@@ -17,6 +18,7 @@
 pub mod access;
 pub mod launcher;
 pub mod login;
+pub mod passkey;
 pub mod policy;
 pub mod session;
 pub mod throttle;

@@ -514,8 +514,19 @@ pub fn current_amr(
     if fresh {
         s.amr.clone()
     } else {
-        s.amr.iter().filter(|m| *m == "pwd").cloned().collect()
+        stale_amr(&s.amr)
     }
+}
+
+/// A session's methods once its second factor is older than the window: what the login
+/// itself was still counts — the password, or for a passkey login (no password) the public
+/// key it proved (reported as the X509 class), never `mfa` or the user verification.
+pub fn stale_amr(amr: &[String]) -> Vec<String> {
+    let password = amr.iter().any(|m| m == "pwd");
+    amr.iter()
+        .filter(|m| *m == "pwd" || (!password && (*m == "hwk" || *m == "swk")))
+        .cloned()
+        .collect()
 }
 
 /// What the session's login actually did, as an AuthnContext class (docs/SAML.md).
@@ -706,6 +717,19 @@ mod tests {
             AuthnContextClass::RefedsMfa
         );
         assert_eq!(performed_class(&amr(&["hwk"])), AuthnContextClass::X509);
+    }
+
+    #[test]
+    fn a_stale_factor_leaves_what_the_login_itself_was() {
+        assert_eq!(
+            stale_amr(&amr(&["pwd", "hwk", "user", "mfa"])),
+            amr(&["pwd"])
+        );
+        // A passkey login: the key it proved, no longer multi-factor.
+        let passkey = stale_amr(&amr(&["hwk", "user", "fpt", "mfa"]));
+        assert_eq!(passkey, amr(&["hwk"]));
+        assert_eq!(performed_class(&passkey), AuthnContextClass::X509);
+        assert!(!access::has_second_factor(&amr(&["pwd"])));
     }
 
     #[test]

@@ -37,10 +37,11 @@ pub async fn run(cmd: MfaCommand) -> anyhow::Result<ExitCode> {
                     println!(
                         "reset the second factors of {username} in tenant {tenant}: \
                          {} security key(s) and {} unused backup code(s) removed, \
-                         {} session(s) back to password only",
+                         {} session(s) back to password only, {} passkey session(s) ended",
                         done.credentials_removed,
                         done.backup_codes_removed,
-                        done.sessions_downgraded
+                        done.sessions_downgraded,
+                        done.sessions_ended
                     );
                     Ok(ExitCode::SUCCESS)
                 }

@@ -67,7 +67,7 @@ pub(crate) async fn tenant_of(
     }
 }
 
-fn secure(st: &AppState) -> bool {
+pub(crate) fn secure(st: &AppState) -> bool {
     st.public_url.starts_with("https://")
 }
 
@@ -145,7 +145,7 @@ async fn judged(
 /// SameSite=Lax, kept 400 days (the longest browsers allow).
 pub(crate) const DEVICE_COOKIE: &str = "kakehashi_device";
 
-fn device_cookie(value: &str, tenant: &str, secure: bool) -> String {
+pub(crate) fn device_cookie(value: &str, tenant: &str, secure: bool) -> String {
     format!(
         "{DEVICE_COOKIE}={value}; Path=/t/{tenant}/; HttpOnly; SameSite=Lax; Max-Age=34560000{}",
         if secure { "; Secure" } else { "" }
@@ -165,7 +165,7 @@ pub(crate) async fn device_of(
         .find_map(|v| kakehashi_core::mfa::risk::verify_device_cookie(&key, tenant, v)))
 }
 
-fn launcher_path(tenant: &TenantId) -> String {
+pub(crate) fn launcher_path(tenant: &TenantId) -> String {
     format!("/t/{tenant}/")
 }
 
@@ -290,6 +290,12 @@ async fn render_login(
         Ok(x) => x,
         Err(r) => return r,
     };
+    // The passkey button: when WebAuthn works on this server and the tenant allows staff
+    // passkeys (a policy that cannot be read hides the button; the form still works).
+    let passkey = st.relying_party.as_ref().is_ok()
+        && kakehashi_core::mfa::policy::load(&st.store, tenant)
+            .await
+            .is_ok_and(|p| p.staff_passkeys);
     let body = pages::login(&LoginPage {
         lang,
         tenant: tenant.as_str(),
@@ -298,6 +304,7 @@ async fn render_login(
         return_to,
         username,
         notice,
+        passkey,
     });
     let mut resp = html(status, body, &set);
     // Signing in to continue an authorization request ends at the client: the form's
@@ -645,6 +652,15 @@ pub async fn css() -> Response {
     static_asset(
         pages::CSS,
         "text/css; charset=utf-8",
+        "public, max-age=3600",
+    )
+}
+
+/// The login page's passkey script (`assets/passkey.js`).
+pub async fn passkey_js() -> Response {
+    static_asset(
+        include_str!("assets/passkey.js"),
+        "text/javascript; charset=utf-8",
         "public, max-age=3600",
     )
 }

@@ -34,7 +34,7 @@ pub(crate) fn failed(e: MfaError) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
 }
 
-fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
+pub(crate) fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
     (
         status,
         Json(serde_json::json!({ "error": error, "message": message })),
@@ -56,7 +56,7 @@ fn json_refusal(e: MfaError) -> Response {
     json_error(status, code, &e.to_string())
 }
 
-fn relying_party(st: &AppState) -> Result<&RelyingParty, Response> {
+pub(crate) fn relying_party(st: &AppState) -> Result<&RelyingParty, Response> {
     st.relying_party.as_ref().as_ref().map_err(|why| {
         tracing::error!(error = %why, "WebAuthn is not available");
         json_error(

@@ -4,6 +4,7 @@
 //!
 //! - `GET  /t/{tenant}/login` — the login form (pre-login CSRF cookie).
 //! - `POST /t/{tenant}/login` — username + password; 303 to `return_to` or the launcher.
+//! - `POST /t/{tenant}/login/passkey/{start,finish}` — sign in with a passkey (see [`passkey`]).
 //! - `POST /t/{tenant}/logout` — ends the session; 303 to the login page.
 //! - `GET  /t/{tenant}/` — the launcher (303 to login without a session).
 //! - `GET  /t/{tenant}/launch/{id}` — launch an app: the launch policy, then its protocol.
@@ -11,6 +12,7 @@
 //! - `/t/{tenant}/mfa…` — second factors and step-up (see [`mfa`]).
 //! - `GET  /portal-assets/portal.css` — the stylesheet.
 //! - `GET  /portal-assets/webauthn.js` — the WebAuthn ceremonies' script.
+//! - `GET  /portal-assets/passkey.js` — the login page's passkey script.
 //! - `GET  /portal-assets/icon.svg`, `/favicon.ico` — the icon.
 
 pub(crate) mod handlers;
@@ -19,6 +21,7 @@ pub(crate) mod launch;
 pub(crate) mod mfa;
 pub(crate) mod mfa_pages;
 pub(crate) mod pages;
+pub(crate) mod passkey;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -31,6 +34,8 @@ pub fn routes() -> Router<AppState> {
             "/t/{tenant}/login",
             get(handlers::login_page).post(handlers::login_submit),
         )
+        .route("/t/{tenant}/login/passkey/start", post(passkey::start))
+        .route("/t/{tenant}/login/passkey/finish", post(passkey::finish))
         .route("/t/{tenant}/logout", post(handlers::logout))
         .route("/t/{tenant}/", get(handlers::launcher))
         .route("/t/{tenant}", get(handlers::to_launcher))
@@ -64,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/portal-assets/portal.css", get(handlers::css))
         .route("/portal-assets/webauthn.js", get(handlers::webauthn_js))
+        .route("/portal-assets/passkey.js", get(handlers::passkey_js))
         .route("/portal-assets/icon.svg", get(handlers::icon_svg))
         .route("/favicon.ico", get(handlers::icon_svg))
 }

@@ -55,6 +55,41 @@ pub struct LoginPage<'a> {
     pub return_to: Option<&'a str>,
     pub username: &'a str,
     pub notice: Notice,
+    /// Offer "sign in with a passkey" (the tenant allows staff passkeys and WebAuthn works on
+    /// this server). The button runs `/portal-assets/passkey.js`; without script the page is
+    /// the plain form.
+    pub passkey: bool,
+}
+
+/// The passkey button and its status line (`assets/passkey.js` reads the `data-` attributes).
+fn passkey_button(p: &LoginPage<'_>) -> String {
+    if !p.passkey {
+        return String::new();
+    }
+    let lang = p.lang;
+    format!(
+        "<div class=\"passkey\">\n<p class=\"or\">{or}</p>\n\
+         <button type=\"button\" id=\"passkey-login\" class=\"secondary\" data-tenant=\"{tenant}\" \
+         data-csrf=\"{csrf}\" data-return-to=\"{return_to}\" data-failed=\"{failed}\" \
+         data-delayed=\"{delayed}\">{label}</button>\n\
+         <p id=\"passkey-status\" class=\"notice error\" role=\"alert\" hidden></p>\n</div>\n\
+         <script src=\"/portal-assets/passkey.js\" defer></script>\n",
+        or = t(lang, "または", "or"),
+        tenant = esc(p.tenant),
+        csrf = esc(p.csrf),
+        return_to = esc(p.return_to.unwrap_or("")),
+        failed = esc(t(
+            lang,
+            "パスキーでログインできませんでした。登録済みのパスキーを使うか、ユーザー名とパスワードでログインしてください。",
+            "Could not sign in with a passkey. Use a registered passkey, or sign in with your username and password.",
+        )),
+        delayed = esc(t(
+            lang,
+            "ログインの失敗が続きました。しばらくたってから、もう一度ためしてください。",
+            "Too many failed logins. Please try again later.",
+        )),
+        label = t(lang, "パスキーでログイン", "Sign in with a passkey"),
+    )
 }
 
 pub fn login(p: &LoginPage<'_>) -> String {
@@ -124,7 +159,7 @@ pub fn login(p: &LoginPage<'_>) -> String {
          autocomplete=\"username\" autocapitalize=\"none\" autocorrect=\"off\" spellcheck=\"false\" required>\n\
          <label for=\"password\">{pw_label}</label>\n\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\n\
-         <button type=\"submit\">{submit}</button>\n</form>\n\
+         <button type=\"submit\">{submit}</button>\n</form>\n{passkey}\
          <p class=\"lang\"><a href=\"/t/{tenant}/login?lang={other}{rt_query}\" lang=\"{other}\">{other_label}</a></p>\n</main>",
         title = esc(t(lang, "ログイン", "Sign in")),
         tenant_name = esc(p.tenant_name),
@@ -135,6 +170,7 @@ pub fn login(p: &LoginPage<'_>) -> String {
         username = esc(p.username),
         pw_label = t(lang, "パスワード", "Password"),
         submit = t(lang, "ログイン", "Sign in"),
+        passkey = passkey_button(p),
     );
     layout(
         lang,
@@ -476,6 +512,7 @@ h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
 .action{display:inline-block;min-height:48px;padding:.6rem 1.5rem;font-size:1.1rem;\
 border:2px solid #1a5fb4;border-radius:8px;color:#1a5fb4;text-decoration:none}
 button.secondary,form button.secondary[type=submit]{background:#57606a;width:auto;margin-top:.5rem}
+.passkey .or{text-align:center;color:#57606a;margin:.75rem 0 0}.passkey button{width:100%}
 .credentials{list-style:none;padding:0}
 .credential{padding:.75rem 0;border-bottom:1px solid #d0d7de}
 .credential-name{font-weight:bold}

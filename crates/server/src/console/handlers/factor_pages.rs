@@ -119,8 +119,8 @@ pub(super) fn factors_html(c: &Ctx, id: &str, f: &Factors) -> String {
         reset = t(lang, "二要素認証をリセット", "Reset second factors"),
         note = t(
             lang,
-            "セキュリティキー・バックアップコード・認証アプリをすべて削除し、この人のログイン中のセッションはパスワードだけの状態に戻ります。本人は次に新しい要素を登録します。",
-            "Removes every security key, backup code and authenticator app; their live sessions go back to password only. They register a new factor next time.",
+            "セキュリティキー・バックアップコード・認証アプリをすべて削除し、この人のログイン中のセッションはパスワードだけの状態に戻ります（パスキーだけでログインしたセッションは終了します）。本人は次に新しい要素を登録します。",
+            "Removes every security key, backup code and authenticator app; their live sessions go back to password only (sessions signed in with a passkey alone end). They register a new factor next time.",
         ),
     )
 }
