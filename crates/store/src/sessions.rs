@@ -207,16 +207,16 @@ pub async fn delete_passwordless_of_user(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     user_sourced_id: &str,
-) -> Result<u64> {
-    Ok(sqlx::query(
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
         "DELETE FROM portal_sessions WHERE tenant_id = $1 AND user_sourced_id = $2
-            AND amr LIKE '%\"mfa\"%' AND amr NOT LIKE '%\"pwd\"%'",
+            AND amr LIKE '%\"mfa\"%' AND amr NOT LIKE '%\"pwd\"%'
+         RETURNING id_hash",
     )
     .bind(tenant.as_str())
     .bind(user_sourced_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Ends one session; `Ok(false)` when there was none.

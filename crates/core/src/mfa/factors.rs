@@ -383,8 +383,23 @@ pub async fn reset(
     let mut tx = store.begin().await?;
     let (credentials_removed, backup_codes_removed) =
         stored::delete_all_factors(&mut tx, tenant, &user.sourced_id).await?;
-    let sessions_ended =
-        sessions::delete_passwordless_of_user(&mut tx, tenant, &user.sourced_id).await?;
+    // Sessions signed in with a passkey alone end, with their app sessions: OIDC tokens
+    // revoked and back-channel Logout Tokens queued, SAML SP sessions forgotten (no browser
+    // is there to walk the SPs).
+    let ended = sessions::delete_passwordless_of_user(&mut tx, tenant, &user.sourced_id).await?;
+    for h in &ended {
+        crate::oauth::logout::end_session_tokens_in(
+            &mut tx,
+            store,
+            clock,
+            tenant,
+            h,
+            &user.sourced_id,
+        )
+        .await?;
+        kakehashi_store::saml::delete_sp_sessions_of(&mut tx, tenant, h).await?;
+    }
+    let sessions_ended = ended.len() as u64;
     let pwd = serde_json::json!(["pwd"]).to_string();
     let sessions_downgraded = sessions::forget_second_factor_for_user(
         &mut tx,

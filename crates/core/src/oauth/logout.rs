@@ -105,34 +105,49 @@ pub async fn end_portal_session_tokens(
     clock: &dyn Clock,
     session: &PortalSession,
 ) -> Result<Vec<String>, StoreError> {
-    let now = clock.now().unix_timestamp();
     let mut tx = store.begin().await?;
-    // Back-Channel Logout 1.0 section 2.5: the apps to tell, queued with the revocation so
-    // that neither happens without the other.
-    let told = super::backchannel::queue(
+    let clients = end_session_tokens_in(
         &mut tx,
+        store,
+        clock,
         &session.tenant,
         &session.id_hash,
         &session.user.sourced_id,
-        now,
     )
     .await?;
-    let clients = stored::revoke_session(&mut tx, &session.tenant, &session.id_hash, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(clients)
+}
+
+/// [`end_portal_session_tokens`] for the session `id_hash` of `user` inside the caller's
+/// transaction (a factor reset ending sessions does it with the rest of the reset).
+pub async fn end_session_tokens_in(
+    tx: &mut kakehashi_store::Tx,
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: &kakehashi_store::TenantId,
+    id_hash: &str,
+    user: &str,
+) -> Result<Vec<String>, StoreError> {
+    let now = clock.now().unix_timestamp();
+    // Back-Channel Logout 1.0 section 2.5: the apps to tell, queued with the revocation so
+    // that neither happens without the other.
+    let told = super::backchannel::queue(tx, tenant, id_hash, user, now).await?;
+    let clients = stored::revoke_session(tx, tenant, id_hash, now).await?;
     if !clients.is_empty() || !told.is_empty() {
         audit::append(
-            &mut tx,
+            tx,
             store.backend(),
-            Some(&session.tenant),
+            Some(tenant),
             &clock.now_text(),
             &audit::Event {
-                actor: format!("user:{}/{}", session.tenant, session.user.sourced_id),
+                actor: format!("user:{tenant}/{user}"),
                 action: "oidc.app_sessions.end".into(),
-                target: format!("user:{}", session.user.sourced_id),
+                target: format!("user:{user}"),
                 details: serde_json::json!({ "clients": clients, "backchannel": told }),
             },
         )
         .await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
     Ok(clients)
 }
