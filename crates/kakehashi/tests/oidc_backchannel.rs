@@ -583,6 +583,20 @@ async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_c
                 &format!("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{SLO_URL}\"/><md:AssertionConsumerService"),
             );
         saml_support::register(&env, "SLO SP", &md, &["--security-class", "learning"]);
+        // A second SP with a session from the same portal session, which must be told too.
+        const OTHER_SP: &str = "https://other.example.jp/sp";
+        const OTHER_ACS: &str = "https://other.example.jp/acs";
+        const OTHER_SLO: &str = "https://other.example.jp/slo";
+        let other_md = saml_support::sp_metadata(OTHER_SP, OTHER_ACS, None, false).replace(
+            "<md:AssertionConsumerService",
+            &format!("<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"{OTHER_SLO}\"/><md:AssertionConsumerService"),
+        );
+        saml_support::register(
+            &env,
+            "Other SP",
+            &other_md,
+            &["--security-class", "learning"],
+        );
 
         let mut b = Browser::new(&node, "demo");
         let id_token = id_token_for(&mut b, &node.addr, &issuer, &rp);
@@ -597,6 +611,19 @@ async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_c
         let resp =
             saml_support::saml_response(&b.get(&saml_support::redirect_path(&xml, None, None)))
                 .expect("a Response");
+        let other = saml_support::authn_request(
+            &node.url,
+            &saml_support::new_id(),
+            OTHER_SP,
+            OTHER_ACS,
+            "",
+            "",
+        );
+        assert!(
+            saml_support::saml_response(&b.get(&saml_support::redirect_path(&other, None, None)))
+                .is_some(),
+            "{label}: signed in to the other SP"
+        );
         let name_id = resp
             .split("<saml:NameID")
             .nth(1)
@@ -626,6 +653,32 @@ async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_c
         .expect("encode");
         let r = b.get(&format!("/t/demo/saml/slo?{q}"));
         assert_eq!(r.status, 303, "{label}: {}", r.body);
+        // SAML Profiles 4.4.3.2: the IdP tells the other SP first (front channel), then
+        // answers the requester with its LogoutResponse.
+        let journey = r.header("location").expect("location").to_owned();
+        assert!(
+            journey.starts_with("/t/demo/saml/slo/next?journey="),
+            "{label}: {journey}"
+        );
+        let to_other = b.get(&journey);
+        let to_other = to_other
+            .header("location")
+            .expect("to the other SP")
+            .to_owned();
+        assert!(
+            to_other.starts_with(&format!("{OTHER_SLO}?SAMLRequest=")),
+            "{label}: {to_other}"
+        );
+        // The other SP does not answer (the test has no such host): going on skips it.
+        let last = b.get(&journey);
+        let last = last
+            .header("location")
+            .expect("to the requester")
+            .to_owned();
+        assert!(
+            last.starts_with(&format!("{SLO_URL}?SAMLResponse=")),
+            "{label}: {last}"
+        );
         // ... and so the OIDC app of that session gets its Logout Token.
         let got = ok.next();
         let jwks = raw(&node.addr, "GET", "/t/demo/jwks", &[], "").body;

@@ -36,7 +36,7 @@ const JOURNEY_LIFETIME: Duration = Duration::minutes(10);
 
 /// One SP session still to be told.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct SpSession {
+pub(crate) struct SpSession {
     app_id: String,
     session_index: String,
     name_id: String,
@@ -88,64 +88,104 @@ pub async fn begin(
     session: &PortalSession,
 ) -> Result<Option<String>, SamlIdpError> {
     let tenant = &session.tenant;
-    let mut to_tell = Vec::new();
-    for s in stored::sp_sessions_of(store, tenant, &session.id_hash).await? {
-        let Some(sp) = service_provider(store, tenant, &s.app_id).await? else {
-            continue;
-        };
-        if slo_endpoint(&sp).is_some() {
-            to_tell.push(SpSession {
-                app_id: s.app_id,
-                session_index: s.session_index,
-                name_id: s.name_id,
-            });
-        }
-    }
+    let to_tell = sessions_to_tell(store, tenant, &[session.id_hash.clone()], None).await?;
     let mut tx = store.begin().await?;
     stored::delete_sp_sessions_of(&mut tx, tenant, &session.id_hash).await?;
-    let journey = if to_tell.is_empty() {
-        None
-    } else {
-        let id = SamlId::random(&mut OsRng)
-            .as_str()
-            .trim_start_matches('_')
-            .to_owned();
-        let now = clock.now();
-        stored::insert_logout_journey(
-            &mut tx,
-            tenant,
-            &LogoutJourneyRow {
-                id: id.clone(),
-                user_sourced_id: session.user.sourced_id.clone(),
-                remaining: serde_json::to_string(&to_tell).expect("serialisable"),
-                awaiting: None,
-                awaiting_app: None,
-                results: "[]".into(),
-                expires_at: (now + JOURNEY_LIFETIME).unix_timestamp(),
-                finish_url: None,
-            },
-            now.unix_timestamp(),
-        )
-        .await?;
-        audit::append(
-            &mut tx,
-            store.backend(),
-            Some(tenant),
-            &clock.now_text(),
-            &audit::Event {
-                actor: format!("user:{tenant}/{}", session.user.sourced_id),
-                action: "saml.slo.propagate".into(),
-                target: format!("user:{}", session.user.sourced_id),
-                details: serde_json::json!({
-                    "apps": to_tell.iter().map(|s| s.app_id.clone()).collect::<Vec<_>>(),
-                }),
-            },
-        )
-        .await?;
-        Some(id)
-    };
+    let journey = start_journey(
+        &mut tx,
+        store,
+        clock,
+        tenant,
+        &session.user.sourced_id,
+        to_tell,
+        None,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(journey)
+}
+
+/// The SP sessions of the portal sessions `portal_hashes` whose SP can be told (a
+/// SingleLogoutService in its metadata), but not those of the app `except` (the SP that
+/// asked for the logout itself).
+pub(crate) async fn sessions_to_tell(
+    store: &Store,
+    tenant: &kakehashi_store::TenantId,
+    portal_hashes: &[String],
+    except: Option<&str>,
+) -> Result<Vec<SpSession>, SamlIdpError> {
+    let mut to_tell = Vec::new();
+    for h in portal_hashes {
+        for s in stored::sp_sessions_of(store, tenant, h).await? {
+            if except == Some(s.app_id.as_str()) {
+                continue;
+            }
+            let Some(sp) = service_provider(store, tenant, &s.app_id).await? else {
+                continue;
+            };
+            if slo_endpoint(&sp).is_some() {
+                to_tell.push(SpSession {
+                    app_id: s.app_id,
+                    session_index: s.session_index,
+                    name_id: s.name_id,
+                });
+            }
+        }
+    }
+    Ok(to_tell)
+}
+
+/// Stores a journey that tells `to_tell` (none: no journey) and then sends the browser to
+/// `finish_url`, audited; returns its id.
+pub(crate) async fn start_journey(
+    tx: &mut kakehashi_store::Tx,
+    store: &Store,
+    clock: &dyn Clock,
+    tenant: &kakehashi_store::TenantId,
+    user_sourced_id: &str,
+    to_tell: Vec<SpSession>,
+    finish_url: Option<String>,
+) -> Result<Option<String>, SamlIdpError> {
+    if to_tell.is_empty() {
+        return Ok(None);
+    }
+    let id = SamlId::random(&mut OsRng)
+        .as_str()
+        .trim_start_matches('_')
+        .to_owned();
+    let now = clock.now();
+    stored::insert_logout_journey(
+        tx,
+        tenant,
+        &LogoutJourneyRow {
+            id: id.clone(),
+            user_sourced_id: user_sourced_id.to_owned(),
+            remaining: serde_json::to_string(&to_tell).expect("serialisable"),
+            awaiting: None,
+            awaiting_app: None,
+            results: "[]".into(),
+            expires_at: (now + JOURNEY_LIFETIME).unix_timestamp(),
+            finish_url,
+        },
+        now.unix_timestamp(),
+    )
+    .await?;
+    audit::append(
+        tx,
+        store.backend(),
+        Some(tenant),
+        &clock.now_text(),
+        &audit::Event {
+            actor: format!("user:{tenant}/{user_sourced_id}"),
+            action: "saml.slo.propagate".into(),
+            target: format!("user:{user_sourced_id}"),
+            details: serde_json::json!({
+                "apps": to_tell.iter().map(|s| s.app_id.clone()).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    Ok(Some(id))
 }
 
 /// Where the browser goes once the journey is over: RP-Initiated Logout 1.0 section 3 sends

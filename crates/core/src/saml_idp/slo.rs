@@ -198,20 +198,27 @@ pub async fn receive_logout(
         .collect();
     portal_hashes.sort();
     portal_hashes.dedup();
+    // Profiles 4.4.3.2 / 4.4.4: the IdP tells the *other* SPs of those sessions before it
+    // answers the requester (front channel, the journey of `propagate`).
+    let others =
+        super::propagate::sessions_to_tell(idp.store, idp.tenant, &portal_hashes, Some(&sp.app.id))
+            .await?;
     let at = idp.clock.now_text();
     let mut tx = idp.store.begin().await?;
     let mut ended = 0;
     for h in &portal_hashes {
         if sessions::delete(&mut tx, idp.tenant, h).await? {
             ended += 1;
-            // The OIDC apps of that session are told too (Back-Channel Logout 1.0).
+            // The OIDC apps of that session end too: tokens revoked, Back-Channel Logout
+            // Tokens queued, as at the portal's own logout.
             if let Some(user) = ended_sessions.iter().find(|s| &s.portal_session_hash == h) {
-                crate::oauth::backchannel::queue(
+                crate::oauth::logout::end_session_tokens_in(
                     &mut tx,
+                    idp.store,
+                    idp.clock,
                     idp.tenant,
                     h,
                     &user.user_sourced_id,
-                    idp.clock.now().unix_timestamp(),
                 )
                 .await?;
             }
@@ -244,9 +251,26 @@ pub async fn receive_logout(
         .iter()
         .find(|e| e.binding == Binding::HttpRedirect.uri())
         .or_else(|| slo.iter().find(|e| e.binding == Binding::HttpPost.uri()));
+    let user = ended_sessions
+        .first()
+        .map(|s| s.user_sourced_id.clone())
+        .unwrap_or_default();
     let Some(endpoint) = endpoint else {
-        return Ok(LogoutOutcome::SignedOut {
-            ended_cookie_session,
+        // Nowhere to answer: the other SPs are still told, then "signed out".
+        let mut tx = idp.store.begin().await?;
+        let journey = super::propagate::start_journey(
+            &mut tx, idp.store, idp.clock, idp.tenant, &user, others, None,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(match journey {
+            Some(j) => LogoutOutcome::Redirect {
+                location: format!("/t/{}/saml/slo/next?journey={j}", idp.tenant),
+                ended_cookie_session,
+            },
+            None => LogoutOutcome::SignedOut {
+                ended_cookie_session,
+            },
         });
     };
     let destination = endpoint
@@ -272,8 +296,25 @@ pub async fn receive_logout(
             Some(&key),
         )?;
         let sep = if destination.contains('?') { '&' } else { '?' };
+        let answer = format!("{destination}{sep}{query}");
+        // The other SPs first; the journey's last step is this answer.
+        let mut tx = idp.store.begin().await?;
+        let journey = super::propagate::start_journey(
+            &mut tx,
+            idp.store,
+            idp.clock,
+            idp.tenant,
+            &user,
+            others,
+            Some(answer.clone()),
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(LogoutOutcome::Redirect {
-            location: format!("{destination}{sep}{query}"),
+            location: match journey {
+                Some(j) => format!("/t/{}/saml/slo/next?journey={j}", idp.tenant),
+                None => answer,
+            },
             ended_cookie_session,
         })
     } else {
