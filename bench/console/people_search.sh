@@ -9,6 +9,7 @@
 #
 #   bench/console/people_search.sh [USERS] [REPEAT]
 #
+# KAKEHASHI_BENCH_BACKENDS="sqlite postgresql" (the default) picks the backends.
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`) like the test suite; set
 # KAKEHASHI_BENCH_POSTGRES_URL to use another. The database must use the C or C.UTF-8
 # collation (docs/CONSOLE.md).
@@ -112,8 +113,13 @@ run_backend() { # name, env...
   done
 }
 
-run_backend sqlite
-schema="kh_bench_console_$$"
-psql "$pg_url" -qc "CREATE SCHEMA $schema" >/dev/null
-trap 'psql "$pg_url" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
-run_backend postgresql KAKEHASHI_DATABASE_URL="$pg_url?options=-c%20search_path%3D$schema"
+backends="${KAKEHASHI_BENCH_BACKENDS:-sqlite postgresql}"
+if [[ " $backends " == *" sqlite "* ]]; then
+  run_backend sqlite
+fi
+if [[ " $backends " == *" postgresql "* ]]; then
+  schema="kh_bench_console_$$"
+  psql "$pg_url" -qc "CREATE SCHEMA $schema" >/dev/null
+  trap 'psql "$pg_url" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+  run_backend postgresql KAKEHASHI_DATABASE_URL="$pg_url?options=-c%20search_path%3D$schema"
+fi

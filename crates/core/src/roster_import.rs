@@ -157,6 +157,16 @@ pub async fn import_package(
         tx.rollback().await.map_err(StoreError::from)?;
     } else {
         tx.commit().await.map_err(StoreError::from)?;
+        // The planner's statistics follow the roster (Store::analyze); after the commit,
+        // so that the import stays one atomic change whatever happens here (a failure is
+        // only logged: the data is in).
+        progress.stage("analyze", 0);
+        if let Err(e) = store
+            .analyze(&["roster_records", "users", "memberships"])
+            .await
+        {
+            tracing::warn!(error = %e, "ANALYZE after the import failed; queries may be slow until autovacuum analyses the tables");
+        }
     }
     Ok(summary)
 }

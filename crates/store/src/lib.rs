@@ -293,6 +293,25 @@ impl Store {
         .map_err(StoreError::from)
     }
 
+    /// Refreshes the query planner's statistics of `tables` after a bulk change (a roster
+    /// import). PostgreSQL plans by them, and with none (a fresh table that autovacuum has
+    /// not analysed yet) it estimates one row everywhere and may pick nested loops that read
+    /// a 500,000-user table once per member (measured: 32 s for a school admin's people
+    /// search, 25 ms after `ANALYZE`). SQLite's queries are written for a planner without
+    /// statistics (join order fixed with `CROSS JOIN`) and are left so: nothing to do there.
+    pub async fn analyze(&self, tables: &[&str]) -> Result<()> {
+        if self.backend() != Backend::Postgres {
+            return Ok(());
+        }
+        for t in tables {
+            debug_assert!(t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            sqlx::query(&format!("ANALYZE {t}"))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// `true` when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
