@@ -16,8 +16,9 @@
 //!   whose value *is* the key owns the row), so no one appears twice across pages. A branch
 //!   that filled its page bounds what the merge may trust; if the trusted part is short, the
 //!   full branches are read further.
-//! - **A few schools, classes or oneself**: the members come first (memberships indexes, at
-//!   most a few thousand people), are filtered by the spellings and sorted here.
+//! - **A few schools, classes or oneself**: the members' ids come first (memberships
+//!   indexes, at most a few thousand people), then those people by primary key, filtered by
+//!   the spellings and sorted here.
 //!
 //! Prefix matches are index ranges `col >= q AND col < q'` ([`prefix_upper_bound`]), exact in
 //! code-point order: SQLite compares text bytewise, PostgreSQL by the database's collation
@@ -270,7 +271,10 @@ async fn branch(
     rows.iter().map(crate::roster::user_from_row).collect()
 }
 
-/// A narrow reach: its members first, then the spellings, the order and the page here.
+/// A narrow reach: its members' ids first (the memberships indexes), then those people by
+/// primary key in chunks, filtered by the spellings; keyed, ordered and paged here. Two plain
+/// index lookups rather than one join: PostgreSQL, left to plan the join, hash-joined every
+/// user of the tenant (90 ms for a school's first page at 500,000 users).
 async fn by_members(
     store: &Store,
     tenant: &TenantId,
@@ -279,58 +283,65 @@ async fn by_members(
     after: &PeopleCursor,
     limit: usize,
 ) -> Result<Vec<PeopleHit>> {
-    let mut args = vec![tenant.as_str().to_owned()];
-    let from = match reach {
-        PeopleReach::Person(id) => {
-            let id = bind(&mut args, *id);
-            format!("users u WHERE u.tenant_id = $1 AND u.sourced_id = {id}")
-        }
+    let members: Vec<String> = match reach {
+        PeopleReach::Person(id) => vec![(*id).to_owned()],
         PeopleReach::Schools(ids) | PeopleReach::Classes(ids) => {
             let col = if matches!(reach, PeopleReach::Schools(_)) {
                 "school_sourced_id"
             } else {
                 "class_sourced_id"
             };
+            let mut args = vec![tenant.as_str().to_owned()];
             let list: Vec<String> = ids.iter().map(|i| bind(&mut args, i.clone())).collect();
-            // Members first (CROSS JOIN fixes the order for SQLite, which has no statistics).
-            format!(
-                "(SELECT DISTINCT user_sourced_id AS member FROM memberships
-                  WHERE tenant_id = $1 AND active = 1 AND {col} IN ({})) r
-                 CROSS JOIN users u WHERE u.tenant_id = $1 AND u.sourced_id = r.member",
+            let sql = format!(
+                "SELECT DISTINCT user_sourced_id FROM memberships
+                 WHERE tenant_id = $1 AND active = 1 AND {col} IN ({})",
                 list.join(", ")
-            )
+            );
+            let mut q = sqlx::query_scalar(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(store.pool()).await?
         }
         PeopleReach::Tenant => unreachable!("the whole tenant is searched by index"),
     };
-    let mut any = Vec::new();
-    for p in prefixes {
-        let lo = bind(&mut args, p.clone());
-        let hi = prefix_upper_bound(p).map(|h| bind(&mut args, h));
-        for c in COLUMNS {
-            any.push(match &hi {
-                Some(hi) => format!("(u.{c} >= {lo} AND u.{c} < {hi})"),
-                None => format!("u.{c} >= {lo}"),
-            });
-        }
-    }
-    let matching = if any.is_empty() {
-        String::new()
-    } else {
-        format!(" AND ({})", any.join(" OR "))
-    };
-    let sql = format!("SELECT {USER_COLUMNS} FROM {from} AND u.active = 1{matching}");
-    let mut q = sqlx::query(&sql);
-    for a in &args {
-        q = q.bind(a);
-    }
-    let rows = q.fetch_all(store.pool()).await?;
     let mut hits = Vec::new();
-    for r in &rows {
-        let user = crate::roster::user_from_row(r)?;
-        if let Some(key) = match_key(&user, prefixes) {
-            let hit = PeopleHit { key, user };
-            if hit.after(after) {
-                hits.push(hit);
+    for chunk in members.chunks(500) {
+        let mut args = vec![tenant.as_str().to_owned()];
+        let ids: Vec<String> = chunk.iter().map(|i| bind(&mut args, i.clone())).collect();
+        let mut any = Vec::new();
+        for p in prefixes {
+            let lo = bind(&mut args, p.clone());
+            let hi = prefix_upper_bound(p).map(|h| bind(&mut args, h));
+            for c in COLUMNS {
+                any.push(match &hi {
+                    Some(hi) => format!("(u.{c} >= {lo} AND u.{c} < {hi})"),
+                    None => format!("u.{c} >= {lo}"),
+                });
+            }
+        }
+        let matching = if any.is_empty() {
+            String::new()
+        } else {
+            format!(" AND ({})", any.join(" OR "))
+        };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u
+             WHERE u.tenant_id = $1 AND u.sourced_id IN ({}) AND u.active = 1{matching}",
+            ids.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        for r in &q.fetch_all(store.pool()).await? {
+            let user = crate::roster::user_from_row(r)?;
+            if let Some(key) = match_key(&user, prefixes) {
+                let hit = PeopleHit { key, user };
+                if hit.after(after) {
+                    hits.push(hit);
+                }
             }
         }
     }
