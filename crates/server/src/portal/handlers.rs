@@ -656,19 +656,27 @@ pub async fn css() -> Response {
     )
 }
 
-/// The login page's passkey script (`assets/passkey.js`).
+/// The login page's passkey script (`assets/passkey.js` after the shared
+/// `assets/webauthn_common.js`).
 pub async fn passkey_js() -> Response {
     static_asset(
-        include_str!("assets/passkey.js"),
+        concat!(
+            include_str!("assets/webauthn_common.js"),
+            include_str!("assets/passkey.js")
+        ),
         "text/javascript; charset=utf-8",
         "public, max-age=3600",
     )
 }
 
-/// The WebAuthn ceremonies' script (`assets/webauthn.js`).
+/// The WebAuthn ceremonies' script (`assets/webauthn.js` after the shared
+/// `assets/webauthn_common.js`).
 pub async fn webauthn_js() -> Response {
     static_asset(
-        include_str!("assets/webauthn.js"),
+        concat!(
+            include_str!("assets/webauthn_common.js"),
+            include_str!("assets/webauthn.js")
+        ),
         "text/javascript; charset=utf-8",
         "public, max-age=3600",
     )

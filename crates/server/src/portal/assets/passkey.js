@@ -13,36 +13,7 @@
     return;
   }
 
-  function b64urlToBuf(s) {
-    const pad = '='.repeat((4 - (s.length % 4)) % 4);
-    const bin = atob((s + pad).replace(/-/g, '+').replace(/_/g, '/'));
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out.buffer;
-  }
-
-  function bufToB64url(buf) {
-    const bytes = new Uint8Array(buf);
-    let bin = '';
-    for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-
-  async function post(url, csrf, body) {
-    const resp = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-      body: JSON.stringify(body),
-    });
-    const data = await resp.json().catch(() => ({}));
-    if (!resp.ok) {
-      const e = new Error(data.message || resp.statusText);
-      e.code = data.error;
-      throw e;
-    }
-    return data;
-  }
+  const { b64urlToBuf, bufToB64url, post } = KakehashiWebAuthn;
 
   async function signIn() {
     const d = btn.dataset;
