@@ -49,6 +49,7 @@ async fn a_backup_code_steps_up_into_a_school_affairs_saml_app_and_works_once() 
         let r = b.get(&launch);
         assert_eq!(r.status, 403, "{label}");
         assert!(r.body.contains("二要素認証が必要です"));
+        assert!(!r.body.contains("why-asked"), "the risk engine did not ask");
         assert!(
             r.body.contains("/t/demo/mfa?lang=ja&amp;return_to="),
             "{}",
@@ -450,6 +451,14 @@ async fn risk_a_new_device_outside_the_school_network_is_asked_a_known_one_insid
 
         let verify = fresh.get(&to);
         assert_eq!(verify.status, 200);
+        // "Why was I asked?": the page names the signals, in the order they were scored.
+        assert!(
+            verify.body.contains(
+                "理由: はじめて使う端末からのログイン、学校のネットワークの外からのログイン"
+            ),
+            "{label}: {}",
+            verify.body
+        );
         let ok = use_code(&mut fresh, &verify, &codes[0]);
         assert_eq!(ok.status, 303, "{label}: {}", ok.body);
         assert_eq!(

@@ -340,6 +340,25 @@ async fn verify_chain(
     }
 }
 
+/// The details (JSON) of the newest entry of `tenant`'s chain with this action and target
+/// (index `audit_log_target`).
+pub async fn newest_details(
+    store: &Store,
+    tenant: &TenantId,
+    action: &str,
+    target: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE chain = $1 AND target = $2 AND action = $3
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(chain_of(Some(tenant)))
+    .bind(target)
+    .bind(action)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
 /// The most recent entries of a chain, newest first (for operators and tests).
 pub async fn recent(store: &Store, tenant: Option<&TenantId>, limit: i64) -> Result<Vec<Entry>> {
     let rows = sqlx::query(

@@ -447,3 +447,35 @@ pub async fn judge_session_user_agent(
     }
     Ok(verdict)
 }
+
+/// The signals that made the risk engine ask this user's latest login for the second factor
+/// ("why was I asked?"), from that login's audit row (`portal.login` `risk.reasons`), in the
+/// order they were scored. Empty when the engine did not ask.
+pub async fn why_asked(
+    store: &Store,
+    tenant: &TenantId,
+    user_sourced_id: &str,
+) -> Result<Vec<String>, MfaError> {
+    let Some(details) = kakehashi_store::audit::newest_details(
+        store,
+        tenant,
+        "portal.login",
+        &format!("user:{user_sourced_id}"),
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
+    if v.pointer("/risk/stepUp") != Some(&serde_json::Value::Bool(true)) {
+        return Ok(Vec::new());
+    }
+    Ok(v.pointer("/risk/reasons")
+        .and_then(|r| r.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["signal"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}

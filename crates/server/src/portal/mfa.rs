@@ -156,6 +156,17 @@ pub(crate) async fn step_up_response(
         Ok(f) => f,
         Err(e) => return failed(e),
     };
+    // "Why was I asked?" when the risk engine asked this login.
+    let why = if session.risk_step_up_pending() {
+        match kakehashi_core::mfa::risk::why_asked(&st.store, tenant, &session.user.sourced_id)
+            .await
+        {
+            Ok(w) => w,
+            Err(e) => return failed(e),
+        }
+    } else {
+        Vec::new()
+    };
     let body = mfa_pages::step_up(&StepUpPage {
         lang,
         tenant: tenant.as_str(),
@@ -165,6 +176,7 @@ pub(crate) async fn step_up_response(
         security_class,
         factors: &fs,
         notice,
+        why: &why,
     });
     html(status, body, &[])
 }

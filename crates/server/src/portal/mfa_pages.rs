@@ -21,6 +21,55 @@ pub struct StepUpPage<'a> {
     pub security_class: &'a str,
     pub factors: &'a Factors,
     pub notice: Option<&'a str>,
+    /// The risk engine's signals when it asked this login for the factor (its names, as
+    /// `mfa::risk` reports them): the page says why.
+    pub why: &'a [String],
+}
+
+/// A risk signal in words.
+fn signal_words(lang: Lang, signal: &str) -> &'static str {
+    match signal {
+        "new-device" => t(
+            lang,
+            "はじめて使う端末からのログイン",
+            "a device not seen before",
+        ),
+        "outside-school-network" => t(
+            lang,
+            "学校のネットワークの外からのログイン",
+            "outside the school network",
+        ),
+        "outside-school-hours" => t(lang, "学校の時間外のログイン", "outside school hours"),
+        "account-failures" => t(
+            lang,
+            "このアカウントでログインの失敗が続いたこと",
+            "recent failed logins on this account",
+        ),
+        "address-failures" => t(
+            lang,
+            "同じ場所からの多くのログイン失敗",
+            "many failed logins from the same address",
+        ),
+        "user-agent-changed" => t(lang, "ブラウザが変わったこと", "a changed browser"),
+        _ => t(lang, "その他の兆候", "another signal"),
+    }
+}
+
+/// "Why was I asked?": the risk engine's reasons, as an information line.
+fn why(lang: Lang, signals: &[String]) -> String {
+    if signals.is_empty() {
+        return String::new();
+    }
+    let words: Vec<&str> = signals.iter().map(|s| signal_words(lang, s)).collect();
+    format!(
+        "<p class=\"notice info\" id=\"why-asked\">{}{}</p>\n",
+        t(
+            lang,
+            "いつもと違うログインのため、確認をお願いしています。理由: ",
+            "This sign-in looks unusual, so please confirm it. Why: ",
+        ),
+        esc(&words.join(t(lang, "、", ", ")))
+    )
 }
 
 fn notice(text: Option<&str>) -> String {
@@ -147,11 +196,12 @@ pub fn step_up(p: &StepUpPage<'_>) -> String {
     };
     let heading = t(lang, "二要素認証が必要です", "Second factor required");
     let body = format!(
-        "<main class=\"card\">\n<h1>{heading}</h1>\n<p>{explain}</p>\n{notice}\
+        "<main class=\"card\">\n<h1>{heading}</h1>\n<p>{explain}</p>\n{why}{notice}\
          <p id=\"webauthn-status\" role=\"status\" hidden></p>\n{key}{totp}{codes}{enrol}\
          <p><a class=\"button\" href=\"/t/{tenant}/?lang={code}\">{back}</a></p>\n</main>\n\
          <script src=\"/portal-assets/webauthn.js\" defer></script>",
         notice = notice(p.notice),
+        why = why(lang, p.why),
         tenant = esc(p.tenant),
         code = lang.code(),
         back = t(lang, "アプリの一覧へ戻る", "Back to your apps"),
