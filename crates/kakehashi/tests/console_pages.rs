@@ -392,6 +392,27 @@ async fn the_console_serves_each_role_its_own_pages_on_both_databases() {
         assert!(r.body.contains("client_secret"), "{label}");
         let listed = admin.get("/t/demo/console/apps");
         assert!(listed.body.contains("ブラウザ登録"), "{label}");
+        // Test launch: the real launch route, in a new window, under the launcher's policy —
+        // the app is for pupils, so the admin's own test launch is refused, not let through.
+        let row = listed
+            .body
+            .split("<tr>")
+            .find(|r| r.contains("ブラウザ登録"))
+            .expect("the app's row");
+        let launch = row
+            .split("href=\"")
+            .filter_map(|h| h.split('"').next())
+            .find(|h| h.starts_with("/t/demo/launch/"))
+            .expect("a test-launch link")
+            .to_owned();
+        assert!(row.contains("target=\"_blank\" rel=\"noopener\""), "{row}");
+        let id = row
+            .split("<code>")
+            .nth(1)
+            .and_then(|c| c.split("</code>").next())
+            .expect("the app's id");
+        assert_eq!(launch, format!("/t/demo/launch/{id}"), "{label}");
+        assert_eq!(admin.get(&launch).status, 404, "{label}: audience students");
         assert_eq!(
             teacher
                 .post("/t/demo/console/apps", &[("csrf", "x"), ("name", "n")])

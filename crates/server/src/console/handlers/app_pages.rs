@@ -27,10 +27,21 @@ pub async fn apps_page(
                 esc(&a.audience),
                 format!("<code>{}</code>", esc(&a.id)),
                 format!(
-                    "<a href=\"{base}/apps/{}{}\" aria-label=\"{} {}\">{}</a>\
+                    // Test launch: the real launch route in a new window, as the admin
+                    // themselves, under the same launch policy as the launcher's tile.
+                    "<a href=\"/t/{}/launch/{}{}\" target=\"_blank\" rel=\"noopener\" \
+                     aria-label=\"{} {} {}\">{}</a> \
+                     <a href=\"{base}/apps/{}{}\" aria-label=\"{} {}\">{}</a>\
                      <form method=\"post\" action=\"{base}/apps/{}/remove{}\">\
                      <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
                      <button type=\"submit\" class=\"secondary\" aria-label=\"{} {}\">{}</button></form>",
+                    esc(c.by.tenant.as_str()),
+                    url_encode(&a.id),
+                    lq(lang, true),
+                    t(lang, "試しに開く", "Test launch"),
+                    esc(&a.name),
+                    t(lang, "（新しいウィンドウ）", "(new window)"),
+                    t(lang, "試しに開く", "Test launch"),
                     url_encode(&a.id),
                     lq(lang, true),
                     t(lang, "変更", "Change"),
