@@ -14,7 +14,7 @@ use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{authenticate, console_error, error, ok, OPENAPI};
+use super::{answer, authenticate, console_error, error, ok, OPENAPI};
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,10 +121,7 @@ pub async fn person(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match people::view(&st.store, &SystemClock, &by, &id).await {
-        Ok(record) => ok(StatusCode::OK, &record),
-        Err(e) => console_error(e),
-    }
+    answer(people::view(&st.store, &SystemClock, &by, &id).await)
 }
 
 #[derive(Deserialize)]
@@ -171,10 +168,7 @@ pub async fn person_factors(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match mfa::factors_of(&st.store, &SystemClock, &by, &id).await {
-        Ok(f) => ok(StatusCode::OK, &f),
-        Err(e) => console_error(e),
-    }
+    answer(mfa::factors_of(&st.store, &SystemClock, &by, &id).await)
 }
 
 #[derive(Deserialize)]
@@ -198,10 +192,7 @@ pub async fn reset_factors(
             "send a JSON object {\"reason\": \"...\"} (the reason goes into the audit log)",
         );
     };
-    match mfa::reset_factors(&st.store, &SystemClock, &by, &id, &body.reason).await {
-        Ok(done) => ok(StatusCode::OK, &done),
-        Err(e) => console_error(e),
-    }
+    answer(mfa::reset_factors(&st.store, &SystemClock, &by, &id, &body.reason).await)
 }
 
 #[derive(Deserialize)]
@@ -219,10 +210,7 @@ pub async fn remove_factor(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let reason = q.reason.unwrap_or_default();
-    match mfa::remove_factor(&st.store, &SystemClock, &by, &id, &credential, &reason).await {
-        Ok(done) => ok(StatusCode::OK, &done),
-        Err(e) => console_error(e),
-    }
+    answer(mfa::remove_factor(&st.store, &SystemClock, &by, &id, &credential, &reason).await)
 }
 
 pub async fn person_audit(
@@ -233,10 +221,7 @@ pub async fn person_audit(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let limit = try_resp!(q.limit());
-    match audit_log::about_person(&st.store, &by, &id, q.before.as_deref(), limit).await {
-        Ok(page) => ok(StatusCode::OK, &page),
-        Err(e) => console_error(e),
-    }
+    answer(audit_log::about_person(&st.store, &by, &id, q.before.as_deref(), limit).await)
 }
 
 pub async fn class_pupils(
@@ -312,10 +297,7 @@ pub async fn audit_verify(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match audit_log::verify(&st.store, &by).await {
-        Ok(v) => ok(StatusCode::OK, &v),
-        Err(e) => console_error(e),
-    }
+    answer(audit_log::verify(&st.store, &by).await)
 }
 
 pub async fn imports(
@@ -326,10 +308,7 @@ pub async fn imports(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let limit = try_resp!(q.limit());
-    match roster::history(&st.store, &by, q.before.as_deref(), limit).await {
-        Ok(page) => ok(StatusCode::OK, &page),
-        Err(e) => console_error(e),
-    }
+    answer(roster::history(&st.store, &by, q.before.as_deref(), limit).await)
 }
 
 /// `POST roster/imports[?preview=true][&name=FILE]`, body: the zip. 200 with the summary
@@ -383,10 +362,7 @@ pub async fn apps(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let limit = try_resp!(q.limit());
-    match apps::list(&st.store, &by, q.after.as_deref(), limit).await {
-        Ok(page) => ok(StatusCode::OK, &page),
-        Err(e) => console_error(e),
-    }
+    answer(apps::list(&st.store, &by, q.after.as_deref(), limit).await)
 }
 
 pub async fn security_policy(
@@ -395,10 +371,7 @@ pub async fn security_policy(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match security::get(&st.store, &by).await {
-        Ok(p) => ok(StatusCode::OK, &p),
-        Err(e) => console_error(e),
-    }
+    answer(security::get(&st.store, &by).await)
 }
 
 /// `PUT security-policy` with every field (a whole replacement).
@@ -426,10 +399,7 @@ pub async fn mfa_policy(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match mfa::get_policy(&st.store, &by).await {
-        Ok(p) => ok(StatusCode::OK, &p),
-        Err(e) => console_error(e),
-    }
+    answer(mfa::get_policy(&st.store, &by).await)
 }
 
 /// `PUT security-policy/mfa` with every field (a whole replacement); a bad or missing field
@@ -570,10 +540,7 @@ pub async fn lti_tools(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let limit = try_resp!(q.limit());
-    match lti_tools::list(&st.store, &by, q.after.as_deref(), limit).await {
-        Ok(page) => ok(StatusCode::OK, &page),
-        Err(e) => console_error(e),
-    }
+    answer(lti_tools::list(&st.store, &by, q.after.as_deref(), limit).await)
 }
 
 /// `POST lti/tools` with `kakehashi lti tool add`'s options as JSON: 201 with what the tool's

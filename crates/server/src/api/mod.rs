@@ -143,6 +143,14 @@ pub(crate) fn ok<T: serde::Serialize>(status: StatusCode, body: &T) -> Response 
 }
 
 /// The one mapping of service errors to the API's responses.
+/// 200 with the service's answer as JSON, or its error in the API's format.
+pub(crate) fn answer<T: serde::Serialize>(r: Result<T, ConsoleError>) -> Response {
+    match r {
+        Ok(v) => ok(StatusCode::OK, &v),
+        Err(e) => console_error(e),
+    }
+}
+
 pub(crate) fn console_error(e: ConsoleError) -> Response {
     match e {
         ConsoleError::Unauthenticated(m) => error(StatusCode::UNAUTHORIZED, "invalid_token", &m),

@@ -75,7 +75,7 @@ pub(super) fn factors_html(c: &Ctx, id: &str, f: &Factors) -> String {
         )
     };
     format!(
-        "<h2 id=\"factors\">{h2}</h2>\n{table}\n<p class=\"factors-summary\">{l_codes}: {codes}　{l_totp}: {totp}</p>\n{remove_one}\n\
+        "<h2 id=\"factors\">{h2}</h2>\n{table}\n{summary}\n{remove_one}\n\
          <h3 id=\"reset\">{h3_reset}</h3>\n\
          <form class=\"inline\" method=\"post\" action=\"{base}/people/{id}/factors/reset{lq}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -99,14 +99,7 @@ pub(super) fn factors_html(c: &Ctx, id: &str, f: &Factors) -> String {
                 "No security key is registered.",
             ),
         ),
-        l_codes = t(lang, "バックアップコードの残り", "Backup codes left"),
-        codes = f.backup_codes_left,
-        l_totp = t(lang, "認証アプリ（TOTP）", "Authenticator app (TOTP)"),
-        totp = if f.totp {
-            t(lang, "あり", "yes")
-        } else {
-            t(lang, "なし", "no")
-        },
+        summary = factors_summary(lang, &f),
         base = c.base(),
         id = url_encode(id),
         lq = lq(lang, true),
@@ -216,4 +209,20 @@ pub async fn person_factor_remove(
         ),
         Err(e) => c.error("people", e),
     }
+}
+
+/// The line under a keys table: backup codes left and whether an authenticator app is set up
+/// (a person's page and one's own `me` page).
+pub(super) fn factors_summary(lang: Lang, f: &Factors) -> String {
+    format!(
+        "<p class=\"factors-summary\">{}: {}　{}: {}</p>",
+        t(lang, "バックアップコードの残り", "Backup codes left"),
+        f.backup_codes_left,
+        t(lang, "認証アプリ（TOTP）", "Authenticator app (TOTP)"),
+        if f.totp {
+            t(lang, "あり", "yes")
+        } else {
+            t(lang, "なし", "no")
+        },
+    )
 }

@@ -6,6 +6,7 @@
 use kakehashi_core::console::me;
 use kakehashi_core::mfa::factors::Factors;
 
+use super::factor_pages::factors_summary;
 use super::*;
 
 fn devices_html(c: &Ctx, devices: &[me::MyDevice]) -> String {
@@ -138,7 +139,7 @@ fn factors_html(c: &Ctx, f: &Factors, may_change: bool) -> String {
         )
     };
     format!(
-        "<h2 id=\"factors\">{h2}</h2>\n{table}\n{gate}\n<p class=\"factors-summary\">{l_codes}: {codes}　{l_totp}: {totp}</p>\n\
+        "<h2 id=\"factors\">{h2}</h2>\n{table}\n{gate}\n{summary}\n\
          <p><a href=\"/t/{t}/mfa?lang={code}\">{more}</a></p>",
         h2 = t(lang, "わたしの二要素認証", "My second factors"),
         table = table(
@@ -151,14 +152,7 @@ fn factors_html(c: &Ctx, f: &Factors, may_change: bool) -> String {
                 "No security key is registered.",
             ),
         ),
-        l_codes = t(lang, "バックアップコードの残り", "Backup codes left"),
-        codes = f.backup_codes_left,
-        l_totp = t(lang, "認証アプリ（TOTP）", "Authenticator app (TOTP)"),
-        totp = if f.totp {
-            t(lang, "あり", "yes")
-        } else {
-            t(lang, "なし", "no")
-        },
+        summary = factors_summary(lang, &f),
         t = esc(tenant),
         code = lang.code(),
         more = t(
