@@ -88,7 +88,8 @@ pub async fn begin(
     session: &PortalSession,
 ) -> Result<Option<String>, SamlIdpError> {
     let tenant = &session.tenant;
-    let to_tell = sessions_to_tell(store, tenant, &[session.id_hash.clone()], None).await?;
+    let to_tell =
+        sessions_to_tell(store, tenant, std::slice::from_ref(&session.id_hash), None).await?;
     let mut tx = store.begin().await?;
     stored::delete_sp_sessions_of(&mut tx, tenant, &session.id_hash).await?;
     let journey = start_journey(

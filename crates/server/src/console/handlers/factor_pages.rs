@@ -99,7 +99,7 @@ pub(super) fn factors_html(c: &Ctx, id: &str, f: &Factors) -> String {
                 "No security key is registered.",
             ),
         ),
-        summary = factors_summary(lang, &f),
+        summary = factors_summary(lang, f),
         base = c.base(),
         id = url_encode(id),
         lq = lq(lang, true),

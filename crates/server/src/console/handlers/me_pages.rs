@@ -152,7 +152,7 @@ fn factors_html(c: &Ctx, f: &Factors, may_change: bool) -> String {
                 "No security key is registered.",
             ),
         ),
-        summary = factors_summary(lang, &f),
+        summary = factors_summary(lang, f),
         t = esc(tenant),
         code = lang.code(),
         more = t(
