@@ -102,15 +102,8 @@ pub(crate) async fn read_head(
     })
 }
 
-/// Inserts row `seq` of `chain` after the row whose hash is `prev_hash`.
-pub(crate) async fn insert_row(
-    conn: &mut sqlx::AnyConnection,
-    chain: &str,
-    seq: i64,
-    at: &str,
-    event: &Event,
-    prev_hash: &str,
-) -> Result<Entry> {
+/// Row `seq` of `chain` after the row whose hash is `prev_hash`, with its hash.
+pub(crate) fn entry(chain: &str, seq: i64, at: &str, event: &Event, prev_hash: &str) -> Entry {
     let details = event.details.to_string();
     let hash = row_hash(
         chain,
@@ -119,22 +112,7 @@ pub(crate) async fn insert_row(
         (&event.actor, &event.action, &event.target, &details),
         prev_hash,
     );
-    sqlx::query(
-        "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(chain)
-    .bind(seq)
-    .bind(at)
-    .bind(&event.actor)
-    .bind(&event.action)
-    .bind(&event.target)
-    .bind(&details)
-    .bind(prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Entry {
+    Entry {
         chain: chain.to_owned(),
         seq,
         at: at.to_owned(),
@@ -144,7 +122,40 @@ pub(crate) async fn insert_row(
         details,
         prev_hash: prev_hash.to_owned(),
         hash,
-    })
+    }
+}
+
+/// The INSERT of an audit row, without its VALUES (see [`cells`]).
+pub(crate) const INSERT_HEAD: &str =
+    "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)";
+
+/// An entry's values in [`INSERT_HEAD`]'s order.
+pub(crate) fn cells(e: &Entry) -> Vec<crate::group::Cell> {
+    vec![
+        (&e.chain).into(),
+        e.seq.into(),
+        (&e.at).into(),
+        (&e.actor).into(),
+        (&e.action).into(),
+        (&e.target).into(),
+        (&e.details).into(),
+        (&e.prev_hash).into(),
+        (&e.hash).into(),
+    ]
+}
+
+/// Inserts row `seq` of `chain` after the row whose hash is `prev_hash`.
+pub(crate) async fn insert_row(
+    conn: &mut sqlx::AnyConnection,
+    chain: &str,
+    seq: i64,
+    at: &str,
+    event: &Event,
+    prev_hash: &str,
+) -> Result<Entry> {
+    let e = entry(chain, seq, at, event, prev_hash);
+    crate::group::insert_one(conn, INSERT_HEAD, cells(&e)).await?;
+    Ok(e)
 }
 
 /// Moves the chain's head to row `seq` (`exists`: the chain had a head row already).

@@ -173,32 +173,38 @@ pub struct CodeRow {
 }
 
 pub async fn insert_code(conn: &mut AnyConnection, tenant: &TenantId, c: &CodeRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO oauth_codes (tenant_id, code_hash, family_id, client_id, user_sourced_id,
-            session_hash, redirect_uri, code_challenge, nonce, scopes, claims, auth_time, acr, amr,
-            expires_at, consumed_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(tenant.as_str())
-    .bind(&c.code_hash)
-    .bind(&c.family_id)
-    .bind(&c.client_id)
-    .bind(&c.user_sourced_id)
-    .bind(&c.session_hash)
-    .bind(&c.redirect_uri)
-    .bind(&c.code_challenge)
-    .bind(&c.nonce)
-    .bind(&c.scopes)
-    .bind(&c.claims)
-    .bind(c.auth_time)
-    .bind(&c.acr)
-    .bind(&c.amr)
-    .bind(c.expires_at)
-    .bind(c.consumed_at)
-    .bind(&c.created_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    crate::group::insert_one(conn, CODE_INSERT, code_cells(tenant, c)).await
+}
+
+/// Queues a new code row in a group-commit batch (see [`crate::group::Batch::insert_later`]).
+pub fn insert_code_later(batch: &mut crate::group::Batch, tenant: &TenantId, c: &CodeRow) {
+    batch.insert_later(CODE_INSERT, code_cells(tenant, c));
+}
+
+const CODE_INSERT: &str = "INSERT INTO oauth_codes (tenant_id, code_hash, family_id, client_id,
+    user_sourced_id, session_hash, redirect_uri, code_challenge, nonce, scopes, claims,
+    auth_time, acr, amr, expires_at, consumed_at, created_at)";
+
+fn code_cells(tenant: &TenantId, c: &CodeRow) -> Vec<crate::group::Cell> {
+    vec![
+        tenant.as_str().into(),
+        (&c.code_hash).into(),
+        (&c.family_id).into(),
+        (&c.client_id).into(),
+        (&c.user_sourced_id).into(),
+        (&c.session_hash).into(),
+        (&c.redirect_uri).into(),
+        (&c.code_challenge).into(),
+        (&c.nonce).into(),
+        (&c.scopes).into(),
+        (&c.claims).into(),
+        c.auth_time.into(),
+        (&c.acr).into(),
+        (&c.amr).into(),
+        c.expires_at.into(),
+        c.consumed_at.into(),
+        (&c.created_at).into(),
+    ]
 }
 
 /// What presenting a code found.
@@ -292,33 +298,39 @@ pub struct TokenRow {
 }
 
 pub async fn insert_token(conn: &mut AnyConnection, tenant: &TenantId, t: &TokenRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO oauth_tokens (tenant_id, token_hash, kind, family_id, client_id,
-            user_sourced_id, session_hash, subject, scopes, claims, auth_time, acr, amr, jti,
-            issued_at, expires_at, rotated_at, revoked_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(tenant.as_str())
-    .bind(&t.token_hash)
-    .bind(&t.kind)
-    .bind(&t.family_id)
-    .bind(&t.client_id)
-    .bind(&t.user_sourced_id)
-    .bind(&t.session_hash)
-    .bind(&t.subject)
-    .bind(&t.scopes)
-    .bind(&t.claims)
-    .bind(t.auth_time)
-    .bind(&t.acr)
-    .bind(&t.amr)
-    .bind(&t.jti)
-    .bind(t.issued_at)
-    .bind(t.expires_at)
-    .bind(t.rotated_at)
-    .bind(t.revoked_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    crate::group::insert_one(conn, TOKEN_INSERT, token_cells(tenant, t)).await
+}
+
+/// Queues a new token row in a group-commit batch (see [`crate::group::Batch::insert_later`]).
+pub fn insert_token_later(batch: &mut crate::group::Batch, tenant: &TenantId, t: &TokenRow) {
+    batch.insert_later(TOKEN_INSERT, token_cells(tenant, t));
+}
+
+const TOKEN_INSERT: &str = "INSERT INTO oauth_tokens (tenant_id, token_hash, kind, family_id,
+    client_id, user_sourced_id, session_hash, subject, scopes, claims, auth_time, acr, amr, jti,
+    issued_at, expires_at, rotated_at, revoked_at)";
+
+fn token_cells(tenant: &TenantId, t: &TokenRow) -> Vec<crate::group::Cell> {
+    vec![
+        tenant.as_str().into(),
+        (&t.token_hash).into(),
+        (&t.kind).into(),
+        (&t.family_id).into(),
+        (&t.client_id).into(),
+        (&t.user_sourced_id).into(),
+        (&t.session_hash).into(),
+        (&t.subject).into(),
+        (&t.scopes).into(),
+        (&t.claims).into(),
+        t.auth_time.into(),
+        (&t.acr).into(),
+        (&t.amr).into(),
+        (&t.jti).into(),
+        t.issued_at.into(),
+        t.expires_at.into(),
+        t.rotated_at.into(),
+        t.revoked_at.into(),
+    ]
 }
 
 const TOKEN_COLUMNS: &str = "token_hash, kind, family_id, client_id, user_sourced_id,

@@ -49,14 +49,15 @@ fn event(i: usize) -> Event {
     }
 }
 
-/// What one request writes: a token row, then its audit row.
+/// What one request writes: a token row, then its audit row, both queued for the batch's
+/// multi-row INSERTs (as the token endpoint does), so a duplicate fails at the batch's end.
 type Write = (TenantId, TokenRow, Event);
 
 async fn write(store: &Store, w: Write) -> kakehashi_store::Result<()> {
     store
         .group_write(w, |(tenant, row, event), batch| {
             Box::pin(async move {
-                oauth::insert_token(batch.conn(), tenant, row).await?;
+                oauth::insert_token_later(batch, tenant, row);
                 batch
                     .audit(Some(tenant), "2026-04-01T00:00:00.000Z", event)
                     .await

@@ -201,8 +201,10 @@ pub async fn authorize(
             Box::pin(async move {
                 // Housekeeping on the way: codes and tokens that expired over a day ago are of
                 // no use (the day keeps recent replays recognisable as replays).
-                stored::delete_expired(batch.conn(), tenant, now - 24 * 3600).await?;
-                stored::insert_code(batch.conn(), tenant, row).await?;
+                if batch.first_in_batch(&format!("oauth-expired:{tenant}")) {
+                    stored::delete_expired(batch.conn(), tenant, now - 24 * 3600).await?;
+                }
+                stored::insert_code_later(batch, tenant, row);
                 batch.audit(Some(tenant), at, event).await.map(|_| ())
             })
         })

@@ -423,7 +423,7 @@ async fn client_credentials(
     p.store
         .group_write(data, |(tenant, at, row, event), batch| {
             Box::pin(async move {
-                stored::insert_token(batch.conn(), tenant, row).await?;
+                stored::insert_token_later(batch, tenant, row);
                 batch.audit(Some(tenant), at, event).await.map(|_| ())
             })
         })
