@@ -165,6 +165,9 @@ pub struct Store {
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Group commit of small writes ([`group`]).
     committer: group::Committer,
+    /// Portal secrets read so far: written once and never changed, so read once per process
+    /// ([`sessions::secret`]).
+    secrets: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl Store {
@@ -229,6 +232,7 @@ impl Store {
             backend,
             sqlite_writer,
             committer,
+            secrets: Default::default(),
         })
     }
 

@@ -224,30 +224,40 @@ pub async fn redeem_code(
     code_hash: &str,
     now: i64,
 ) -> Result<CodeRedemption> {
-    let n = sqlx::query(
+    // The first use consumes and reads the code in one statement (SQLite 3.35+ and
+    // PostgreSQL both take RETURNING); only a code already consumed or unknown is read again.
+    let redeemed = sqlx::query(&format!(
         "UPDATE oauth_codes SET consumed_at = $1
-         WHERE tenant_id = $2 AND code_hash = $3 AND consumed_at IS NULL",
-    )
+         WHERE tenant_id = $2 AND code_hash = $3 AND consumed_at IS NULL
+         RETURNING {CODE_COLUMNS}"
+    ))
     .bind(now)
-    .bind(tenant.as_str())
-    .bind(code_hash)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let row = sqlx::query(
-        "SELECT code_hash, family_id, client_id, user_sourced_id, session_hash, redirect_uri,
-            code_challenge, nonce, scopes, claims, auth_time, acr, amr, expires_at, consumed_at,
-            created_at
-         FROM oauth_codes WHERE tenant_id = $1 AND code_hash = $2",
-    )
     .bind(tenant.as_str())
     .bind(code_hash)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(r) = row else {
-        return Ok(CodeRedemption::Unknown);
-    };
-    let code = CodeRow {
+    if let Some(r) = redeemed {
+        return Ok(CodeRedemption::Redeemed(code_from_row(&r)?));
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {CODE_COLUMNS} FROM oauth_codes WHERE tenant_id = $1 AND code_hash = $2"
+    ))
+    .bind(tenant.as_str())
+    .bind(code_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(r) => CodeRedemption::Replayed(code_from_row(&r)?),
+        None => CodeRedemption::Unknown,
+    })
+}
+
+const CODE_COLUMNS: &str = "code_hash, family_id, client_id, user_sourced_id, session_hash,
+    redirect_uri, code_challenge, nonce, scopes, claims, auth_time, acr, amr, expires_at,
+    consumed_at, created_at";
+
+fn code_from_row(r: &sqlx::any::AnyRow) -> Result<CodeRow> {
+    Ok(CodeRow {
         code_hash: r.try_get("code_hash")?,
         family_id: r.try_get("family_id")?,
         client_id: r.try_get("client_id")?,
@@ -264,11 +274,6 @@ pub async fn redeem_code(
         expires_at: r.try_get("expires_at")?,
         consumed_at: r.try_get("consumed_at")?,
         created_at: r.try_get("created_at")?,
-    };
-    Ok(if n == 1 {
-        CodeRedemption::Redeemed(code)
-    } else {
-        CodeRedemption::Replayed(code)
     })
 }
 

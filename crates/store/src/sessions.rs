@@ -305,8 +305,29 @@ pub async fn set_settings(
 }
 
 /// The secret named `name`, created from `fresh` on first use. Every node ends up with the
-/// same value: the first insert wins and everyone reads it back.
+/// same value: the first insert wins and everyone reads it back. A secret never changes once
+/// written, so each process reads it once.
 pub async fn secret(store: &Store, name: &str, fresh: &str, at: &str) -> Result<String> {
+    let known = |s: &Store| {
+        s.secrets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    };
+    if let Some(s) = known(store) {
+        return Ok(s);
+    }
+    let s = read_or_create_secret(store, name, fresh, at).await?;
+    store
+        .secrets
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(name.to_owned(), s.clone());
+    Ok(s)
+}
+
+async fn read_or_create_secret(store: &Store, name: &str, fresh: &str, at: &str) -> Result<String> {
     let read = "SELECT secret FROM portal_secrets WHERE name = $1";
     // Read first: after the first use this is a plain read, not a write on every login page.
     if let Some(s) = sqlx::query_scalar(read)

@@ -123,10 +123,20 @@ pub async fn attempt(
     let class = user.as_ref().map(|u| RoleClass::of(&u.role));
     let policy = PortalPolicy::load(store, a.tenant).await?;
     let pair_subject = counters::pair_subject(&username, a.ip);
+    let [pair, account, ip] = counters::get_many(
+        store,
+        a.tenant,
+        [
+            (Scope::Pair, pair_subject.as_str()),
+            (Scope::Account, username.as_str()),
+            (Scope::Ip, a.ip),
+        ],
+    )
+    .await?;
     let seen = Counters {
-        pair: observed(counters::get(store, a.tenant, Scope::Pair, &pair_subject).await?),
-        account: observed(counters::get(store, a.tenant, Scope::Account, &username).await?),
-        ip: observed(counters::get(store, a.tenant, Scope::Ip, a.ip).await?),
+        pair: observed(pair),
+        account: observed(account),
+        ip: observed(ip),
     };
     let now = clock.now();
     match throttle::judge(class, policy.pupil_lockout_threshold, now, &seen) {

@@ -42,6 +42,51 @@ pub struct Counter {
     pub locked_at: Option<String>,
 }
 
+/// The counters of several (scope, subject) pairs in one query, in the order asked (`None`
+/// where there is none).
+pub async fn get_many<const N: usize>(
+    store: &Store,
+    tenant: &TenantId,
+    keys: [(Scope, &str); N],
+) -> Result<[Option<Counter>; N]> {
+    let mut sql = String::from(
+        "SELECT scope, subject, failures, window_start, last_failure_at, locked_at
+         FROM login_throttle WHERE tenant_id = $1 AND (",
+    );
+    for i in 0..N {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str(&format!(
+            "(scope = ${} AND subject = ${})",
+            2 + 2 * i,
+            3 + 2 * i
+        ));
+    }
+    sql.push(')');
+    let mut q = sqlx::query(&sql).bind(tenant.as_str());
+    for (scope, subject) in keys {
+        q = q.bind(scope.as_str()).bind(subject);
+    }
+    let rows = q.fetch_all(store.pool()).await?;
+    let mut out: [Option<Counter>; N] = std::array::from_fn(|_| None);
+    for r in rows {
+        let (scope, subject): (String, String) = (r.try_get("scope")?, r.try_get("subject")?);
+        let counter = Counter {
+            failures: r.try_get("failures")?,
+            window_start: r.try_get("window_start")?,
+            last_failure_at: r.try_get("last_failure_at")?,
+            locked_at: r.try_get("locked_at")?,
+        };
+        for (i, (s, sub)) in keys.iter().enumerate() {
+            if s.as_str() == scope && *sub == subject {
+                out[i] = Some(counter.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The counter, if any (callers judge whether its window is still open).
 pub async fn get(
     store: &Store,
@@ -49,24 +94,8 @@ pub async fn get(
     scope: Scope,
     subject: &str,
 ) -> Result<Option<Counter>> {
-    let row = sqlx::query(
-        "SELECT failures, window_start, last_failure_at, locked_at FROM login_throttle
-         WHERE tenant_id = $1 AND scope = $2 AND subject = $3",
-    )
-    .bind(tenant.as_str())
-    .bind(scope.as_str())
-    .bind(subject)
-    .fetch_optional(store.pool())
-    .await?;
-    row.map(|r| {
-        Ok(Counter {
-            failures: r.try_get("failures")?,
-            window_start: r.try_get("window_start")?,
-            last_failure_at: r.try_get("last_failure_at")?,
-            locked_at: r.try_get("locked_at")?,
-        })
-    })
-    .transpose()
+    let [c] = get_many(store, tenant, [(scope, subject)]).await?;
+    Ok(c)
 }
 
 /// Counts one failure at `now`; a window that started before `window_cutoff` restarts at 1.
