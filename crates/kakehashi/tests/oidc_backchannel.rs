@@ -560,14 +560,7 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
             Some("https://rp.example/bye?state=bye-2"),
             "{label}"
         );
-        let c = verify_logout_token(
-            ok.next().logout_token(),
-            &jwks,
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            "RS256",
-            &issuer,
-            &rp.client_id,
-        );
+        let c = verify_rs256(&ok.next(), &node.addr, &issuer, &rp);
         let id2 = claims_of(&id_token);
         assert_eq!(c["sid"], id2["sid"], "{label}");
         assert_ne!(id2["sid"], id["sid"], "{label}: a new session, a new sid");
