@@ -32,8 +32,13 @@ fn at(secs: i64) -> FixedClock {
     FixedClock(T0 + Duration::seconds(secs))
 }
 
-async fn setup(store: &Store) -> (TenantId, String) {
-    support::demo_with_backchannel_app(store, &at(0)).await
+/// The demo tenant, its back-channel app and the teacher signed in at T0 with the app
+/// holding the access token `hash` from that session.
+async fn teacher_in_app(store: &Store, hash: &str) -> (TenantId, String, SessionToken) {
+    let (tenant, app) = support::demo_with_backchannel_app(store, &at(0)).await;
+    let teacher = sign_in(store, &at(0), &tenant, TEACHER, TEACHER_PASSWORD, None).await;
+    app_signed_in(store, &tenant, &app, &teacher, hash).await;
+    (tenant, app, teacher)
 }
 
 /// Signs `username` in at `clock` (replacing `replaces`): the session token.
@@ -73,8 +78,8 @@ async fn app_signed_in(
     app: &str,
     token: &SessionToken,
     hash: &str,
-    now: i64,
 ) {
+    let now = T0.unix_timestamp();
     let session = token.id_hash();
     let user: String = kakehashi_store::sessions::find(store, tenant, &session)
         .await
@@ -151,27 +156,9 @@ async fn backchannel_logout_2_5_a_session_that_times_out_tells_its_apps_once() {
         } else {
             store.clone()
         };
-        let (tenant, app) = setup(&store).await;
-        let teacher = sign_in(&store, &at(0), &tenant, TEACHER, TEACHER_PASSWORD, None).await;
+        let (tenant, app, teacher) = teacher_in_app(&store, "t-access").await;
         let pupil = sign_in(&store, &at(0), &tenant, PUPIL, PUPIL_PASSWORD, None).await;
-        app_signed_in(
-            &store,
-            &tenant,
-            &app,
-            &teacher,
-            "t-access",
-            T0.unix_timestamp(),
-        )
-        .await;
-        app_signed_in(
-            &store,
-            &tenant,
-            &app,
-            &pupil,
-            "p-access",
-            T0.unix_timestamp(),
-        )
-        .await;
+        app_signed_in(&store, &tenant, &app, &pupil, "p-access").await;
 
         // The pupil stays active (every 20 minutes); the teacher does not.
         active(&store, &tenant, &pupil, (20..=60).step_by(20)).await;
@@ -248,17 +235,7 @@ async fn backchannel_logout_2_5_a_session_found_timed_out_by_its_own_request_tel
     for db in TestDb::both().await {
         let label = db.label;
         let store = db.open().await;
-        let (tenant, app) = setup(&store).await;
-        let teacher = sign_in(&store, &at(0), &tenant, TEACHER, TEACHER_PASSWORD, None).await;
-        app_signed_in(
-            &store,
-            &tenant,
-            &app,
-            &teacher,
-            "t-access",
-            T0.unix_timestamp(),
-        )
-        .await;
+        let (tenant, app, teacher) = teacher_in_app(&store, "t-access").await;
         // The browser comes back after the idle timeout, before any sweep ran.
         let back = session::resume(&store, &at(STAFF_IDLE + 1), &tenant, &teacher)
             .await
@@ -280,17 +257,7 @@ async fn backchannel_logout_2_5_a_session_replaced_by_a_new_login_tells_its_apps
     for db in TestDb::both().await {
         let label = db.label;
         let store = db.open().await;
-        let (tenant, app) = setup(&store).await;
-        let old = sign_in(&store, &at(0), &tenant, TEACHER, TEACHER_PASSWORD, None).await;
-        app_signed_in(
-            &store,
-            &tenant,
-            &app,
-            &old,
-            "old-access",
-            T0.unix_timestamp(),
-        )
-        .await;
+        let (tenant, app, old) = teacher_in_app(&store, "old-access").await;
         // The same browser signs in again (here as another user): the old session ends.
         let new = sign_in(&store, &at(60), &tenant, PUPIL, PUPIL_PASSWORD, Some(&old)).await;
         assert_ne!(new.id_hash(), old.id_hash());
