@@ -8,6 +8,7 @@ object on stdout; a failure prints {"ok": false, ...} and exits 1.
 
   saml_sp.py setup     --dir D --entity-id E --acs URL --idp-metadata FILE
                        [--sign-requests] [--want-response-signed] [--want-assertions-signed]
+                       [--slo-binding redirect|post]  (its SingleLogoutService's binding)
                        writes D/sp.key, D/sp.crt, D/config.json and D/sp-metadata.xml
   saml_sp.py request   --dir D --binding redirect|post [--relay-state S] [--force-authn]
                        [--is-passive] [--name-id-format URI]
@@ -18,8 +19,10 @@ object on stdout; a failure prints {"ok": false, ...} and exits 1.
   saml_sp.py logout    --dir D --name-id N --name-id-format F [--name-qualifier Q]
                        [--sp-name-qualifier Q] --session-index S [--relay-state R]
                        prints {"id", "url"}: a LogoutRequest, HTTP-Redirect, query-signed
-  saml_sp.py logout-response --dir D --query Q
-                       prints the status pysaml2 parsed from our LogoutResponse
+  saml_sp.py logout-response --dir D (--query Q | --saml-response B64)
+                       prints the status pysaml2 parsed from our LogoutResponse (HTTP-Redirect:
+                       the query; HTTP-POST: the SAMLResponse field, whose enveloped signature
+                       must verify against the IdP's metadata)
   saml_sp.py logout-request --dir D --query Q
                        an IdP-initiated LogoutRequest (HTTP-Redirect, query-signed) as pysaml2
                        reads it (signature checked); prints its NameID and SessionIndex and
@@ -107,7 +110,14 @@ def sp_config(d):
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(c["acs"], BINDING_HTTP_POST)],
-                    "single_logout_service": [(c["slo"], BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [
+                        (
+                            c["slo"],
+                            BINDING_HTTP_POST
+                            if c.get("slo_binding") == "post"
+                            else BINDING_HTTP_REDIRECT,
+                        )
+                    ],
                 },
                 "authn_requests_signed": c["sign_requests"],
                 "want_response_signed": c["want_response_signed"],
@@ -135,6 +145,7 @@ def cmd_setup(a):
         "sign_requests": a.sign_requests,
         "want_response_signed": a.want_response_signed,
         "want_assertions_signed": a.want_assertions_signed,
+        "slo_binding": a.slo_binding,
     }
     with open(os.path.join(a.dir, "config.json"), "w") as f:
         json.dump(c, f)
@@ -266,11 +277,21 @@ def cmd_logout_response(a):
 
     cfg, _ = sp_config(a.dir)
     client = Saml2Client(config=cfg)
-    q = parse_qs(a.query)
-    try:
-        resp = client.parse_logout_request_response(q["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
-    except Exception as e:
-        fail(error_class=type(e).__name__, error=str(e))
+    if a.saml_response is not None:
+        # HTTP-POST (Bindings 3.5): the enveloped signature is the only authentication.
+        q = {"RelayState": [a.relay_state]} if a.relay_state is not None else {}
+        try:
+            xml = base64.b64decode(a.saml_response)
+            client.sec.correctly_signed_logout_response(xml, must=True)
+            resp = client.parse_logout_request_response(a.saml_response, BINDING_HTTP_POST)
+        except Exception as e:
+            fail(error_class=type(e).__name__, error=str(e))
+    else:
+        q = parse_qs(a.query)
+        try:
+            resp = client.parse_logout_request_response(q["SAMLResponse"][0], BINDING_HTTP_REDIRECT)
+        except Exception as e:
+            fail(error_class=type(e).__name__, error=str(e))
     if resp is None:
         fail(error_class="NoResponse", error="pysaml2 returned no LogoutResponse")
     status = resp.response.status.status_code.value
@@ -283,6 +304,7 @@ def cmd_logout_response(a):
                 "issuer": resp.issuer(),
                 "relay_state": q.get("RelayState", [None])[0],
                 "signed_query": "Signature" in q,
+                "signed_xml": a.saml_response is not None,
             }
         )
     )
@@ -355,6 +377,7 @@ def main():
     s.add_argument("--sign-requests", action="store_true")
     s.add_argument("--want-response-signed", action="store_true")
     s.add_argument("--want-assertions-signed", action="store_true")
+    s.add_argument("--slo-binding", choices=["redirect", "post"], default="redirect")
     r = sub.add_parser("request")
     r.add_argument("--dir", required=True)
     r.add_argument("--binding", choices=["redirect", "post"], required=True)
@@ -380,7 +403,10 @@ def main():
     lo.add_argument("--relay-state")
     lr = sub.add_parser("logout-response")
     lr.add_argument("--dir", required=True)
-    lr.add_argument("--query", required=True)
+    lr_in = lr.add_mutually_exclusive_group(required=True)
+    lr_in.add_argument("--query")
+    lr_in.add_argument("--saml-response")
+    lr.add_argument("--relay-state")
     lq = sub.add_parser("logout-request")
     lq.add_argument("--dir", required=True)
     lq.add_argument("--query", required=True)

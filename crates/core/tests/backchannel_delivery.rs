@@ -8,17 +8,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use kakehashi_core::apps::{self, NewApp, OidcOptions, Protocol, SecurityClass, SubjectType};
 use kakehashi_core::cache::ProviderCache;
 use kakehashi_core::clock::FixedClock;
 use kakehashi_core::data_dir::MasterKey;
 use kakehashi_core::oauth::backchannel::{self, Deliverer, LogoutTokenPost, MAX_ATTEMPTS};
-use kakehashi_core::{demo, Actor};
-use kakehashi_store::oauth::{self as stored, TokenRow};
+use kakehashi_store::oauth as stored;
 use kakehashi_store::testing::TestDb;
 use kakehashi_store::{Store, TenantId};
 use time::macros::datetime;
 use time::Duration;
+
+mod support;
 
 /// Answers each POST with the next scripted answer and remembers what was sent.
 struct Scripted {
@@ -62,73 +62,27 @@ impl LogoutTokenPost for Scripted {
 /// The demo tenant with one back-channel app that a teacher signed in to from session `sess`
 /// (a token row with scope openid), and that session's Logout Token queued.
 async fn queued(store: &Store, clock: &FixedClock) -> (TenantId, String) {
-    demo::ensure(store, clock).await.expect("demo");
-    let tenant = TenantId::parse("demo").unwrap();
-    let reg = apps::add_with_oidc(
-        store,
-        clock,
-        &Actor("cli:test".into()),
-        &tenant,
-        "http://127.0.0.1:8080",
-        &NewApp {
-            name: "BCL".into(),
-            protocol: Protocol::Oidc,
-            security_class: SecurityClass::Learning,
-            audience: None,
-            redirect_uris: vec!["https://rp.example/cb".into()],
-            public: false,
-            saml: None,
-            subject_type: SubjectType::Pairwise,
-            icon: None,
-        },
-        &OidcOptions {
-            backchannel_logout_uri: Some("https://rp.example/bcl".into()),
-            ..OidcOptions::default()
-        },
-    )
-    .await
-    .expect("app");
+    let (tenant, app) = support::demo_with_backchannel_app(store, clock).await;
     let now = clock.0.unix_timestamp();
     let user = kakehashi_store::roster::find_user_by_username(store, &tenant, "minami.t01")
         .await
         .unwrap()
         .expect("the demo teacher");
     let mut tx = store.begin().await.unwrap();
-    stored::insert_token(
-        &mut tx,
-        &tenant,
-        &TokenRow {
-            token_hash: "h1".into(),
-            kind: "access".into(),
-            family_id: "f".into(),
-            client_id: reg.app.id.clone(),
-            user_sourced_id: Some(user.sourced_id.clone()),
-            session_hash: Some("sess".into()),
-            subject: "sub-1".into(),
-            scopes: "openid".into(),
-            claims: None,
-            auth_time: Some(now),
-            acr: None,
-            amr: None,
-            jti: None,
-            issued_at: now,
-            expires_at: now + 3600,
-            rotated_at: None,
-            revoked_at: None,
-        },
-    )
-    .await
-    .unwrap();
+    let token = support::openid_token("h1", &app, &user.sourced_id, "sess", now);
+    stored::insert_token(&mut tx, &tenant, &token)
+        .await
+        .unwrap();
     let told = backchannel::queue(&mut tx, &tenant, "sess", &user.sourced_id, now)
         .await
         .unwrap();
-    assert_eq!(told, vec![reg.app.id.clone()]);
+    assert_eq!(told, vec![app.clone()]);
     // Ending the same session again queues nothing more.
     backchannel::queue(&mut tx, &tenant, "sess", &user.sourced_id, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    (tenant, reg.app.id)
+    (tenant, app)
 }
 
 async fn results(store: &Store, tenant: &TenantId) -> Vec<(String, i64)> {

@@ -184,6 +184,38 @@ fn verify_logout_token(
     c
 }
 
+/// A demo node, a listener answering 200 and one app `name` whose back-channel logout URI is
+/// the listener's `path` (`extra`: more `app add` flags): the node, its issuer, the listener
+/// and the app.
+fn node_with_app(
+    env: &Env,
+    name: &str,
+    path: &str,
+    extra: &[&str],
+) -> (portal_support::Node, String, Listener, Rp) {
+    let node = start(env, &["--demo"]);
+    let issuer = format!("{}/t/demo", node.url);
+    let ok = Listener::start(200);
+    let uri = format!("{}{path}", ok.base);
+    let mut flags = vec!["--backchannel-logout-uri", uri.as_str()];
+    flags.extend_from_slice(extra);
+    let rp = register(env, "demo", name, "https://rp.example/cb", &flags);
+    (node, issuer, ok, rp)
+}
+
+/// [`verify_logout_token`] for an RS256 app, against the node's JWKS now.
+fn verify_rs256(r: &Received, node_addr: &str, issuer: &str, rp: &Rp) -> serde_json::Value {
+    let jwks = raw(node_addr, "GET", "/t/demo/jwks", &[], "").body;
+    verify_logout_token(
+        r.logout_token(),
+        &jwks,
+        &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        "RS256",
+        issuer,
+        &rp.client_id,
+    )
+}
+
 /// Signs in through `rp` with the browser (its session) and redeems the code: the ID token.
 fn id_token_for(b: &mut Browser<'_>, node_addr: &str, issuer: &str, rp: &Rp) -> String {
     let path = authorize_path("demo", rp, &[("scope", "openid"), ("state", "s")]);
@@ -400,20 +432,11 @@ async fn backchannel_logout_2_5_portal_logout_posts_signed_logout_tokens_with_th
 async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_before_the_rp() {
     for env in Env::both().await {
         let label = env.label();
-        let node = start(&env, &["--demo"]);
-        let issuer = format!("{}/t/demo", node.url);
-        let ok = Listener::start(200);
-        let rp = register(
+        let (node, issuer, ok, rp) = node_with_app(
             &env,
-            "demo",
             "BCL-RP",
-            "https://rp.example/cb",
-            &[
-                "--backchannel-logout-uri",
-                &format!("{}/logout", ok.base),
-                "--post-logout-redirect-uri",
-                "https://rp.example/bye",
-            ],
+            "/logout",
+            &["--post-logout-redirect-uri", "https://rp.example/bye"],
         );
         // A SAML SP with a SingleLogoutService, signed in from the same portal session.
         const SLO_SP: &str = "https://slo.example.jp/sp";
@@ -479,15 +502,7 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
         // The RP's back-channel got its Logout Token for this session.
         let got = ok.next();
         assert_eq!(got.path, "/logout");
-        let jwks = raw(&node.addr, "GET", "/t/demo/jwks", &[], "").body;
-        let c = verify_logout_token(
-            got.logout_token(),
-            &jwks,
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            "RS256",
-            &issuer,
-            &rp.client_id,
-        );
+        let c = verify_rs256(&got, &node.addr, &issuer, &rp);
         let id = claims_of(&id_token);
         assert_eq!(c["sub"], id["sub"], "{label}");
         assert_eq!(c["sid"], id["sid"], "{label}");
@@ -545,14 +560,7 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
             Some("https://rp.example/bye?state=bye-2"),
             "{label}"
         );
-        let c = verify_logout_token(
-            ok.next().logout_token(),
-            &jwks,
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            "RS256",
-            &issuer,
-            &rp.client_id,
-        );
+        let c = verify_rs256(&ok.next(), &node.addr, &issuer, &rp);
         let id2 = claims_of(&id_token);
         assert_eq!(c["sid"], id2["sid"], "{label}");
         assert_ne!(id2["sid"], id["sid"], "{label}: a new session, a new sid");
@@ -563,16 +571,7 @@ async fn rp_initiated_logout_tells_back_channel_apps_and_walks_the_saml_sps_befo
 async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_channel_apps() {
     for env in Env::both().await {
         let label = env.label();
-        let node = start(&env, &["--demo"]);
-        let issuer = format!("{}/t/demo", node.url);
-        let ok = Listener::start(200);
-        let rp = register(
-            &env,
-            "demo",
-            "BCL-RP",
-            "https://rp.example/cb",
-            &["--backchannel-logout-uri", &format!("{}/bcl", ok.base)],
-        );
+        let (node, issuer, ok, rp) = node_with_app(&env, "BCL-RP", "/bcl", &[]);
         const SLO_SP: &str = "https://slo.example.jp/sp";
         const SLO_ACS: &str = "https://slo.example.jp/acs";
         const SLO_URL: &str = "https://slo.example.jp/slo";
@@ -680,16 +679,51 @@ async fn a_saml_sps_logout_request_that_ends_the_portal_session_tells_the_back_c
             "{label}: {last}"
         );
         // ... and so the OIDC app of that session gets its Logout Token.
-        let got = ok.next();
-        let jwks = raw(&node.addr, "GET", "/t/demo/jwks", &[], "").body;
-        let c = verify_logout_token(
-            got.logout_token(),
-            &jwks,
-            &CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            "RS256",
-            &issuer,
-            &rp.client_id,
-        );
+        let c = verify_rs256(&ok.next(), &node.addr, &issuer, &rp);
         assert_eq!(c["sid"], claims_of(&id_token)["sid"], "{label}");
+    }
+}
+
+#[tokio::test]
+async fn backchannel_logout_2_5_a_new_login_in_the_same_browser_tells_the_old_sessions_apps() {
+    for env in Env::both().await {
+        let label = env.label();
+        let (node, issuer, ok, rp) = node_with_app(&env, "BCL-R", "/r", &[]);
+        let mut b = Browser::new(&node, "demo");
+        let first = claims_of(&id_token_for(&mut b, &node.addr, &issuer, &rp));
+        let old_cookie = b.cookie();
+
+        // The same browser signs in again (the login form with prompt=login shows while a
+        // session is live), as another user: the previous session ends as at logout.
+        let page = b.get("/t/demo/login?prompt=login");
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        let csrf = page.hidden("csrf").expect("the login form's csrf");
+        let r = b.post(
+            "/t/demo/login",
+            &[
+                ("csrf", &csrf),
+                ("username", portal_support::PUPIL),
+                ("password", portal_support::PUPIL_PASSWORD),
+            ],
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        assert_ne!(b.cookie(), old_cookie, "{label}: a new session cookie");
+        assert_eq!(
+            portal_support::request(&node.addr, "GET", "/t/demo/", &old_cookie, None).status,
+            303,
+            "{label}: the old session cookie no longer signs in"
+        );
+
+        // Section 2.5: the app that signed in from the old session gets a Logout Token;
+        // section 2.4: with that session's sid and the teacher's sub for the app.
+        let got = ok.next();
+        assert_eq!(got.path, "/r", "{label}");
+        let c = verify_rs256(&got, &node.addr, &issuer, &rp);
+        assert_eq!(c["sid"], first["sid"], "{label}");
+        assert_eq!(c["sub"], first["sub"], "{label}");
+        let audit = backchannel_audit(&env, 1).await;
+        assert_eq!(audit.len(), 1, "{label}: {audit:?}");
+        assert_eq!(audit[0]["result"], "delivered");
+        ok.nothing_more_within(Duration::from_secs(6));
     }
 }

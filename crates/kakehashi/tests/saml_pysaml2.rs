@@ -98,6 +98,34 @@ fn sp_parse(py: &Path, sp: &PySp, page: &Resp, request_id: Option<&str>) -> (boo
     sp_driver(py, &a)
 }
 
+/// pysaml2's query-signed LogoutRequest for the session it parsed in `login` (what
+/// `sp_parse` printed): `{"id", "url"}`.
+fn sp_logout(py: &Path, sp: &PySp, login: &Value, relay_state: &str) -> Value {
+    let si = |k: &str| login[k].as_str().unwrap_or_default().to_owned();
+    let (ok, lo) = sp_driver(
+        py,
+        &[
+            "logout",
+            "--dir",
+            &sp.dir,
+            "--name-id",
+            &si("name_id"),
+            "--name-id-format",
+            &si("name_id_format"),
+            "--name-qualifier",
+            &si("name_qualifier"),
+            "--sp-name-qualifier",
+            &si("sp_name_qualifier"),
+            "--session-index",
+            &si("session_index"),
+            "--relay-state",
+            relay_state,
+        ],
+    );
+    assert!(ok, "pysaml2 logout: {lo}");
+    lo
+}
+
 fn idp_metadata_file(env: &Env, node: &Node) -> std::path::PathBuf {
     let md = request(&node.addr, "GET", "/t/demo/saml/metadata", "", None);
     assert_eq!(md.status, 200, "{}", md.body);
@@ -225,28 +253,7 @@ async fn pysaml2_sp_initiated_redirect_signed_response_and_assertion_persistent_
 
         // Single Logout (Profiles 4.4): pysaml2 signs a LogoutRequest for the pupil's first
         // session; the portal session ends and pysaml2 accepts our LogoutResponse.
-        let si = |k: &str| pupil_login[k].as_str().unwrap_or_default().to_owned();
-        let (ok, lo) = sp_driver(
-            &py,
-            &[
-                "logout",
-                "--dir",
-                &sp.dir,
-                "--name-id",
-                &si("name_id"),
-                "--name-id-format",
-                &si("name_id_format"),
-                "--name-qualifier",
-                &si("name_qualifier"),
-                "--sp-name-qualifier",
-                &si("sp_name_qualifier"),
-                "--session-index",
-                &si("session_index"),
-                "--relay-state",
-                "bye",
-            ],
-        );
-        assert!(ok, "{label}: {lo}");
+        let lo = sp_logout(&py, &sp, &pupil_login, "bye");
         let url = lo["url"].as_str().expect("url");
         let path = format!("/{}", url.splitn(4, '/').nth(3).expect("a path"));
         let cookie = pupil.cookie();
@@ -463,6 +470,168 @@ async fn pysaml2_response_signed_only_and_passive_request_without_session_gets_n
         assert!(
             got.to_string().contains("https://refeds.org/profile/mfa"),
             "{label}: pysaml2 sees the MFA class: {got}"
+        );
+    }
+}
+
+/// The `action` of the auto-POST form on a page.
+fn form_action(page: &Resp) -> String {
+    let start = page.body.find("action=\"").expect("a form") + "action=\"".len();
+    let end = page.body[start..].find('"').expect("quoted") + start;
+    page.body[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn pysaml2_sp_initiated_logout_with_a_post_binding_requester_tells_the_other_sps_first() {
+    let py = interop_python();
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start(&env, &["--demo"]);
+        let idp_md = idp_metadata_file(&env, &node);
+        // The requester takes its LogoutResponse by HTTP-POST only (its metadata's
+        // SingleLogoutService); the other SP by HTTP-Redirect.
+        let requester = py_sp(
+            &py,
+            &env,
+            "校務ポータル (POST SLO)",
+            "postslo",
+            &idp_md,
+            &["--slo-binding", "post"],
+            &["--security-class", "learning"],
+        );
+        let md = std::fs::read_to_string(format!("{}/sp-metadata.xml", requester.dir)).unwrap();
+        let slo_element = md
+            .split("SingleLogoutService")
+            .nth(1)
+            .and_then(|e| e.split('>').next())
+            .unwrap_or_default();
+        assert!(
+            slo_element.contains("bindings:HTTP-POST") && !slo_element.contains("HTTP-Redirect"),
+            "{label}: {md}"
+        );
+        let other = py_sp(
+            &py,
+            &env,
+            "デジタル教材",
+            "other",
+            &idp_md,
+            &[],
+            &["--security-class", "learning"],
+        );
+        let idp_entity = format!("{}/t/demo/saml/metadata", node.url);
+
+        // One portal session signed in to both SPs.
+        let mut b = Browser::new(&node, "demo");
+        let (id, path, _) = sp_request(&py, &requester, &["--binding", "redirect"]);
+        let sso = b.get(&path);
+        let page = login_and_resume(&mut b, &sso, TEACHER, TEACHER_PASSWORD);
+        let (ok, at_requester) = sp_parse(&py, &requester, &page, Some(&id));
+        assert!(ok, "{label}: {at_requester}");
+        let (id, path, _) = sp_request(&py, &other, &["--binding", "redirect"]);
+        let page = b.get(&path);
+        let (ok, at_other) = sp_parse(&py, &other, &page, Some(&id));
+        assert!(ok, "{label}: {at_other}");
+        let cookie = b.cookie();
+
+        // The requester's signed LogoutRequest (Profiles 4.4.3.1).
+        let lo = sp_logout(&py, &requester, &at_requester, "bye");
+        let url = lo["url"].as_str().expect("url");
+        let r = b.get(&format!("/{}", url.splitn(4, '/').nth(3).expect("a path")));
+        // Profiles 4.4.3.2: the IdP tells the other session participants first.
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let next = r.header("location").unwrap_or_default().to_owned();
+        assert!(
+            next.starts_with("/t/demo/saml/slo/next?journey="),
+            "{label}: the other SP is told before the requester is answered: {next}"
+        );
+        assert_eq!(
+            request(&node.addr, "GET", "/t/demo/", &cookie, None).status,
+            303,
+            "{label}: the portal session has ended"
+        );
+        let r = b.get(&next);
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let to_other = r.header("location").unwrap_or_default().to_owned();
+        let (slo, query) = to_other.split_once('?').expect("a query");
+        assert_eq!(slo, "http://127.0.0.1:9/other/slo", "{label}");
+        let (ok, lreq) = sp_driver(
+            &py,
+            &["logout-request", "--dir", &other.dir, "--query", query],
+        );
+        assert!(ok, "{label}: pysaml2 refused our LogoutRequest: {lreq}");
+        assert_eq!(lreq["name_id"], at_other["name_id"], "{label}");
+        assert_eq!(lreq["session_index"][0], at_other["session_index"]);
+
+        // The other SP's LogoutResponse ends the journey with the requester's answer: the
+        // auto-posted form (Bindings 3.5.4) under the strict CSP, to its POST endpoint.
+        let url = lreq["url"].as_str().expect("LogoutResponse URL");
+        let page = b.get(&format!("/{}", url.splitn(4, '/').nth(3).expect("a path")));
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert_eq!(
+            form_action(&page),
+            "http://127.0.0.1:9/postslo/slo",
+            "{label}"
+        );
+        assert_eq!(page.hidden("RelayState").as_deref(), Some("bye"), "{label}");
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'none'"), "{label}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{label}: {csp}");
+        assert!(
+            csp.contains("form-action http://127.0.0.1:9"),
+            "{label}: {csp}"
+        );
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .expect("a script nonce");
+        assert!(
+            page.body.contains(&format!("<script nonce=\"{nonce}\">")),
+            "{label}: the only script is the one the CSP names"
+        );
+        // pysaml2 checks the enveloped signature against our metadata, the Destination (its
+        // POST endpoint), InResponseTo and the status (Profiles 4.4.4.2, Core 3.7.3.2).
+        let field = saml_response_field(&page);
+        let (ok, parsed) = sp_driver(
+            &py,
+            &[
+                "logout-response",
+                "--dir",
+                &requester.dir,
+                "--saml-response",
+                &field,
+                "--relay-state",
+                "bye",
+            ],
+        );
+        assert!(
+            ok,
+            "{label}: pysaml2 refused our POSTed LogoutResponse: {parsed}"
+        );
+        assert_eq!(
+            parsed["status"],
+            "urn:oasis:names:tc:SAML:2.0:status:Success"
+        );
+        assert_eq!(parsed["in_response_to"], lo["id"], "{label}");
+        assert_eq!(parsed["issuer"], idp_entity.as_str());
+        assert_eq!(parsed["signed_xml"], true);
+
+        // The journey is over: the same LogoutResponse again is not taken, and no second
+        // answer is POSTed.
+        let again = b.get(&format!("/{}", url.splitn(4, '/').nth(3).unwrap()));
+        assert_eq!(again.status, 400, "{label}: {}", again.body);
+        let actions = audit_actions(&env).await;
+        let done: Vec<_> = actions
+            .iter()
+            .filter(|(a, _)| a == "saml.slo.propagated")
+            .collect();
+        assert_eq!(done.len(), 1, "{label}: {actions:?}");
+        assert!(done[0].1.contains(&other.app_id), "{:?}", done[0]);
+        assert!(done[0].1.contains("status:Success"), "{:?}", done[0]);
+        assert!(
+            !done[0].1.contains(&requester.app_id),
+            "{label}: the requester is answered, not asked: {:?}",
+            done[0]
         );
     }
 }

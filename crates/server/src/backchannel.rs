@@ -2,7 +2,9 @@
 //! are queued in the database by `kakehashi_core::oauth::backchannel::queue` when a portal
 //! session ends; this module runs `deliver_due` in a spawned task right after a logout handled
 //! here ([`deliver_soon`]), and every [`SWEEP_EVERY`] for retries and for sessions ended in
-//! other ways or on other nodes ([`sweep`]). The POST goes through [`crate::http_client`]
+//! other ways or on other nodes ([`sweep`]). The same sweep first ends the portal sessions
+//! that have timed out (`kakehashi_core::portal::expiry::sweep`, each claimed by a conditional
+//! DELETE so that nodes sharing a database end it once), which queues their Logout Tokens. The POST goes through [`crate::http_client`]
 //! (bounded time), in `spawn_blocking`. Nothing here can fail a user's logout.
 
 use std::future::Future;
@@ -60,12 +62,16 @@ pub fn deliver_soon(st: &AppState) {
     tokio::spawn(async move { deliver(&st).await });
 }
 
-/// Delivers due Logout Tokens every [`SWEEP_EVERY`], for as long as the server runs.
+/// Ends timed-out portal sessions and delivers due Logout Tokens every [`SWEEP_EVERY`], for
+/// as long as the server runs.
 pub async fn sweep(st: AppState) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
+        if let Err(e) = kakehashi_core::portal::expiry::sweep(&st.store, &SystemClock).await {
+            tracing::warn!(error = %e, "the portal session expiry sweep failed");
+        }
         deliver(&st).await;
     }
 }

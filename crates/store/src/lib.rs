@@ -37,6 +37,10 @@ use sqlx::{AnyConnection, AnyPool, Transaction};
 
 pub use time_fmt::{now_rfc3339, now_rfc3339_of};
 
+/// The connection the store's functions write through (a [`Tx`] or a group-commit batch's),
+/// for callers above the store that pass one along.
+pub type Conn = AnyConnection;
+
 /// A write transaction. On SQLite it is `BEGIN IMMEDIATE` so that two writers queue instead of
 /// failing half-way, and it holds the process's one SQLite writer slot (see [`Store::begin`]);
 /// on PostgreSQL an ordinary transaction. Derefs to the sqlx transaction, so `&mut tx` is a
@@ -140,6 +144,20 @@ impl TenantId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The tenant id in column `column` of a row of `table` (an invalid one is corruption).
+    pub(crate) fn from_row(
+        r: &sqlx::any::AnyRow,
+        table: &'static str,
+        column: &str,
+    ) -> Result<Self> {
+        use sqlx::Row;
+        let id: String = r.try_get(column)?;
+        TenantId::parse(&id).map_err(|e| StoreError::Corrupt {
+            table,
+            detail: e.to_string(),
+        })
     }
 }
 

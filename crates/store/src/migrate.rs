@@ -91,6 +91,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "known_device_agent",
         sql: include_str!("../migrations/0016_known_device_agent.sql"),
     },
+    Migration {
+        version: 18,
+        name: "session_end",
+        sql: include_str!("../migrations/0018_session_end.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

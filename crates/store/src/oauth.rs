@@ -574,12 +574,8 @@ pub async fn due_backchannel_logouts(
     .await?;
     rows.iter()
         .map(|r| {
-            let tenant: String = r.try_get("tenant_id")?;
             Ok(BackchannelLogoutRow {
-                tenant: TenantId::parse(&tenant).map_err(|e| StoreError::Corrupt {
-                    table: "oidc_backchannel_logouts",
-                    detail: e.to_string(),
-                })?,
+                tenant: TenantId::from_row(r, "oidc_backchannel_logouts", "tenant_id")?,
                 id: r.try_get("id")?,
                 client_id: r.try_get("client_id")?,
                 subject: r.try_get("subject")?,

@@ -441,6 +441,10 @@ pub struct LogoutJourneyRow {
     pub expires_at: i64,
     /// Where the browser goes when every SP was told (migration 0015); none: the login page.
     pub finish_url: Option<String>,
+    /// The LogoutResponse the journey ends with, POSTed to the SP that asked for the logout
+    /// (migration 0018; JSON, see `kakehashi_core::saml_idp::propagate`); takes precedence
+    /// over `finish_url`.
+    pub finish_post: Option<String>,
 }
 
 pub async fn insert_logout_journey(
@@ -456,8 +460,8 @@ pub async fn insert_logout_journey(
         .await?;
     sqlx::query(
         "INSERT INTO saml_logout_journeys (tenant_id, id, user_sourced_id, remaining, awaiting,
-            awaiting_app, results, expires_at, finish_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            awaiting_app, results, expires_at, finish_url, finish_post)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant.as_str())
     .bind(&j.id)
@@ -468,6 +472,7 @@ pub async fn insert_logout_journey(
     .bind(&j.results)
     .bind(j.expires_at)
     .bind(&j.finish_url)
+    .bind(&j.finish_post)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -482,7 +487,7 @@ pub async fn logout_journey(
 ) -> Result<Option<LogoutJourneyRow>> {
     let row = sqlx::query(
         "SELECT id, user_sourced_id, remaining, awaiting, awaiting_app, results, expires_at,
-            finish_url
+            finish_url, finish_post
          FROM saml_logout_journeys WHERE tenant_id = $1 AND id = $2 AND expires_at > $3",
     )
     .bind(tenant.as_str())
@@ -500,6 +505,7 @@ pub async fn logout_journey(
             results: r.try_get("results")?,
             expires_at: r.try_get("expires_at")?,
             finish_url: r.try_get("finish_url")?,
+            finish_post: r.try_get("finish_post")?,
         })
     })
     .transpose()

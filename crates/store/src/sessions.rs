@@ -38,8 +38,8 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow)
     sqlx::query(
         "INSERT INTO portal_sessions (id_hash, tenant_id, user_sourced_id, role, created_at,
             last_seen_at, auth_time, idle_timeout_secs, expires_at, amr, acr, csrf_secret,
-            user_agent, ip, second_factor_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            user_agent, ip, second_factor_at, idle_deadline)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&s.id_hash)
     .bind(tenant.as_str())
@@ -56,9 +56,22 @@ pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow)
     .bind(&s.user_agent)
     .bind(&s.ip)
     .bind(&s.second_factor_at)
+    .bind(unix_of(&s.last_seen_at, "last_seen_at")? + s.idle_timeout_secs)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The unix time of a stored RFC 3339 instant (`idle_deadline` is kept in seconds so that
+/// SQL can add the idle timeout to it on both backends).
+fn unix_of(at: &str, column: &'static str) -> Result<i64> {
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        // Rounded up: the sweep never ends a session before `expiry` in core would.
+        .map(|t| t.unix_timestamp() + i64::from(t.nanosecond() > 0))
+        .map_err(|e| crate::StoreError::Corrupt {
+            table: "portal_sessions",
+            detail: format!("{column} {at:?} is not an RFC 3339 instant: {e}"),
+        })
 }
 
 /// The session with this token hash in this tenant, with its user, if that user is still
@@ -120,11 +133,13 @@ pub async fn touch(store: &Store, tenant: &TenantId, id_hash: &str, at: &str) ->
     // Every write goes through `Store::begin` (SQLite's writer slot), never the bare pool.
     let mut tx = store.begin().await?;
     sqlx::query(
-        "UPDATE portal_sessions SET last_seen_at = $1 WHERE tenant_id = $2 AND id_hash = $3",
+        "UPDATE portal_sessions SET last_seen_at = $1, idle_deadline = $4 + idle_timeout_secs
+         WHERE tenant_id = $2 AND id_hash = $3",
     )
     .bind(at)
     .bind(tenant.as_str())
     .bind(id_hash)
+    .bind(unix_of(at, "last_seen_at")?)
     .execute(&mut **tx)
     .await?;
     tx.commit().await?;
@@ -142,7 +157,8 @@ pub async fn record_second_factor(
     at: &str,
 ) -> Result<bool> {
     let n = sqlx::query(
-        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = $3, last_seen_at = $3
+        "UPDATE portal_sessions SET amr = $1, acr = $2, second_factor_at = $3, last_seen_at = $3,
+            idle_deadline = $6 + idle_timeout_secs
          WHERE tenant_id = $4 AND id_hash = $5",
     )
     .bind(amr)
@@ -150,6 +166,7 @@ pub async fn record_second_factor(
     .bind(at)
     .bind(tenant.as_str())
     .bind(id_hash)
+    .bind(unix_of(at, "second_factor_at")?)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -221,25 +238,91 @@ pub async fn delete_passwordless_of_user(
 
 /// Ends one session; `Ok(false)` when there was none.
 pub async fn delete(conn: &mut AnyConnection, tenant: &TenantId, id_hash: &str) -> Result<bool> {
-    let n = sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND id_hash = $2")
-        .bind(tenant.as_str())
-        .bind(id_hash)
-        .execute(&mut *conn)
+    Ok(delete_returning_user(conn, tenant, id_hash)
         .await?
-        .rows_affected();
-    Ok(n == 1)
+        .is_some())
 }
 
-/// Removes the tenant's sessions whose absolute lifetime ended before `now`.
-pub async fn delete_expired(conn: &mut AnyConnection, tenant: &TenantId, now: &str) -> Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM portal_sessions WHERE tenant_id = $1 AND expires_at < $2")
-            .bind(tenant.as_str())
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected(),
+/// Ends one session and answers its user, `None` when there was none (a login replacing the
+/// browser's previous session).
+pub async fn delete_returning_user(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_hash: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM portal_sessions WHERE tenant_id = $1 AND id_hash = $2
+         RETURNING user_sourced_id",
     )
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A session past its idle or absolute timeout, as the expiry sweep finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiredSession {
+    pub tenant: TenantId,
+    pub id_hash: String,
+    pub user_sourced_id: String,
+    /// `true`: its absolute lifetime is over; `false`: it was idle too long.
+    pub absolute: bool,
+}
+
+/// Up to `limit` sessions of any tenant that have timed out at `now` (unix seconds;
+/// `now_text` the same instant as stored): idle since `idle_deadline` or past `expires_at`.
+pub async fn timed_out(
+    store: &Store,
+    now: i64,
+    now_text: &str,
+    limit: i64,
+) -> Result<Vec<ExpiredSession>> {
+    let rows = sqlx::query(
+        "SELECT tenant_id, id_hash, user_sourced_id, expires_at FROM portal_sessions
+         WHERE idle_deadline <= $1 OR expires_at <= $2
+         ORDER BY id_hash LIMIT $3",
+    )
+    .bind(now)
+    .bind(now_text)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let expires_at: String = r.try_get("expires_at")?;
+            Ok(ExpiredSession {
+                tenant: TenantId::from_row(r, "portal_sessions", "tenant_id")?,
+                id_hash: r.try_get("id_hash")?,
+                user_sourced_id: r.try_get("user_sourced_id")?,
+                absolute: expires_at.as_str() <= now_text,
+            })
+        })
+        .collect()
+}
+
+/// Ends one session if it has still timed out at `now` (see [`timed_out`]): the conditional
+/// DELETE is the claim, so of two nodes sweeping the same database (or a sweep and the
+/// session's own next request) exactly one ends it. `Ok(false)`: gone or active again.
+pub async fn delete_timed_out(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id_hash: &str,
+    now: i64,
+    now_text: &str,
+) -> Result<bool> {
+    let n = sqlx::query(
+        "DELETE FROM portal_sessions WHERE tenant_id = $1 AND id_hash = $2
+            AND (idle_deadline <= $3 OR expires_at <= $4)",
+    )
+    .bind(tenant.as_str())
+    .bind(id_hash)
+    .bind(now)
+    .bind(now_text)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 /// A tenant's portal settings as stored (absent row: the caller's defaults apply).

@@ -47,12 +47,8 @@ pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Tenant> {
-    let id: String = r.try_get("id")?;
     Ok(Tenant {
-        id: TenantId::parse(&id).map_err(|e| crate::StoreError::Corrupt {
-            table: "tenants",
-            detail: e.to_string(),
-        })?,
+        id: TenantId::from_row(r, "tenants", "id")?,
         name: r.try_get("name")?,
         created_at: r.try_get("created_at")?,
     })

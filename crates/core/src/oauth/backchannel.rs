@@ -56,7 +56,7 @@ pub fn sid(client_id: &str, session_hash: &str, salt: &str) -> String {
 /// `session_hash` and has a back-channel logout URI; returns their client ids. Call inside the
 /// transaction that ends the session (before its tokens are forgotten).
 pub async fn queue(
-    tx: &mut kakehashi_store::Tx,
+    tx: &mut kakehashi_store::Conn,
     tenant: &TenantId,
     session_hash: &str,
     user_sourced_id: &str,

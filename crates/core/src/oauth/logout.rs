@@ -129,11 +129,8 @@ pub async fn end_session_tokens_in(
     id_hash: &str,
     user: &str,
 ) -> Result<Vec<String>, StoreError> {
-    let now = clock.now().unix_timestamp();
-    // Back-Channel Logout 1.0 section 2.5: the apps to tell, queued with the revocation so
-    // that neither happens without the other.
-    let told = super::backchannel::queue(tx, tenant, id_hash, user, now).await?;
-    let clients = stored::revoke_session(tx, tenant, id_hash, now).await?;
+    let (clients, told) =
+        revoke_and_queue(tx, tenant, id_hash, user, clock.now().unix_timestamp()).await?;
     if !clients.is_empty() || !told.is_empty() {
         audit::append(
             tx,
@@ -150,4 +147,22 @@ pub async fn end_session_tokens_in(
         .await?;
     }
     Ok(clients)
+}
+
+/// The OIDC side of a portal session's end, not audited (the caller audits it with the rest
+/// of what ended the session: a timeout, a login replacing it): Logout Tokens queued for the
+/// back-channel apps and every token of the session revoked. Returns the clients whose tokens
+/// were revoked and those to be told.
+pub async fn revoke_and_queue(
+    conn: &mut kakehashi_store::Conn,
+    tenant: &kakehashi_store::TenantId,
+    id_hash: &str,
+    user: &str,
+    now: i64,
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    // Back-Channel Logout 1.0 section 2.5: the apps to tell, queued with the revocation so
+    // that neither happens without the other.
+    let told = super::backchannel::queue(conn, tenant, id_hash, user, now).await?;
+    let clients = stored::revoke_session(conn, tenant, id_hash, now).await?;
+    Ok((clients, told))
 }

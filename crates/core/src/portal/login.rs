@@ -243,8 +243,11 @@ impl Method {
 /// What starting a session writes (see [`start_session`]).
 struct NewSession {
     tenant: TenantId,
-    /// The session this one replaces (its id hash), ended in the same transaction.
+    /// The session this one replaces (its id hash), ended in the same transaction as a logout
+    /// ends one: its tokens revoked, Logout Tokens queued for its back-channel apps.
     replaces: Option<String>,
+    /// `at` in unix seconds.
+    now: i64,
     pair: String,
     username: String,
     at: String,
@@ -307,6 +310,7 @@ pub(crate) async fn start_session(
     let write = NewSession {
         tenant: a.tenant.clone(),
         replaces: a.replaces.map(SessionToken::id_hash),
+        now: now.unix_timestamp(),
         pair: counters::pair_subject(username, a.ip),
         username: username.to_owned(),
         at,
@@ -341,11 +345,37 @@ pub(crate) async fn start_session(
     store
         .group_write(write, |w, batch| {
             Box::pin(async move {
-                let mut replaced = false;
+                let (mut replaced, mut ended_apps) = (false, serde_json::Value::Null);
                 if let Some(old) = &w.replaces {
-                    replaced = sessions::delete(batch.conn(), &w.tenant, old).await?;
+                    // The browser's previous session ends as at logout (Back-Channel Logout
+                    // 1.0 section 2.5: its apps are told, with that session's `sid`), even when
+                    // another user signs in now. Its SAML SP sessions are forgotten: this
+                    // answer goes to the login's `return_to`, not through the SPs.
+                    if let Some(user) =
+                        sessions::delete_returning_user(batch.conn(), &w.tenant, old).await?
+                    {
+                        replaced = true;
+                        let (clients, told) = crate::oauth::logout::revoke_and_queue(
+                            batch.conn(),
+                            &w.tenant,
+                            old,
+                            &user,
+                            w.now,
+                        )
+                        .await?;
+                        let saml = kakehashi_store::saml::delete_sp_sessions_of(
+                            batch.conn(),
+                            &w.tenant,
+                            old,
+                        )
+                        .await?;
+                        ended_apps = serde_json::json!({
+                            "user": user, "clients": clients, "backchannel": told,
+                            "samlSessionsForgotten": saml,
+                        });
+                    }
                 }
-                sessions::delete_expired(batch.conn(), &w.tenant, &w.at).await?;
+                // Timed-out sessions are ended by `expiry::sweep`, which tells their apps.
                 sessions::insert(batch.conn(), &w.tenant, &w.row).await?;
                 counters::clear(batch.conn(), &w.tenant, Scope::Pair, &w.pair).await?;
                 counters::clear(batch.conn(), &w.tenant, Scope::Account, &w.username).await?;
@@ -356,7 +386,8 @@ pub(crate) async fn start_session(
                     details: serde_json::json!({
                         "username": w.user_name, "ip": w.ip, "userAgent": w.row.user_agent,
                         "amr": w.amr, "acr": w.row.acr, "credential": w.credential,
-                        "replacedSession": replaced, "risk": w.risk,
+                        "replacedSession": replaced, "replacedSessionApps": ended_apps,
+                        "risk": w.risk,
                     }),
                 };
                 batch.audit(Some(&w.tenant), &w.at, &event).await?;

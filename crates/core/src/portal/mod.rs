@@ -9,6 +9,7 @@
 //! - [`login`]: one login attempt, and a teacher lifting a pupil's lockout.
 //! - [`passkey`]: signing in with a discoverable WebAuthn credential (staff), no password.
 //! - [`session`]: resuming a session from its cookie token (idle and absolute timeouts), logout.
+//! - [`expiry`]: sessions that time out end their app sessions as a logout does (the sweep).
 //! - [`launcher`]: which of the tenant's apps a role sees.
 //! - [`access`]: whether a session may go into an app now (audience, second factor).
 //!
@@ -16,6 +17,7 @@
 //! transaction as the change.
 
 pub mod access;
+pub mod expiry;
 pub mod launcher;
 pub mod login;
 pub mod passkey;

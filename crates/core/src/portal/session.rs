@@ -4,7 +4,8 @@
 //! absolute timeout (OWASP Session Management Cheat Sheet, "Session Expiration"); both are
 //! checked on the server from the row, never trusted to the cookie's own expiry. Activity is
 //! written back at most once a minute (or once a quarter of the idle timeout, if that is
-//! shorter) so that a page load is not always a database write.
+//! shorter) so that a page load is not always a database write. A session that has timed out
+//! ends with its app sessions (`super::expiry`), whether its next request or the sweep finds it.
 
 use kakehashi_store::roster::UserRow;
 use kakehashi_store::sessions::{self, SessionRow};
@@ -80,10 +81,16 @@ pub async fn resume(
         return Ok(None);
     };
     let now = clock.now();
-    if expiry(&row, now) != Expiry::Live {
-        let mut tx = store.begin().await?;
-        sessions::delete(&mut tx, tenant, &id_hash).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+    let ended = expiry(&row, now);
+    if ended != Expiry::Live {
+        // As the sweep would: its apps are told (`super::expiry`).
+        let timed_out = sessions::ExpiredSession {
+            tenant: tenant.clone(),
+            id_hash,
+            user_sourced_id: row.user_sourced_id,
+            absolute: ended == Expiry::Absolute,
+        };
+        super::expiry::end(store, clock, &timed_out, false).await?;
         return Ok(None);
     }
     let refresh_after = Duration::seconds((row.idle_timeout_secs / 4).clamp(0, 60));

@@ -11,6 +11,11 @@
 //! SP we asked; `InResponseTo` the request we sent) and records before the next SP. An SP
 //! that never answers does not hold the user back: going to [`next`] again skips it (noted
 //! "no answer"). The portal session is already gone whatever the SPs do.
+//!
+//! When an SP asked for the logout (`super::slo`), the same journey tells the *other* SPs and
+//! ends with that SP's LogoutResponse ([`Finish`]): a redirect with its signed query, or, for
+//! an SP that takes it by HTTP-POST, [`Step::Answer`], the auto-posted form with a response
+//! signed at that moment.
 
 use kakehashi_saml::binding::post::decode_post;
 use kakehashi_saml::binding::redirect::{decode_redirect, encode_redirect};
@@ -50,6 +55,30 @@ struct Answer {
     status: String,
 }
 
+/// How a journey ends once every SP was told.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Finish {
+    /// The portal's "signed out" page.
+    #[default]
+    SignedOut,
+    /// A redirect: RP-Initiated Logout's `post_logout_redirect_uri`, or the LogoutResponse to
+    /// the SP that asked for the logout, in its signed query (HTTP-Redirect).
+    Redirect(String),
+    /// The LogoutResponse to the SP that asked for the logout by HTTP-POST (Bindings 3.5):
+    /// signed when the journey ends, so its IssueInstant is fresh.
+    PostResponse(PostAnswer),
+}
+
+/// What the LogoutResponse of [`Finish::PostResponse`] answers (stored as JSON in the
+/// journey's `finish_post`, migration 0018).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct PostAnswer {
+    /// The SP's SingleLogoutService for HTTP-POST (its ResponseLocation if it has one).
+    pub destination: String,
+    pub in_response_to: String,
+    pub relay_state: Option<String>,
+}
+
 /// Where the browser goes next.
 #[derive(Clone, Debug)]
 pub enum Step {
@@ -57,6 +86,10 @@ pub enum Step {
     Redirect(String),
     /// POST the (enveloped-signed) LogoutRequest to the SP: `xml` goes in `SAMLRequest`.
     Post(PostToSp),
+    /// Every SP was told (or skipped) and the SP that asked for the logout takes its answer
+    /// by HTTP-POST: POST this signed LogoutResponse to it (`xml` goes in `SAMLResponse`;
+    /// Profiles 4.4.3.4, Bindings 3.5).
+    Answer(PostToSp),
     /// Every SP was told (or skipped): go to `then` (RP-Initiated Logout's
     /// `post_logout_redirect_uri`, set by [`finish_at`]) or show "signed out". `failed`: SPs
     /// that did not answer Success.
@@ -99,7 +132,7 @@ pub async fn begin(
         tenant,
         &session.user.sourced_id,
         to_tell,
-        None,
+        Finish::SignedOut,
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -136,8 +169,8 @@ pub(crate) async fn sessions_to_tell(
     Ok(to_tell)
 }
 
-/// Stores a journey that tells `to_tell` (none: no journey) and then sends the browser to
-/// `finish_url`, audited; returns its id.
+/// Stores a journey that tells `to_tell` (none: no journey) and then ends as `finish` says,
+/// audited; returns its id.
 pub(crate) async fn start_journey(
     tx: &mut kakehashi_store::Tx,
     store: &Store,
@@ -145,11 +178,19 @@ pub(crate) async fn start_journey(
     tenant: &kakehashi_store::TenantId,
     user_sourced_id: &str,
     to_tell: Vec<SpSession>,
-    finish_url: Option<String>,
+    finish: Finish,
 ) -> Result<Option<String>, SamlIdpError> {
     if to_tell.is_empty() {
         return Ok(None);
     }
+    let (finish_url, finish_post) = match finish {
+        Finish::SignedOut => (None, None),
+        Finish::Redirect(url) => (Some(url), None),
+        Finish::PostResponse(answer) => (
+            None,
+            Some(serde_json::to_string(&answer).expect("serialisable")),
+        ),
+    };
     let id = SamlId::random(&mut OsRng)
         .as_str()
         .trim_start_matches('_')
@@ -167,6 +208,7 @@ pub(crate) async fn start_journey(
             results: "[]".into(),
             expires_at: (now + JOURNEY_LIFETIME).unix_timestamp(),
             finish_url,
+            finish_post,
         },
         now.unix_timestamp(),
     )
@@ -335,7 +377,8 @@ async fn step(
     j.remaining = "[]".into();
     j.awaiting = None;
     j.awaiting_app = None;
-    if stored::advance_logout_journey(&mut tx, idp.tenant, &j, was_awaiting).await? {
+    let ended_here = stored::advance_logout_journey(&mut tx, idp.tenant, &j, was_awaiting).await?;
+    if ended_here {
         stored::delete_logout_journey(&mut tx, idp.tenant, &j.id).await?;
         audit::append(
             &mut tx,
@@ -352,6 +395,15 @@ async fn step(
         .await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
+    // The requester's own answer comes last (Profiles 4.4.3.2–4.4.3.4), and only once: from
+    // the request that ended the journey.
+    if let (true, Some(post)) = (ended_here, &j.finish_post) {
+        let a: PostAnswer = serde_json::from_str(post).map_err(corrupt)?;
+        let post =
+            super::slo::signed_post_response(idp, a.destination, &a.in_response_to, a.relay_state)
+                .await?;
+        return Ok(Step::Answer(post));
+    }
     Ok(Step::Done {
         told: results.len(),
         failed,

@@ -7,6 +7,11 @@
 //! SP's metadata; an SP registered without metadata cannot log out this way. The request ID
 //! goes through the same replay cache as AuthnRequests.
 //!
+//! Profiles 4.4.3.2: the *other* SPs of the ended sessions are told first, over the front
+//! channel (the journey of `super::propagate`), and the requester's LogoutResponse is the
+//! journey's last step, whichever binding it takes it by (a signed query for HTTP-Redirect,
+//! an auto-posted form with an enveloped signature for HTTP-POST).
+//!
 //! The other direction — the portal's logout telling every SP — is `super::propagate`.
 
 use kakehashi_saml::binding::post::decode_post;
@@ -19,6 +24,7 @@ use kakehashi_saml::{Binding, SamlError, SamlId, SignatureError, StatusCode};
 use kakehashi_store::saml as stored;
 use kakehashi_store::{audit, sessions, StoreError};
 
+use super::propagate::{Finish, PostAnswer, SpSession};
 use super::sso::{refuse, Idp, PostToSp, RefusalKind, SsoOutcome, CLOCK_SKEW, MAX_REQUEST_AGE};
 use super::{keys, IdpUrls, SamlIdpError, ServiceProvider};
 use crate::portal::session::PortalSession;
@@ -245,7 +251,6 @@ pub async fn receive_logout(
     tx.commit().await.map_err(StoreError::from)?;
     let ended_cookie_session = cookie_session.is_some_and(|s| portal_hashes.contains(&s.id_hash));
 
-    // Core 3.7.3.2: Success once the principal's sessions here are ended.
     let slo = &sp.metadata.single_logout_services;
     let endpoint = slo
         .iter()
@@ -257,75 +262,118 @@ pub async fn receive_logout(
         .unwrap_or_default();
     let Some(endpoint) = endpoint else {
         // Nowhere to answer: the other SPs are still told, then "signed out".
-        let mut tx = idp.store.begin().await?;
-        let journey = super::propagate::start_journey(
-            &mut tx, idp.store, idp.clock, idp.tenant, &user, others, None,
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        return Ok(match journey {
-            Some(j) => LogoutOutcome::Redirect {
-                location: format!("/t/{}/saml/slo/next?journey={j}", idp.tenant),
-                ended_cookie_session,
+        return Ok(
+            match tell_others_first(idp, &user, others, Finish::SignedOut).await? {
+                Some(location) => LogoutOutcome::Redirect {
+                    location,
+                    ended_cookie_session,
+                },
+                None => LogoutOutcome::SignedOut {
+                    ended_cookie_session,
+                },
             },
-            None => LogoutOutcome::SignedOut {
-                ended_cookie_session,
-            },
-        });
+        );
     };
     let destination = endpoint
         .response_location
         .clone()
         .unwrap_or_else(|| endpoint.location.clone());
-    let response = LogoutResponse {
+    if endpoint.binding != Binding::HttpRedirect.uri() {
+        // HTTP-POST: the other SPs first too; the journey's last step is the auto-posted
+        // LogoutResponse (Bindings 3.5.4), signed when it is sent.
+        let answer = PostAnswer {
+            destination,
+            in_response_to: req.id.as_str().to_owned(),
+            relay_state,
+        };
+        let finish = Finish::PostResponse(answer.clone());
+        return Ok(match tell_others_first(idp, &user, others, finish).await? {
+            Some(location) => LogoutOutcome::Redirect {
+                location,
+                ended_cookie_session,
+            },
+            None => LogoutOutcome::Post {
+                post: signed_post_response(
+                    idp,
+                    answer.destination,
+                    &answer.in_response_to,
+                    answer.relay_state,
+                )
+                .await?,
+                ended_cookie_session,
+            },
+        });
+    }
+    let response = success_response(idp, &urls, destination.clone(), req.id.as_str());
+    let key = keys::signing_key(idp.store, idp.master, idp.clock, idp.tenant).await?;
+    // Bindings 3.4.4.1: the query is signed, the XML is not.
+    let query = encode_redirect(
+        MessageParam::Response,
+        &response.to_xml(None)?,
+        relay_state.as_deref(),
+        Some(&key),
+    )?;
+    let sep = if destination.contains('?') { '&' } else { '?' };
+    let answer = format!("{destination}{sep}{query}");
+    // The other SPs first; the journey's last step is this answer.
+    let finish = Finish::Redirect(answer.clone());
+    Ok(LogoutOutcome::Redirect {
+        location: tell_others_first(idp, &user, others, finish)
+            .await?
+            .unwrap_or(answer),
+        ended_cookie_session,
+    })
+}
+
+/// Stores the journey that tells `others` and then ends as `finish` says (Profiles 4.4.3.2);
+/// answers where the browser goes first, or `None` when there is no other SP to tell.
+async fn tell_others_first(
+    idp: &Idp<'_>,
+    user: &str,
+    others: Vec<SpSession>,
+    finish: Finish,
+) -> Result<Option<String>, SamlIdpError> {
+    let mut tx = idp.store.begin().await?;
+    let journey = super::propagate::start_journey(
+        &mut tx, idp.store, idp.clock, idp.tenant, user, others, finish,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(journey.map(|j| format!("/t/{}/saml/slo/next?journey={j}", idp.tenant)))
+}
+
+/// Core 3.7.3.2: Success, once the principal's sessions here are ended.
+fn success_response(
+    idp: &Idp<'_>,
+    urls: &IdpUrls,
+    destination: String,
+    in_response_to: &str,
+) -> LogoutResponse {
+    LogoutResponse {
         id: SamlId::random(&mut OsRng),
-        issue_instant: now,
-        idp_entity_id: urls.entity_id,
-        destination: destination.clone(),
-        in_response_to: req.id.as_str().to_owned(),
+        issue_instant: idp.clock.now(),
+        idp_entity_id: urls.entity_id.clone(),
+        destination,
+        in_response_to: in_response_to.to_owned(),
         status: StatusCode::Success,
         sub_status: None,
-    };
-    let key = keys::signing_key(idp.store, idp.master, idp.clock, idp.tenant).await?;
-    if endpoint.binding == Binding::HttpRedirect.uri() {
-        // Bindings 3.4.4.1: the query is signed, the XML is not.
-        let query = encode_redirect(
-            MessageParam::Response,
-            &response.to_xml(None)?,
-            relay_state.as_deref(),
-            Some(&key),
-        )?;
-        let sep = if destination.contains('?') { '&' } else { '?' };
-        let answer = format!("{destination}{sep}{query}");
-        // The other SPs first; the journey's last step is this answer.
-        let mut tx = idp.store.begin().await?;
-        let journey = super::propagate::start_journey(
-            &mut tx,
-            idp.store,
-            idp.clock,
-            idp.tenant,
-            &user,
-            others,
-            Some(answer.clone()),
-        )
-        .await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(LogoutOutcome::Redirect {
-            location: match journey {
-                Some(j) => format!("/t/{}/saml/slo/next?journey={j}", idp.tenant),
-                None => answer,
-            },
-            ended_cookie_session,
-        })
-    } else {
-        Ok(LogoutOutcome::Post {
-            post: PostToSp {
-                acs_url: destination,
-                xml: response.to_xml(Some(&key))?,
-                relay_state,
-                status: StatusCode::Success,
-            },
-            ended_cookie_session,
-        })
     }
+}
+
+/// The LogoutResponse for HTTP-POST (Bindings 3.5): Success, with an enveloped signature.
+pub(crate) async fn signed_post_response(
+    idp: &Idp<'_>,
+    destination: String,
+    in_response_to: &str,
+    relay_state: Option<String>,
+) -> Result<PostToSp, SamlIdpError> {
+    let urls = IdpUrls::of(idp.public_url, idp.tenant);
+    let response = success_response(idp, &urls, destination.clone(), in_response_to);
+    let key = keys::signing_key(idp.store, idp.master, idp.clock, idp.tenant).await?;
+    Ok(PostToSp {
+        acs_url: destination,
+        xml: response.to_xml(Some(&key))?,
+        relay_state,
+        status: StatusCode::Success,
+    })
 }

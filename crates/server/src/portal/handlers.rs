@@ -397,6 +397,10 @@ pub async fn login_submit(
     };
     let (notice, status) = match outcome {
         LoginOutcome::Success { token, step_up, .. } => {
+            if !old.is_empty() {
+                // The session this login replaced may have queued Logout Tokens.
+                crate::backchannel::deliver_soon(&st);
+            }
             let sec = secure(&st);
             let mut cookies = vec![
                 set_cookie(SESSION_COOKIE, token.expose(), tenant.as_str(), sec),

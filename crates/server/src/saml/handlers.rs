@@ -356,6 +356,8 @@ fn respond_step(lang: Lang, tenant: &TenantId, step: Result<Step, ResponseRefuse
         Ok(Step::Post(post)) => {
             pages::post_message_page(&post, kakehashi_saml::binding::MessageParam::Request)
         }
+        // The SP that asked for the logout gets its LogoutResponse last (Bindings 3.5.4).
+        Ok(Step::Answer(post)) => pages::post_page(&post),
         // RP-Initiated Logout: the client's post_logout_redirect_uri.
         Ok(Step::Done { then: Some(to), .. }) => see_other(&to, &[]),
         Ok(Step::Done { then: None, .. }) => see_other(
