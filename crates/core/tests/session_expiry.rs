@@ -284,3 +284,49 @@ async fn backchannel_logout_2_5_a_session_replaced_by_a_new_login_tells_its_apps
         assert_eq!(queued_for(&store, &app).await.len(), 1, "{label}");
     }
 }
+
+#[tokio::test]
+async fn the_same_user_signing_in_again_keeps_the_apps_of_the_session_it_replaces() {
+    // Re-authentication (prompt=login, max_age, a step-up) is not a logout: as Keycloak keeps
+    // its session, the apps' tokens move to the new session, no Logout Token is sent
+    // (Back-Channel Logout 1.0 section 2.5 is about sessions that end), and a later logout of
+    // the new session ends them.
+    for db in TestDb::both().await {
+        let label = db.label;
+        let store = db.open().await;
+        let (tenant, app, old) = teacher_in_app(&store, "kept-access").await;
+        let new = sign_in(
+            &store,
+            &at(60),
+            &tenant,
+            TEACHER,
+            TEACHER_PASSWORD,
+            Some(&old),
+        )
+        .await;
+        assert_ne!(new.id_hash(), old.id_hash(), "{label}: a fresh session id");
+        assert!(session::resume(&store, &at(61), &tenant, &old)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(!revoked(&store, &tenant, "kept-access").await, "{label}");
+        assert!(queued_for(&store, &app).await.is_empty(), "{label}");
+        let logins = audited(&store, &tenant, "portal.login").await;
+        let last = logins.last().expect("the second login");
+        assert_eq!(last["replacedSession"], true, "{label}: {last}");
+        assert_eq!(last["replacedSessionApps"]["sameUser"], true, "{label}");
+        assert_eq!(last["replacedSessionApps"]["kept"], 1, "{label}");
+
+        let live = session::resume(&store, &at(62), &tenant, &new)
+            .await
+            .unwrap()
+            .expect("the new session");
+        session::logout(&store, &at(63), &live).await.unwrap();
+        assert!(revoked(&store, &tenant, "kept-access").await, "{label}");
+        assert_eq!(
+            queued_for(&store, &app).await,
+            vec![new.id_hash()],
+            "{label}"
+        );
+    }
+}

@@ -437,3 +437,28 @@ async fn read_or_create_secret(store: &Store, name: &str, fresh: &str, at: &str)
     tx.commit().await?;
     Ok(s)
 }
+
+/// Moves what hangs off portal session `from` (its OIDC tokens and SAML SP sessions) to
+/// session `to`, when a user re-authenticates in the same browser. Returns the rows moved.
+pub async fn move_apps(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> Result<u64> {
+    let mut moved = 0;
+    for sql in [
+        "UPDATE oauth_tokens SET session_hash = $1 WHERE tenant_id = $2 AND session_hash = $3",
+        "UPDATE saml_sp_sessions SET portal_session_hash = $1
+         WHERE tenant_id = $2 AND portal_session_hash = $3",
+    ] {
+        moved += sqlx::query(sql)
+            .bind(to)
+            .bind(tenant.as_str())
+            .bind(from)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(moved)
+}

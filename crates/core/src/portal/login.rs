@@ -347,13 +347,27 @@ pub(crate) async fn start_session(
             Box::pin(async move {
                 let (mut replaced, mut ended_apps) = (false, serde_json::Value::Null);
                 if let Some(old) = &w.replaces {
-                    // The browser's previous session ends as at logout (Back-Channel Logout
-                    // 1.0 section 2.5: its apps are told, with that session's `sid`), even when
-                    // another user signs in now. Its SAML SP sessions are forgotten: this
-                    // answer goes to the login's `return_to`, not through the SPs.
-                    if let Some(user) =
-                        sessions::delete_returning_user(batch.conn(), &w.tenant, old).await?
-                    {
+                    // The same user signing in again (prompt=login, max_age, a step-up) keeps
+                    // the apps of the session it replaces, as Keycloak keeps its session on
+                    // re-authentication: their tokens and SAML SP sessions move to the new
+                    // session (a later logout of it ends them) and no app is told.
+                    // Another user: the browser's previous session ends as at logout
+                    // (Back-Channel Logout 1.0 section 2.5: its apps are told, with that
+                    // session's `sid`). Its SAML SP sessions are forgotten: this answer goes
+                    // to the login's `return_to`, not through the SPs.
+                    let user =
+                        sessions::delete_returning_user(batch.conn(), &w.tenant, old).await?;
+                    if user.as_deref() == Some(w.row.user_sourced_id.as_str()) {
+                        replaced = true;
+                        let moved = kakehashi_store::sessions::move_apps(
+                            batch.conn(),
+                            &w.tenant,
+                            old,
+                            &w.row.id_hash,
+                        )
+                        .await?;
+                        ended_apps = serde_json::json!({ "sameUser": true, "kept": moved });
+                    } else if let Some(user) = user {
                         replaced = true;
                         let (clients, told) = crate::oauth::logout::revoke_and_queue(
                             batch.conn(),
