@@ -822,6 +822,175 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
             "{label}"
         );
         assert_eq!(school.get("/t/demo/console/lti").status, 403, "{label}");
+
+        // Changing the tool (as `lti tool set`): the form holds what is set (the key fields
+        // empty: kept); a bad field is named and nothing changes; an emptied deep linking URL
+        // is removed; audited with before and after; tenant admins only.
+        let edit = format!("/t/demo/console/lti/{tool_id}");
+        assert!(listed.body.contains(&format!("href=\"{edit}\"")), "{label}");
+        let page = admin.get(&edit);
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("value=\"ブラウザのLTIドリル\"")
+                && page.body.contains("value=\"https://lti.example/dl\"")
+                && page.body.contains("level=easy\nunit=5</textarea>")
+                && page
+                    .body
+                    .contains("name=\"send_name\" value=\"on\" checked")
+                && page.body.contains("<option value=\"all\" selected>")
+                && page.body.contains("https://lti.example/jwks")
+                && page
+                    .body
+                    .contains("id=\"jwks_url\" name=\"jwks_url\" type=\"text\" value=\"\""),
+            "{label}: {}",
+            page.body
+        );
+        let edit_form = |csrf: &str, launch: &str, dl: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("edit".to_owned(), "1".to_owned()),
+                ("name".to_owned(), "改名したLTIドリル".to_owned()),
+                ("login_url".to_owned(), good.to_owned()),
+                ("launch_url".to_owned(), launch.to_owned()),
+                ("jwks_url".to_owned(), String::new()),
+                ("public_key_pem".to_owned(), String::new()),
+                ("deep_linking_url".to_owned(), dl.to_owned()),
+                (
+                    "redirect_uris".to_owned(),
+                    "https://lti.example/cb2".to_owned(),
+                ),
+                ("audience".to_owned(), "teachers".to_owned()),
+                ("subject".to_owned(), "pairwise".to_owned()),
+                ("send_email".to_owned(), "on".to_owned()),
+                ("custom".to_owned(), "unit=6".to_owned()),
+            ]
+        };
+        let post_edit = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post(&edit, &f)
+        };
+        let launch = "https://lti.example/launch2";
+        assert_eq!(post_edit(&mut admin, edit_form("", launch, "")).status, 403);
+        let r = post_edit(&mut admin, edit_form(&csrf, "ftp://lti.example/launch", ""));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("launch_url"), "{label}: {}", r.body);
+        assert!(
+            r.body.contains("value=\"ブラウザのLTIドリル\""),
+            "{label}: unchanged"
+        );
+        assert_eq!(
+            post_edit(&mut teacher, edit_form(&csrf_t, launch, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            post_edit(&mut school, edit_form(&csrf_s, launch, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(teacher.get(&edit).status, 403, "{label}");
+        let r = post_edit(&mut admin, edit_form(&csrf, launch, ""));
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get(&location(&r));
+        assert!(
+            page.body.contains("保存しました")
+                && page.body.contains("value=\"改名したLTIドリル\"")
+                && page.body.contains(&format!("value=\"{launch}\""))
+                && page.body.contains(
+                    "id=\"deep_linking_url\" name=\"deep_linking_url\" type=\"text\" value=\"\""
+                )
+                && page.body.contains("unit=6</textarea>")
+                && page
+                    .body
+                    .contains("name=\"send_email\" value=\"on\" checked")
+                && !page
+                    .body
+                    .contains("name=\"send_name\" value=\"on\" checked")
+                && page.body.contains("<option value=\"teachers\" selected>")
+                && page.body.contains("https://lti.example/jwks"),
+            "{label}: {}",
+            page.body
+        );
+        let tools = env
+            .run(&[
+                "lti", "tool", "list", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let tools: serde_json::Value = serde_json::from_str(&tools.stdout).expect("tools JSON");
+        let tool = tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["client_id"] == tool_id.as_str())
+            .unwrap();
+        assert_eq!(
+            tool["redirect_uris"],
+            serde_json::json!([launch, "https://lti.example/cb2"]),
+            "{label}: the launch URL is a redirect URI, the old deep linking URL is not"
+        );
+        assert_eq!(
+            tool["jwks_url"], "https://lti.example/jwks",
+            "{label}: kept"
+        );
+        assert_eq!(tool["deep_linking_url"], serde_json::Value::Null);
+        let r = admin.get("/t/demo/console/audit?action=lti.tool.update");
+        assert!(
+            r.body.contains(&format!("app:{tool_id}")) && r.body.contains("改名したLTIドリル"),
+            "{label}: {}",
+            r.body
+        );
+
+        // Dynamic Registration from the console: a link to the tool's registration page with
+        // our configuration and a one-time token; a bad URL is named; audited; admins only.
+        let start = |b: &mut Browser<'_>, csrf: &str, url: &str| {
+            b.post(
+                "/t/demo/console/lti/registrations",
+                &[("csrf", csrf), ("registration_url", url)],
+            )
+        };
+        assert!(admin
+            .get("/t/demo/console/lti")
+            .body
+            .contains("action=\"/t/demo/console/lti/registrations\""));
+        assert_eq!(
+            start(&mut admin, "", "https://tool.example/reg").status,
+            403
+        );
+        let r = start(&mut admin, &csrf, "tool.example/reg");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("registration_url"), "{label}: {}", r.body);
+        assert_eq!(
+            start(&mut school, &csrf_s, "https://tool.example/reg").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            start(&mut teacher, &csrf_t, "https://tool.example/reg").status,
+            403,
+            "{label}"
+        );
+        let r = start(&mut admin, &csrf, "https://tool.example/reg");
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        let href = r
+            .body
+            .split("id=\"open-registration\" href=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&");
+        let token = href.split("registration_token=").nth(1).unwrap_or_default();
+        assert!(
+            href.starts_with("https://tool.example/reg?openid_configuration=")
+                && href.contains("%2Ft%2Fdemo%2Flti%2Fopenid-configuration&")
+                && token.len() >= 32,
+            "{label}: {href}"
+        );
+        assert!(r
+            .body
+            .contains("target=\"_blank\" rel=\"noopener noreferrer\""));
+        let r = admin.get("/t/demo/console/audit?action=lti.registration.start");
+        assert!(r.body.contains("url:https://tool.example/reg"), "{label}");
+
         assert_eq!(
             school
                 .post(
