@@ -135,14 +135,20 @@ run(async () => {
       await page.check('input[name=release][value=kana]');
       status = await click(page, 'details.register button[type=submit]');
       await screen(page, 'admin', 'app-registered', status);
-      // Change the app just registered: audience and released claims.
+      // Change the app just registered: audience, released claims, token format, launch URL.
       await page.goto(consoleUrl('apps'));
       status = await click(page, 'a[aria-label$="ブラウザのドリル"]');
       await screen(page, 'admin', 'app-edit', status);
       await page.selectOption('#audience', 'teachers');
       await page.check('input[name=release][value=name]');
+      await page.selectOption('#token_format', 'jwt');
+      await page.fill('#launch_url', 'https://drill.example/start');
       status = await click(page, 'form.inline button[type=submit]');
       await screen(page, 'admin', 'app-edited', status);
+      report('app-edited-form', {
+        tokenFormat: await page.$eval('#token_format', (s) => s.value),
+        launchUrl: await page.$eval('#launch_url', (i) => i.value),
+      });
       // Register an LTI tool: the answer names what the tool configures.
       const lti = await page.goto(consoleUrl('lti'));
       await page.click('details.register summary');

@@ -205,6 +205,9 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     assert!(text("admin/app-registered").contains("client_secret"));
     assert!(text("pupil/me").contains("成功"));
     assert!(text("admin/app-edited").contains("保存しました"));
+    let form = run.one("app-edited-form");
+    assert_eq!(form["tokenFormat"], "jwt", "{form}");
+    assert_eq!(form["launchUrl"], "https://drill.example/start", "{form}");
     for item in [
         "client_id",
         "deployment_id",

@@ -20,23 +20,34 @@ fn location(r: &Resp) -> String {
     r.header("location").expect("a Location").to_owned()
 }
 
-/// POSTs a multipart form with the browser's cookies: (csrf, zip).
-fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::Resp {
+/// POSTs a multipart form with the browser's cookies: text fields and at most one file
+/// (field, file name, content type, bytes).
+fn multipart_post(
+    b: &Browser<'_>,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &str, &[u8])>,
+) -> lrs_support::Resp {
     let boundary = "----kakehashi-test-7f3a";
     let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((field, name, kind, data)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+                 Content-Type: {kind}\r\n\r\n"
+            )
             .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"package\"; filename=\"{name}\"\r\n\
-             Content-Type: application/zip\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(zip);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let client = lrs_support::Client {
         addr: b.addr.to_owned(),
         tenant: b.tenant.to_owned(),
@@ -46,7 +57,7 @@ fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::R
     let cookie = b.cookie();
     client.send(
         "POST",
-        &format!("/t/{}/console/imports", b.tenant),
+        path,
         &[
             ("Cookie", cookie.as_str()),
             (
@@ -56,6 +67,37 @@ fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::R
         ],
         &body,
     )
+}
+
+/// POSTs the roster upload form: (csrf, zip).
+fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::Resp {
+    multipart_post(
+        b,
+        &format!("/t/{}/console/imports", b.tenant),
+        &[("csrf", csrf)],
+        Some(("package", name, "application/zip", zip)),
+    )
+}
+
+/// The console's OIDC app edit form, every field as a browser sends it.
+fn oidc_form<'a>(csrf: &'a str, launch: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("name", "改名したアプリ"),
+        ("security_class", "learning"),
+        ("audience", "staff"),
+        ("oidc", "1"),
+        ("redirect_uris", "https://c.example/cb"),
+        ("release", "roster"),
+        ("backchannel_logout_uri", ""),
+        ("token_auth_method", "client_secret_post"),
+        ("jwks", ""),
+        ("token_format", "jwt"),
+        ("id_token_alg", "ES256"),
+        ("post_logout_redirect_uris", "https://c.example/bye"),
+        ("launch_url", launch),
+        ("xapi_scopes", "statements/write"),
+    ]
 }
 
 fn zip_of(env: &Env, name: &str, change: fn(&mut kakehashi_oneroster::Roster)) -> Vec<u8> {
@@ -748,6 +790,146 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         assert_eq!(change(&mut school, &csrf_s, "staff").status, 403, "{label}");
         let r = admin.get("/t/demo/console/audit?action=app.update");
         assert!(r.body.contains(&format!("app:{registered}")), "{label}");
+
+        // The rest of what `app add` set, in the same (multipart) form: name, icon, token
+        // format, ID token algorithm, launch URL, post-logout URIs, xAPI scopes; a bad one is
+        // named and nothing changes.
+        let page = admin.get(&edit);
+        assert!(
+            page.body.contains("enctype=\"multipart/form-data\"")
+                && page.body.contains("<option value=\"opaque\" selected>")
+                && page.body.contains("<option value=\"RS256\" selected>")
+                && page
+                    .body
+                    .contains("<option value=\"client_secret_basic\" selected>")
+                && page
+                    .body
+                    .contains("id=\"icon\" name=\"icon\" type=\"file\""),
+            "{label}: {}",
+            page.body
+        );
+        let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a tiny image"].concat();
+        let r = multipart_post(
+            &admin,
+            &edit,
+            &oidc_form(&csrf, "http://c.example/start"),
+            Some(("icon", "icon.png", "image/png", &png)),
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.text().contains("launch_url: "), "{label}: {}", r.text());
+        let r = multipart_post(
+            &admin,
+            &edit,
+            &oidc_form(&csrf, "https://c.example/start"),
+            Some(("icon", "icon.png", "image/png", &png)),
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.text());
+        let page = admin.get(&edit);
+        assert!(
+            page.body.contains("value=\"改名したアプリ\"")
+                && page.body.contains("<option value=\"jwt\" selected>")
+                && page.body.contains("<option value=\"ES256\" selected>")
+                && page
+                    .body
+                    .contains("<option value=\"client_secret_post\" selected>")
+                && page.body.contains("value=\"https://c.example/start\"")
+                && page.body.contains("https://c.example/bye</textarea>")
+                && page.body.contains("value=\"statements/write\"")
+                && page.body.contains("name=\"icon_remove\""),
+            "{label}: {}",
+            page.body
+        );
+        assert_eq!(
+            multipart_post(
+                &school,
+                &edit,
+                &oidc_form(&csrf_s, "https://c.example/s"),
+                None
+            )
+            .status,
+            403,
+            "{label}"
+        );
+
+        // A SAML SP: its ACS URL and entity id shown (sent back unchanged they change
+        // nothing), what is signed, the NameID, the attributes.
+        let sp = env
+            .run(&[
+                "app",
+                "add",
+                "--tenant",
+                "demo",
+                "--name",
+                "校務SP",
+                "--protocol",
+                "saml",
+                "--security-class",
+                "learning",
+                "--saml-acs-url",
+                "https://sp.example/acs",
+                "--saml-entity-id",
+                "https://sp.example/",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let sp: serde_json::Value = serde_json::from_str(&sp.stdout).unwrap();
+        let sp_edit = format!("/t/demo/console/apps/{}", sp["id"].as_str().unwrap());
+        let page = admin.get(&sp_edit);
+        assert!(
+            page.body.contains("value=\"https://sp.example/acs\"")
+                && page.body.contains("<option value=\"both\" selected>")
+                && page.body.contains("name=\"saml_attributes\" value=\"uid\"")
+                && !page.body.contains("name=\"redirect_uris\""),
+            "{label}: {}",
+            page.body
+        );
+        let saml_form = |acs: &'static str, name_id: &'static str| {
+            vec![
+                ("csrf", csrf.as_str()),
+                ("name", "校務SP"),
+                ("security_class", "learning"),
+                ("audience", "all"),
+                ("saml", "1"),
+                ("saml_metadata", ""),
+                ("saml_acs_url", acs),
+                ("saml_entity_id", "https://sp.example/"),
+                ("saml_sign", "assertion"),
+                ("saml_name_id", name_id),
+                ("saml_attributes", "uid"),
+                ("saml_attributes", "mail"),
+                ("saml_require_signed_requests", "on"),
+            ]
+        };
+        let r = multipart_post(
+            &admin,
+            &sp_edit,
+            &saml_form("https://sp.example/acs", "email"),
+            None,
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.text().contains("saml_name_id: "), "{label}: {}", r.text());
+        let r = multipart_post(
+            &admin,
+            &sp_edit,
+            &saml_form("https://sp.example/v2/acs", "username"),
+            None,
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.text());
+        let page = admin.get(&sp_edit);
+        assert!(
+            page.body.contains("value=\"https://sp.example/v2/acs\"")
+                && page.body.contains("<option value=\"assertion\" selected>")
+                && page.body.contains("<option value=\"username\" selected>")
+                && page
+                    .body
+                    .contains("name=\"saml_attributes\" value=\"mail\" checked")
+                && page
+                    .body
+                    .contains("name=\"saml_require_signed_requests\" value=\"on\" checked"),
+            "{label}: {}",
+            page.body
+        );
 
         // LTI tools: register (the answer names what the tool configures), list, remove; a
         // bad field is named; a teacher and a school admin are refused.
