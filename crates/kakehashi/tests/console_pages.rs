@@ -1579,6 +1579,15 @@ async fn the_operator_overview_is_for_the_operator_grant_only_on_both_databases(
             "{label}: {}",
             r.body
         );
+        assert!(!r.body.contains("class=\"pager\""), "{label}: one page");
+        // Paged on the server by tenant id: the page after city-b holds demo only.
+        let r = watcher.get("/t/demo/console/operator?after=city-b");
+        assert_eq!(r.status, 200, "{label}");
+        assert!(
+            r.body.contains("<code>demo</code>") && !r.body.contains("<code>city-b</code>"),
+            "{label}: {}",
+            r.body
+        );
         let r = watcher.get("/t/demo/console/operator?lang=en");
         assert!(r.body.contains("Audit chain") && r.body.contains("Intact"));
         assert_eq!(

@@ -70,6 +70,8 @@ macro_rules! try_resp {
 }
 
 /// A JSON request body, or the 400 naming what is wrong with it.
+// The error is the response itself, returned at once by the handler.
+#[allow(clippy::result_large_err)]
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
     serde_json::from_slice(body)
         .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()))
