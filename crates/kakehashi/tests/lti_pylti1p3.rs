@@ -266,41 +266,27 @@ async fn a_changed_tool_is_what_the_next_launch_carries() {
     let mut pupil = Browser::new(&node, TENANT);
     pupil.login(PUPIL, PUPIL_PASSWORD);
     let custom = "https://purl.imsglobal.org/spec/lti/claim/custom";
+    let set = |change: &[&str]| {
+        let mut args = vec!["lti", "tool", "set", "--tenant", TENANT, "--id", &client_id];
+        args.extend_from_slice(change);
+        env.run(&args).ok();
+    };
     let c = tool_json(&launch(&mut pupil, &mut tool, &tile))["claims"].clone();
     assert!(c.get("name").is_none(), "names not allowed yet: {c}");
     assert_eq!(c[custom]["unit"], "5", "{c}");
-    env.run(&[
-        "lti",
-        "tool",
-        "set",
-        "--tenant",
-        TENANT,
-        "--id",
-        &client_id,
+    set(&[
         "--send-name",
         "true",
         "--custom",
         "unit=6",
         "--custom",
         "lang=ja",
-    ])
-    .ok();
+    ]);
     let c = tool_json(&launch(&mut pupil, &mut tool, &tile))["claims"].clone();
     assert!(c["name"].as_str().is_some_and(|n| !n.is_empty()), "{c}");
     assert_eq!(c[custom]["unit"], "6", "{c}");
     assert_eq!(c[custom]["lang"], "ja", "{c}");
-    env.run(&[
-        "lti",
-        "tool",
-        "set",
-        "--tenant",
-        TENANT,
-        "--id",
-        &client_id,
-        "--audience",
-        "teachers",
-    ])
-    .ok();
+    set(&["--audience", "teachers"]);
     let r = pupil.get(&tile);
     assert_ne!(r.status, 303, "a pupil no longer launches it: {}", r.body);
 }
