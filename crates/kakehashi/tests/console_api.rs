@@ -1011,7 +1011,10 @@ async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_
             refused(r#"{"schools":["sch-kita"]}"#).contains("schools"),
             "{label}"
         );
-        assert!(refused(r#"{"name":""}"#).contains("name"), "{label}");
+        assert!(
+            refused(r#"{"name":""}"#).starts_with("name must not be empty"),
+            "{label}"
+        );
         assert_eq!(
             patch_tool(&a, "no-such-tool", r#"{"name":"x"}"#).status,
             404

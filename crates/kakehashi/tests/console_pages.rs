@@ -1030,7 +1030,6 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         let edit_form = |csrf: &str, launch: &str, dl: &str| {
             vec![
                 ("csrf".to_owned(), csrf.to_owned()),
-                ("edit".to_owned(), "1".to_owned()),
                 ("name".to_owned(), "改名したLTIドリル".to_owned()),
                 ("login_url".to_owned(), good.to_owned()),
                 ("launch_url".to_owned(), launch.to_owned()),
@@ -1057,8 +1056,17 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         assert_eq!(r.status, 400, "{label}");
         assert!(r.body.contains("launch_url"), "{label}: {}", r.body);
         assert!(
-            r.body.contains("value=\"ブラウザのLTIドリル\""),
-            "{label}: unchanged"
+            r.body.contains("value=\"改名したLTIドリル\"")
+                && r.body.contains("value=\"ftp://lti.example/launch\""),
+            "{label}: the form comes back as typed: {}",
+            r.body
+        );
+        assert!(
+            admin
+                .get(&edit)
+                .body
+                .contains("value=\"ブラウザのLTIドリル\""),
+            "{label}: nothing saved"
         );
         assert_eq!(
             post_edit(&mut teacher, edit_form(&csrf_t, launch, "")).status,

@@ -246,7 +246,11 @@ async fn a_tool_is_changed_with_the_registrations_rules_and_audited_with_before_
         .code(1);
         assert!(r.stderr.contains("--login-url"), "{label}: {}", r.stderr);
         let r = set(&env, &id, &["--name", " "]).code(1);
-        assert!(r.stderr.contains("name"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("--name must not be empty"),
+            "{}",
+            r.stderr
+        );
         let r = set(&env, &id, &["--audience", "parents"]).code(1);
         assert!(r.stderr.contains("--audience"), "{}", r.stderr);
         let r = set(&env, &id, &["--custom", "unit"]).code(1);

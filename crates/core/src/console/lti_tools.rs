@@ -56,6 +56,7 @@ pub struct ToolRequest {
 /// The command line's flag names in the rules' messages, as the form and JSON call them.
 fn field_names(message: &str) -> String {
     [
+        ("--name", "name"),
         ("--login-url", "login_url"),
         ("--launch-url", "launch_url"),
         ("--deep-linking-url", "deep_linking_url"),

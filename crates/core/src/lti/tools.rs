@@ -113,7 +113,9 @@ fn plan_keeping(
 ) -> Result<(AppRow, ToolRow), AppError> {
     let name = new.name.trim();
     if name.is_empty() {
-        return Err(invalid("the tool name must not be empty"));
+        return Err(invalid(
+            "--name must not be empty (the tool's name in the launcher)",
+        ));
     }
     check_url("--login-url", &new.login_url)?;
     check_url("--launch-url", &new.launch_url)?;

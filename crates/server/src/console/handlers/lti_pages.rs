@@ -141,11 +141,11 @@ fn tool_fields(c: &Ctx, current: Option<&ToolListing>) -> String {
             )
         }
     };
+    // Deployments are chosen at registration only.
     let schools = if current.is_none() {
         text("schools", t(lang, "学校ごとのデプロイメント（学校のsourcedId、カンマ区切り。空欄：全体で一つ）", "One deployment per school (school sourcedIds, comma-separated; empty: one for the tenant)"), "", false)
     } else {
-        // Read by the handler: an unchecked box then means "do not send".
-        "<input type=\"hidden\" name=\"edit\" value=\"1\">".to_owned()
+        String::new()
     };
     format!(
         "{name}{login}{launch}\
@@ -584,12 +584,51 @@ pub async fn lti_update(
                 &[],
             )
         }
+        // The form again with what was typed (nothing was saved), the problem named above it.
         Err(ConsoleError::Invalid(m)) => match lti_tools::get(&st.store, &c.by, &id).await {
-            Ok(tool) => edit_page(&c, &tool, &notice("error", &m), StatusCode::BAD_REQUEST),
+            Ok(tool) => edit_page(
+                &c,
+                &as_typed(tool, &one),
+                &notice("error", &m),
+                StatusCode::BAD_REQUEST,
+            ),
             Err(e) => c.error("lti", e),
         },
         Err(e) => c.error("lti", e),
     }
+}
+
+/// The stored tool with the edit form's fields as typed (to show a refused form again).
+fn as_typed(mut tool: ToolListing, one: &dyn Fn(&str) -> Option<String>) -> ToolListing {
+    let typed = |k: &str| one(k).unwrap_or_default();
+    tool.name = typed("name");
+    tool.tool.login_url = typed("login_url");
+    tool.tool.launch_url = typed("launch_url");
+    tool.tool.deep_linking_url = one("deep_linking_url");
+    tool.redirect_uris = typed("redirect_uris")
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if let Some(a) = one("audience") {
+        tool.audience = a;
+    }
+    if let Some(s) = one("subject") {
+        tool.subject_type = s;
+    }
+    tool.tool.send_name = one("send_name").is_some();
+    tool.tool.send_email = one("send_email").is_some();
+    // Line by line; a line that is not NAME=VALUE comes back as `NAME=`.
+    let custom: serde_json::Map<String, serde_json::Value> = typed("custom")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.trim().to_owned(), v.trim().into()),
+            None => (l.trim().to_owned(), "".into()),
+        })
+        .collect();
+    tool.tool.custom = serde_json::Value::Object(custom).to_string();
+    tool
 }
 
 #[derive(Debug, Deserialize)]
