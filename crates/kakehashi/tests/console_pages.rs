@@ -817,6 +817,12 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         );
         assert_eq!(r.status, 400, "{label}");
         assert!(r.text().contains("launch_url: "), "{label}: {}", r.text());
+        assert!(
+            r.text().contains("value=\"http://c.example/start\"")
+                && r.text().contains("<option value=\"jwt\" selected>"),
+            "{label}: the form comes back as typed: {}",
+            r.text()
+        );
         let r = multipart_post(
             &admin,
             &edit,

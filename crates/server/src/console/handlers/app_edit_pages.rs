@@ -283,6 +283,64 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> (Vec<(String, String)>, Opti
     }
 }
 
+/// The stored app with the form's values as sent (to show a refused form again); the icon,
+/// JWKS and metadata fields come back empty, as they are shown.
+fn as_typed(
+    mut a: kakehashi_core::apps::AppUpdated,
+    p: &apps::AppPatch,
+) -> kakehashi_core::apps::AppUpdated {
+    let set = |to: &mut String, v: &Option<String>| {
+        if let Some(v) = v {
+            *to = v.clone();
+        }
+    };
+    set(&mut a.app.name, &p.name);
+    set(&mut a.app.audience, &p.audience);
+    set(&mut a.app.security_class, &p.security_class);
+    if let Some(u) = &p.redirect_uris {
+        a.app.redirect_uris = u.clone();
+    }
+    if p.saml_acs_url.is_some() {
+        a.app.saml_acs_url = p.saml_acs_url.clone();
+    }
+    if p.saml_entity_id.is_some() {
+        a.app.saml_entity_id = p.saml_entity_id.clone();
+    }
+    if let Some(o) = a.oidc.as_mut() {
+        if let Some(r) = &p.release {
+            o.release_claims = r.clone();
+        }
+        if let Some(u) = &p.backchannel_logout_uri {
+            o.backchannel_logout_uri = Some(u.clone()).filter(|u| !u.is_empty());
+        }
+        if p.token_auth_method.is_some() {
+            o.token_auth_method = p.token_auth_method.clone();
+        }
+        set(&mut o.access_token_format, &p.token_format);
+        set(&mut o.id_token_alg, &p.id_token_alg);
+        if let Some(u) = &p.post_logout_redirect_uris {
+            o.post_logout_redirect_uris = u.clone();
+        }
+        if let Some(u) = &p.launch_url {
+            o.launch_url = Some(u.clone()).filter(|u| !u.is_empty());
+        }
+        if let Some(x) = &p.xapi_scopes {
+            o.xapi_scopes = x.clone();
+        }
+    }
+    if let Some(sp) = a.saml.as_mut() {
+        set(&mut sp.sign, &p.saml_sign);
+        set(&mut sp.name_id, &p.saml_name_id);
+        if let Some(list) = &p.saml_attributes {
+            sp.attributes = list.clone();
+        }
+        if let Some(r) = p.saml_require_signed_requests {
+            sp.require_signed_requests = r;
+        }
+    }
+    a
+}
+
 pub async fn app_update(
     State(st): State<AppState>,
     Path((raw, id)): Path<(String, String)>,
@@ -365,6 +423,7 @@ pub async fn app_update(
         saml_attributes: saml.then(|| all("saml_attributes")),
         saml_require_signed_requests: saml.then(|| one("saml_require_signed_requests").is_some()),
     };
+    let typed = as_typed(current, &patch);
     match apps::update(&st.store, &SystemClock, &c.by, &id, patch).await {
         // This node drops its copies at once; other nodes see it within `core::cache::TTL`.
         Ok(_) => {
@@ -383,7 +442,8 @@ pub async fn app_update(
             StatusCode::BAD_REQUEST,
             "apps",
             t(c.lang, "アプリの設定を変える", "Change an app"),
-            &edit_form(&c, &current, &notice("error", &m)),
+            // The form again with what was typed (nothing was saved), the problem above it.
+            &edit_form(&c, &typed, &notice("error", &m)),
         ),
         Err(e) => c.error("apps", e),
     }
