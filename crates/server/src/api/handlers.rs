@@ -518,8 +518,8 @@ pub async fn register_app(
     }
 }
 
-/// `PATCH apps/{id}`: the fields given are changed (audience, security class, redirect URIs,
-/// released claims); 200 with the app as it now is.
+/// `PATCH apps/{id}` with `kakehashi app set`'s options as JSON (`console::apps::AppPatch`):
+/// the fields given are changed; 200 with the app and its OIDC or SAML settings as they now are.
 pub async fn update_app(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
