@@ -100,7 +100,7 @@ run(async () => {
     }
     // A tenant admin: roster upload (report, then preview and apply), history, people search,
     // a person, the audit log filtered to that person, verification, apps (register, change),
-    // LTI tools, a teacher's second factors (list, reset), the security policy; in English too.
+    // LTI tools (register, change, Dynamic Registration), a teacher's second factors (list, reset), the security policy; in English too.
     {
       const { page, seen } = await watchedPage(browser);
       const nav = await signIn(page, admin, staffPw, 'imports');
@@ -135,14 +135,20 @@ run(async () => {
       await page.check('input[name=release][value=kana]');
       status = await click(page, 'details.register button[type=submit]');
       await screen(page, 'admin', 'app-registered', status);
-      // Change the app just registered: audience and released claims.
+      // Change the app just registered: audience, released claims, token format, launch URL.
       await page.goto(consoleUrl('apps'));
       status = await click(page, 'a[aria-label$="ブラウザのドリル"]');
       await screen(page, 'admin', 'app-edit', status);
       await page.selectOption('#audience', 'teachers');
       await page.check('input[name=release][value=name]');
+      await page.selectOption('#token_format', 'jwt');
+      await page.fill('#launch_url', 'https://drill.example/start');
       status = await click(page, 'form.inline button[type=submit]');
       await screen(page, 'admin', 'app-edited', status);
+      report('app-edited-form', {
+        tokenFormat: await page.$eval('#token_format', (s) => s.value),
+        launchUrl: await page.$eval('#launch_url', (i) => i.value),
+      });
       // Register an LTI tool: the answer names what the tool configures.
       const lti = await page.goto(consoleUrl('lti'));
       await page.click('details.register summary');
@@ -154,6 +160,25 @@ run(async () => {
       await page.fill('#custom', 'unit=5');
       status = await click(page, 'details.register button[type=submit]');
       await screen(page, 'admin', 'lti-registered', status);
+      // Change it (as `lti tool set`): the form holds what is set; audience, e-mail, a deep
+      // linking URL.
+      await page.goto(consoleUrl('lti'));
+      status = await click(page, 'a[aria-label$="ブラウザのLTIツール"]');
+      await screen(page, 'admin', 'lti-edit', status);
+      await page.selectOption('#audience', 'teachers');
+      await page.check('input[name=send_email]');
+      await page.fill('#deep_linking_url', 'https://tool.example/dl');
+      status = await click(page, 'form.inline button[type=submit]');
+      await screen(page, 'admin', 'lti-edited', status);
+      // LTI Dynamic Registration from the tool's registration URL: a link opening it in a new
+      // window (not followed here: the tool is not running).
+      await page.goto(consoleUrl('lti'));
+      await page.click('details.dynamic summary');
+      await page.fill('#registration_url', 'https://tool.example/register?from=console');
+      status = await click(page, 'details.dynamic button[type=submit]');
+      await screen(page, 'admin', 'lti-dynamic', status);
+      const link = await page.$eval('#open-registration', (a) => ({ href: a.href, target: a.target, rel: a.rel }));
+      report('registration-link', link);
       // A teacher's second factors, then a reset with a reason.
       const person = await page.goto(consoleUrl(`people/usr-${teacher.replace('.', '-')}`));
       await screen(page, 'admin', 'person-factors', person.status());

@@ -300,6 +300,34 @@ fn icon_type(bytes: &[u8]) -> Result<&'static str, AppError> {
     }
 }
 
+/// A SAML SP's entity id, ACS URL and metadata (kept when given), checked.
+fn saml_endpoint(source: &SamlSource) -> Result<(String, String, Option<String>), AppError> {
+    let (entity_id, acs_url, metadata) = match source {
+        SamlSource::Metadata(xml) => {
+            let md = SpMetadata::parse(xml)
+                .map_err(|e| invalid(format!("the SAML metadata cannot be used: {e}")))?;
+            let acs = md.default_acs().map_err(|e| {
+                invalid(format!(
+                    "the SAML metadata has no usable AssertionConsumerService: {e}"
+                ))
+            })?;
+            (
+                md.entity_id.clone(),
+                acs.endpoint.location.clone(),
+                Some(xml.clone()),
+            )
+        }
+        SamlSource::Manual { entity_id, acs_url } => {
+            if entity_id.trim().is_empty() {
+                return Err(invalid("--saml-entity-id must not be empty"));
+            }
+            (entity_id.clone(), acs_url.clone(), None)
+        }
+    };
+    check_endpoint_url("ACS URL", &acs_url)?;
+    Ok((entity_id, acs_url, metadata))
+}
+
 /// Checks a registration and fills in the defaults; returns the row to store.
 fn plan(new: &NewApp, id: String, at: &str) -> Result<(AppRow, Option<String>), AppError> {
     let name = new.name.trim();
@@ -366,28 +394,12 @@ fn plan(new: &NewApp, id: String, at: &str) -> Result<(AppRow, Option<String>), 
                     "--public and --redirect-uri are for --protocol oidc",
                 ));
             }
-            let (entity_id, acs_url, metadata) = match &new.saml {
-                None => {
-                    return Err(invalid(
-                        "a SAML app needs --saml-metadata FILE, or --saml-acs-url URL with --saml-entity-id ID",
-                    ))
-                }
-                Some(SamlSource::Metadata(xml)) => {
-                    let md = SpMetadata::parse(xml)
-                        .map_err(|e| invalid(format!("the SAML metadata cannot be used: {e}")))?;
-                    let acs = md
-                        .default_acs()
-                        .map_err(|e| invalid(format!("the SAML metadata has no usable AssertionConsumerService: {e}")))?;
-                    (md.entity_id.clone(), acs.endpoint.location.clone(), Some(xml.clone()))
-                }
-                Some(SamlSource::Manual { entity_id, acs_url }) => {
-                    if entity_id.trim().is_empty() {
-                        return Err(invalid("--saml-entity-id must not be empty"));
-                    }
-                    (entity_id.clone(), acs_url.clone(), None)
-                }
+            let Some(source) = &new.saml else {
+                return Err(invalid(
+                    "a SAML app needs --saml-metadata FILE, or --saml-acs-url URL with --saml-entity-id ID",
+                ));
             };
-            check_endpoint_url("ACS URL", &acs_url)?;
+            let (entity_id, acs_url, metadata) = saml_endpoint(source)?;
             row.saml_entity_id = Some(entity_id);
             row.saml_acs_url = Some(acs_url);
             row.saml_metadata = metadata;

@@ -581,7 +581,7 @@ async fn the_operator_overview_needs_the_explicit_grant_on_both_databases() {
         .expect("tenant admin");
         let admin = person_principal(&store, "demo", "minami.t03").await;
         assert!(
-            is_forbidden(operator::overview(&store, &clock, &admin).await),
+            is_forbidden(operator::overview(&store, &clock, &admin, None, None).await),
             "{label}: a tenant admin without the grant"
         );
         assert!(
@@ -628,11 +628,25 @@ async fn the_operator_overview_needs_the_explicit_grant_on_both_databases() {
         assert!(is_not_found(
             people::view(&store, &clock, &watcher, "usr-minami-s01").await
         ));
-        let list = operator::overview(&store, &clock, &watcher)
+        let list = operator::overview(&store, &clock, &watcher, None, None)
             .await
             .expect("overview");
+        assert_eq!(list.next, None, "{label}: one page");
+        let list = list.items;
         let ids: Vec<&str> = list.iter().map(|o| o.id.as_str()).collect();
         assert_eq!(ids, ["city-b", "demo"], "{label}");
+        // A page at a time, by tenant id: the page's tenants only are read (and audited).
+        let first = operator::overview(&store, &clock, &watcher, None, Some(1))
+            .await
+            .expect("page 1");
+        assert_eq!(first.items.len(), 1, "{label}");
+        assert_eq!(first.items[0].id.as_str(), "city-b");
+        assert_eq!(first.next.as_deref(), Some("city-b"), "{label}");
+        let second = operator::overview(&store, &clock, &watcher, first.next.as_deref(), Some(1))
+            .await
+            .expect("page 2");
+        let ids: Vec<&str> = second.items.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!((ids, second.next), (vec!["demo"], None), "{label}");
         for o in &list {
             assert!(o.users > 0 && o.last_import.is_some(), "{label}: {o:?}");
             assert_eq!(o.audit_chain.first_break_seq, None, "{label}");
@@ -649,8 +663,14 @@ async fn the_operator_overview_needs_the_explicit_grant_on_both_databases() {
         )
         .await
         .expect("audit");
-        assert_eq!(read.items.len(), 1, "{label}");
+        assert_eq!(
+            read.items.len(),
+            2,
+            "{label}: the whole overview and its first page"
+        );
         assert_eq!(read.items[0].actor, "user:demo/usr-kita-t01");
-        assert!(operator::overview(&store, &clock, &op).await.is_ok());
+        assert!(operator::overview(&store, &clock, &op, None, None)
+            .await
+            .is_ok());
     }
 }

@@ -233,6 +233,47 @@ pub struct AppSetArgs {
     /// Logout 1.0); https, or http only for 127.0.0.1/localhost. An empty value removes it.
     #[arg(long)]
     pub backchannel_logout_uri: Option<String>,
+    /// The name shown in the launcher.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A new PNG, JPEG or WebP icon for the launcher.
+    #[arg(long, conflicts_with = "no_icon")]
+    pub icon: Option<PathBuf>,
+    /// Remove the icon.
+    #[arg(long)]
+    pub no_icon: bool,
+    /// OIDC, confidential clients: client_secret_basic, client_secret_post or
+    /// private_key_jwt (needs --jwks unless the client has keys; the secret is forgotten).
+    #[arg(long)]
+    pub token_auth_method: Option<String>,
+    /// OIDC: the client's new public keys (a JWK Set file) for private_key_jwt.
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
+    /// OIDC: access tokens as opaque references or RFC 9068 JWTs (jwt).
+    #[arg(long)]
+    pub token_format: Option<String>,
+    /// OIDC: RS256 or ES256.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// OIDC: the post_logout_redirect_uris (repeat; replaces the list; one empty value
+    /// clears it).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// OIDC: where the launcher sends users; an empty value removes it.
+    #[arg(long)]
+    pub launch_url: Option<String>,
+    /// OIDC: the xAPI scopes, comma-separated; replaces the list (`none` clears it).
+    #[arg(long)]
+    pub xapi_scopes: Option<String>,
+    /// SAML: the SP's new metadata (XML file).
+    #[arg(long, conflicts_with_all = ["saml_acs_url", "saml_entity_id"])]
+    pub saml_metadata: Option<PathBuf>,
+    /// SAML: a new ACS URL (the entity id is kept unless given).
+    #[arg(long)]
+    pub saml_acs_url: Option<String>,
+    /// SAML: a new entity id (the ACS URL is kept unless given).
+    #[arg(long)]
+    pub saml_entity_id: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }

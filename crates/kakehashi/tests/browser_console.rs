@@ -125,7 +125,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 34, "{names:?}");
+    assert_eq!(names.len(), 37, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -205,6 +205,9 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     assert!(text("admin/app-registered").contains("client_secret"));
     assert!(text("pupil/me").contains("成功"));
     assert!(text("admin/app-edited").contains("保存しました"));
+    let form = run.one("app-edited-form");
+    assert_eq!(form["tokenFormat"], "jwt", "{form}");
+    assert_eq!(form["launchUrl"], "https://drill.example/start", "{form}");
     for item in [
         "client_id",
         "deployment_id",
@@ -214,6 +217,26 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
     ] {
         assert!(text("admin/lti-registered").contains(item), "{item}");
     }
+    // The LTI tool's edit form shows the key in force (kept unless a new one is given); the
+    // change is saved.
+    let edit = text("admin/lti-edit");
+    assert!(
+        edit.contains("LTIツールの設定を変える") && edit.contains("https://tool.example/jwks"),
+        "{edit}"
+    );
+    assert!(text("admin/lti-edited").contains("保存しました"));
+    // Dynamic Registration: the tool's URL with our configuration and a one-time token,
+    // opened in a new window without an opener (LTI Dynamic Registration 1.0 section 3.3).
+    let link = run.one("registration-link");
+    let href = link["href"].as_str().unwrap();
+    assert!(
+        href.starts_with("https://tool.example/register?from=console&openid_configuration=")
+            && href.contains("registration_token="),
+        "{link}"
+    );
+    assert_eq!(link["target"], "_blank", "{link}");
+    assert!(link["rel"].as_str().unwrap().contains("noopener"), "{link}");
+    assert!(text("admin/lti-dynamic").contains("1時間"));
     assert!(
         text("admin/person-factors").contains("バックアップコードの残り: 10"),
         "{}",

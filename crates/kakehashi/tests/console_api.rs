@@ -974,6 +974,140 @@ async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_
         );
         assert!(created.iter().all(|e| e["actor"] == me.as_str()));
 
+        // Changing a tool (PATCH lti/tools/{id}, as `lti tool set`): what is given changes,
+        // the rest is kept; the registration's rules, the field named; audited with before
+        // and after; tenant admins only.
+        let patch_tool = |c: &Client, id: &str, body: &str| {
+            c.send(
+                "PATCH",
+                &format!("/t/{}/api/v1/lti/tools/{id}", c.tenant),
+                &[("Content-Type", "application/json")],
+                body.as_bytes(),
+            )
+        };
+        let r = get(&a, &format!("lti/tools/{tool_id}"));
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(r.json()["name"], "デジタルドリル");
+        assert_eq!(get(&s, &format!("lti/tools/{tool_id}")).status, 403);
+        assert_eq!(get(&a, "lti/tools/no-such-tool").status, 404);
+        let refused = |body: &str| -> String {
+            let r = patch_tool(&a, &tool_id, body);
+            assert_eq!(r.status, 400, "{label}: {body}: {}", r.text());
+            r.json()["message"].as_str().unwrap().to_owned()
+        };
+        assert!(
+            refused(r#"{"launch_url":"http://tool.example/launch"}"#).starts_with("launch_url ")
+        );
+        assert!(refused(r#"{"redirect_uris":["tool.example/cb"]}"#).starts_with("redirect_uris "));
+        assert!(refused(r#"{"audience":"parents"}"#).starts_with("audience: "));
+        let both =
+            serde_json::json!({"jwks_url": "https://tool.example/jwks2", "public_key_pem": pem});
+        let m = refused(&both.to_string());
+        assert!(
+            m.contains("jwks_url") && m.contains("public_key_pem"),
+            "{m}"
+        );
+        assert!(
+            refused(r#"{"schools":["sch-kita"]}"#).contains("schools"),
+            "{label}"
+        );
+        assert!(
+            refused(r#"{"name":""}"#).starts_with("name must not be empty"),
+            "{label}"
+        );
+        assert_eq!(
+            patch_tool(&a, "no-such-tool", r#"{"name":"x"}"#).status,
+            404
+        );
+        assert_eq!(
+            patch_tool(&s, &tool_id, r#"{"name":"x"}"#).status,
+            403,
+            "{label}: a school admin may not"
+        );
+        let r = patch_tool(
+            &a,
+            &tool_id,
+            r#"{"name":"ドリル改","audience":"teachers","send_name":false,"send_email":true,
+                "deep_linking_url":"","redirect_uris":["https://tool.example/cb3"],
+                "custom":{"unit":"6","lang":"ja"},"subject":"user-master-identifier"}"#,
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let t = r.json();
+        assert_eq!(t["name"], "ドリル改", "{t}");
+        assert_eq!(t["audience"], "teachers");
+        assert_eq!(t["subject_type"], "user-master-identifier");
+        assert_eq!(
+            (t["send_name"].clone(), t["send_email"].clone()),
+            (Value::from(false), Value::from(true))
+        );
+        assert_eq!(t["deep_linking_url"], Value::Null);
+        assert_eq!(t["jwks_url"], "https://tool.example/jwks", "kept");
+        assert_eq!(t["login_url"], "https://tool.example/login", "kept");
+        assert_eq!(
+            t["redirect_uris"],
+            serde_json::json!(["https://tool.example/launch", "https://tool.example/cb3"])
+        );
+        assert_eq!(t["custom"], r#"{"lang":"ja","unit":"6"}"#);
+        assert_eq!(
+            t["deployments"][0]["school_sourced_id"], "sch-minami",
+            "kept"
+        );
+        let updates = all_pages(
+            &a,
+            &format!("audit?action=lti.tool.update&target=app%3A{tool_id}"),
+            "before",
+        );
+        assert_eq!(updates.len(), 1, "{label}: refusals write nothing");
+        assert_eq!(updates[0]["actor"], Value::from(me.clone()));
+        let details: Value = serde_json::from_str(updates[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(details["before"]["name"], "デジタルドリル", "{details}");
+        assert_eq!(details["before"]["sendName"], true);
+        assert_eq!(details["after"]["sendEmail"], true);
+        assert_eq!(
+            details["before"]["deepLinkingUrl"],
+            "https://tool.example/dl"
+        );
+
+        // Dynamic Registration started through the API (as `lti tool register`).
+        let r = post_json(
+            &a,
+            "lti/registrations",
+            &serde_json::json!({"registration_url": "https://tool.example/register"}),
+        );
+        assert_eq!(r.status, 201, "{label}: {}", r.text());
+        let started = r.json();
+        let url = started["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("https://tool.example/register?openid_configuration=")
+                && url.contains("&registration_token="),
+            "{started}"
+        );
+        assert_eq!(started["expiresIn"], 3600);
+        let r = post_json(
+            &a,
+            "lti/registrations",
+            &serde_json::json!({"registration_url": "ftp://tool.example/register"}),
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("registration_url"));
+        assert_eq!(
+            post_json(
+                &s,
+                "lti/registrations",
+                &serde_json::json!({"registration_url": "https://tool.example/register"})
+            )
+            .status,
+            403
+        );
+        assert_eq!(
+            all_pages(&a, "audit?action=lti.registration.start", "before").len(),
+            1,
+            "{label}"
+        );
+
         // Changing an app (PATCH apps/{id}, as `app set`): audience, security class, redirect
         // URIs and released claims; the registration's rules hold; the OpenID Provider
         // follows; audited with before and after.
@@ -1107,6 +1241,311 @@ async fn the_admin_api_manages_factors_policy_lti_tools_and_app_changes_on_both_
             "students",
         ])
         .code(1);
+    }
+}
+
+/// `PATCH apps/{id}` and `app set` with the rest of `app add`'s changeable options: name,
+/// icon, OIDC token authentication (a switch to private_key_jwt forgets the secret), token
+/// format, ID token algorithm, post-logout redirect URIs, launch URL, xAPI scopes; a SAML SP's
+/// ACS URL, entity id, metadata, signing, NameID and attributes. Each refusal names its field
+/// and writes nothing; the change is audited with before and after.
+#[tokio::test]
+async fn every_changeable_app_setting_is_changed_through_the_api_on_both_databases() {
+    use base64::Engine;
+    for env in Env::both().await {
+        let label = env.label();
+        let node = start_demo(&env);
+        let admin = register(&env, "demo", "教委の連携", "https://boe.example/cb", &[]);
+        grant(
+            &env,
+            &[
+                "--tenant",
+                "demo",
+                "--client",
+                &admin.client_id,
+                "--role",
+                "tenant-admin",
+            ],
+        );
+        let a = api(&node, "demo", Some(&admin_token(&node, "demo", &admin)));
+        let patch = |id: &str, body: Value| {
+            a.send(
+                "PATCH",
+                &format!("/t/demo/api/v1/apps/{id}"),
+                &[("Content-Type", "application/json")],
+                body.to_string().as_bytes(),
+            )
+        };
+        let refused = |id: &str, body: Value, field: &str| {
+            let r = patch(id, body.clone());
+            assert_eq!(r.status, 400, "{label}: {body}: {}", r.text());
+            let m = r.json()["message"].as_str().unwrap().to_owned();
+            assert!(m.starts_with(&format!("{field}: ")), "{label}: {body}: {m}");
+        };
+
+        // OIDC: a confidential client that takes xAPI client_credentials tokens.
+        let rp = register(
+            &env,
+            "demo",
+            "学習記録アプリ",
+            "https://x.example/cb",
+            &["--xapi-scopes", "statements/write"],
+        );
+        let id = rp.client_id.clone();
+        assert_eq!(
+            token(&node, "demo", &rp, "statements/write").0,
+            200,
+            "{label}"
+        );
+        refused(&id, serde_json::json!({"name": " "}), "name");
+        refused(
+            &id,
+            serde_json::json!({"token_format": "paseto"}),
+            "token_format",
+        );
+        refused(
+            &id,
+            serde_json::json!({"id_token_alg": "HS256"}),
+            "id_token_alg",
+        );
+        refused(
+            &id,
+            serde_json::json!({"launch_url": "http://x.example/"}),
+            "launch_url",
+        );
+        refused(
+            &id,
+            serde_json::json!({"post_logout_redirect_uris": ["x.example/bye"]}),
+            "post_logout_redirect_uris",
+        );
+        refused(
+            &id,
+            serde_json::json!({"xapi_scopes": ["statements/everything"]}),
+            "xapi_scopes",
+        );
+        refused(
+            &id,
+            serde_json::json!({"token_auth_method": "none"}),
+            "token_auth_method",
+        );
+        refused(
+            &id,
+            serde_json::json!({"token_auth_method": "private_key_jwt"}),
+            "jwks",
+        );
+        refused(&id, serde_json::json!({"jwks": {"keys": []}}), "jwks");
+        refused(
+            &id,
+            serde_json::json!({"icon_base64": "not base64!"}),
+            "icon_base64",
+        );
+        refused(
+            &id,
+            serde_json::json!({"icon_base64": base64::engine::general_purpose::STANDARD.encode(b"<svg/>")}),
+            "icon",
+        );
+        refused(&id, serde_json::json!({"saml_sign": "both"}), "saml_sign");
+        refused(
+            &id,
+            serde_json::json!({"saml_acs_url": "https://x.example/acs"}),
+            "saml_metadata",
+        );
+        let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"rest of a tiny image"].concat();
+        let r = patch(
+            &id,
+            serde_json::json!({
+                "name": "学習記録アプリ（新）", "token_format": "jwt", "id_token_alg": "ES256",
+                "launch_url": "https://x.example/start",
+                "post_logout_redirect_uris": ["https://x.example/bye"],
+                "xapi_scopes": ["statements/write", "state"],
+                "token_auth_method": "client_secret_post",
+                "icon_base64": base64::engine::general_purpose::STANDARD.encode(&png),
+            }),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let app = r.json();
+        assert_eq!(app["name"], "学習記録アプリ（新）", "{app}");
+        assert_eq!(app["icon_type"], "image/png");
+        let o = &app["oidc"];
+        assert_eq!(o["access_token_format"], "jwt", "{o}");
+        assert_eq!(o["id_token_alg"], "ES256");
+        assert_eq!(o["launch_url"], "https://x.example/start");
+        assert_eq!(
+            o["post_logout_redirect_uris"],
+            serde_json::json!(["https://x.example/bye"])
+        );
+        assert_eq!(
+            o["xapi_scopes"],
+            serde_json::json!(["statements/write", "state"])
+        );
+        assert_eq!(o["token_auth_method"], "client_secret_post");
+        assert_eq!(o["release_claims"], serde_json::json!([]), "kept");
+        // Switching to private_key_jwt: the client's keys; the secret stops working at once,
+        // and a client without a secret cannot switch back.
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwks = serde_json::json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+            "n": b64(rsa.n().to_vec()), "e": b64(rsa.e().to_vec())}]});
+        let r = patch(
+            &id,
+            serde_json::json!({"token_auth_method": "private_key_jwt", "jwks": jwks}),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        assert_eq!(r.json()["oidc"]["token_auth_method"], "private_key_jwt");
+        assert_eq!(
+            token(&node, "demo", &rp, "statements/write").0,
+            401,
+            "{label}"
+        );
+        refused(
+            &id,
+            serde_json::json!({"token_auth_method": "client_secret_basic"}),
+            "token_auth_method",
+        );
+        let changes = all_pages(
+            &a,
+            &format!("audit?action=app.update&target=app%3A{id}"),
+            "before",
+        );
+        assert_eq!(
+            changes.len(),
+            2,
+            "{label}: refusals write nothing: {changes:?}"
+        );
+        let first: Value = serde_json::from_str(changes[1]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(first["before"]["name"], "学習記録アプリ", "{first}");
+        assert_eq!(first["after"]["accessTokenFormat"], "jwt");
+        assert_eq!(first["before"]["iconType"], Value::Null);
+        let second: Value = serde_json::from_str(changes[0]["details"].as_str().unwrap()).unwrap();
+        assert_eq!(second["before"]["clientSecret"], true, "{second}");
+        assert_eq!(second["after"]["clientSecret"], false);
+        assert_eq!(second["after"]["clientJwks"], true);
+
+        // The command line: `app set`, the same service.
+        let set = env
+            .run(&[
+                "app",
+                "set",
+                "--tenant",
+                "demo",
+                "--id",
+                &id,
+                "--name",
+                "記録アプリ",
+                "--launch-url",
+                "",
+                "--token-format",
+                "opaque",
+                "--xapi-scopes",
+                "none",
+                "--no-icon",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let set: Value = serde_json::from_str(&set.stdout).expect("app JSON");
+        assert_eq!(set["name"], "記録アプリ", "{set}");
+        assert_eq!(set["icon_type"], Value::Null);
+        assert_eq!(set["oidc"]["launch_url"], Value::Null);
+        assert_eq!(set["oidc"]["access_token_format"], "opaque");
+        assert_eq!(set["oidc"]["xapi_scopes"], serde_json::json!([]));
+        let r = env
+            .run(&[
+                "app",
+                "set",
+                "--tenant",
+                "demo",
+                "--id",
+                &id,
+                "--id-token-alg",
+                "none",
+            ])
+            .code(1);
+        assert!(r.stderr.contains("id_token_alg"), "{}", r.stderr);
+
+        // SAML: the ACS URL alone (the entity id kept), signing, NameID, attributes; another
+        // SP's entity id is refused; OIDC settings are not a SAML app's.
+        let saml_app = |name: &str, entity: &str| {
+            let r = a.send(
+                "POST",
+                "/t/demo/api/v1/apps",
+                &[("Content-Type", "application/json")],
+                serde_json::json!({"name": name, "protocol": "saml", "security_class": "learning",
+                    "saml_acs_url": "https://sp.example/acs", "saml_entity_id": entity})
+                .to_string()
+                .as_bytes(),
+            );
+            assert_eq!(r.status, 201, "{label}: {}", r.text());
+            r.json()["id"].as_str().unwrap().to_owned()
+        };
+        let sp = saml_app("教材SP", "https://sp.example/a");
+        saml_app("別のSP", "https://sp.example/b");
+        refused(
+            &sp,
+            serde_json::json!({"saml_sign": "envelope"}),
+            "saml_sign",
+        );
+        refused(
+            &sp,
+            serde_json::json!({"saml_name_id": "email"}),
+            "saml_name_id",
+        );
+        refused(
+            &sp,
+            serde_json::json!({"saml_attributes": ["shoeSize"]}),
+            "saml_attributes",
+        );
+        refused(
+            &sp,
+            serde_json::json!({"saml_acs_url": "http://sp.example/acs"}),
+            "saml_metadata",
+        );
+        refused(
+            &sp,
+            serde_json::json!({"token_format": "jwt"}),
+            "token_format",
+        );
+        refused(
+            &sp,
+            serde_json::json!({"saml_metadata": "<nope/>"}),
+            "saml_metadata",
+        );
+        let r = patch(
+            &sp,
+            serde_json::json!({"saml_entity_id": "https://sp.example/b"}),
+        );
+        assert_eq!(r.status, 400, "{label}: {}", r.text());
+        assert!(r.text().contains("already registered"), "{}", r.text());
+        let r = patch(
+            &sp,
+            serde_json::json!({"saml_acs_url": "https://sp.example/v2/acs", "saml_sign": "assertion",
+                "saml_name_id": "username", "saml_attributes": ["uid", "displayName"],
+                "saml_require_signed_requests": true}),
+        );
+        assert_eq!(r.status, 200, "{label}: {}", r.text());
+        let app = r.json();
+        assert_eq!(app["saml_acs_url"], "https://sp.example/v2/acs", "{app}");
+        assert_eq!(app["saml_entity_id"], "https://sp.example/a", "kept");
+        assert_eq!(app["saml"]["sign"], "assertion");
+        assert_eq!(app["saml"]["name_id"], "username");
+        assert_eq!(
+            app["saml"]["attributes"],
+            serde_json::json!(["uid", "displayName"])
+        );
+        assert_eq!(app["saml"]["require_signed_requests"], true);
+        // The command line sees the same settings.
+        let listed = env
+            .run(&["app", "list", "--tenant", "demo", "--format", "json"])
+            .ok();
+        let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+        let mine = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == sp.as_str())
+            .unwrap();
+        assert_eq!(mine["saml"]["name_id"], "username", "{label}: {mine}");
+        env.run(&["audit", "verify"]).ok();
     }
 }
 

@@ -20,23 +20,34 @@ fn location(r: &Resp) -> String {
     r.header("location").expect("a Location").to_owned()
 }
 
-/// POSTs a multipart form with the browser's cookies: (csrf, zip).
-fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::Resp {
+/// POSTs a multipart form with the browser's cookies: text fields and at most one file
+/// (field, file name, content type, bytes).
+fn multipart_post(
+    b: &Browser<'_>,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &str, &[u8])>,
+) -> lrs_support::Resp {
     let boundary = "----kakehashi-test-7f3a";
     let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((field, name, kind, data)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+                 Content-Type: {kind}\r\n\r\n"
+            )
             .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"package\"; filename=\"{name}\"\r\n\
-             Content-Type: application/zip\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(zip);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     let client = lrs_support::Client {
         addr: b.addr.to_owned(),
         tenant: b.tenant.to_owned(),
@@ -46,7 +57,7 @@ fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::R
     let cookie = b.cookie();
     client.send(
         "POST",
-        &format!("/t/{}/console/imports", b.tenant),
+        path,
         &[
             ("Cookie", cookie.as_str()),
             (
@@ -56,6 +67,37 @@ fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::R
         ],
         &body,
     )
+}
+
+/// POSTs the roster upload form: (csrf, zip).
+fn upload(b: &Browser<'_>, csrf: &str, name: &str, zip: &[u8]) -> lrs_support::Resp {
+    multipart_post(
+        b,
+        &format!("/t/{}/console/imports", b.tenant),
+        &[("csrf", csrf)],
+        Some(("package", name, "application/zip", zip)),
+    )
+}
+
+/// The console's OIDC app edit form, every field as a browser sends it.
+fn oidc_form<'a>(csrf: &'a str, launch: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("name", "改名したアプリ"),
+        ("security_class", "learning"),
+        ("audience", "staff"),
+        ("oidc", "1"),
+        ("redirect_uris", "https://c.example/cb"),
+        ("release", "roster"),
+        ("backchannel_logout_uri", ""),
+        ("token_auth_method", "client_secret_post"),
+        ("jwks", ""),
+        ("token_format", "jwt"),
+        ("id_token_alg", "ES256"),
+        ("post_logout_redirect_uris", "https://c.example/bye"),
+        ("launch_url", launch),
+        ("xapi_scopes", "statements/write"),
+    ]
 }
 
 fn zip_of(env: &Env, name: &str, change: fn(&mut kakehashi_oneroster::Roster)) -> Vec<u8> {
@@ -749,6 +791,152 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
         let r = admin.get("/t/demo/console/audit?action=app.update");
         assert!(r.body.contains(&format!("app:{registered}")), "{label}");
 
+        // The rest of what `app add` set, in the same (multipart) form: name, icon, token
+        // format, ID token algorithm, launch URL, post-logout URIs, xAPI scopes; a bad one is
+        // named and nothing changes.
+        let page = admin.get(&edit);
+        assert!(
+            page.body.contains("enctype=\"multipart/form-data\"")
+                && page.body.contains("<option value=\"opaque\" selected>")
+                && page.body.contains("<option value=\"RS256\" selected>")
+                && page
+                    .body
+                    .contains("<option value=\"client_secret_basic\" selected>")
+                && page
+                    .body
+                    .contains("id=\"icon\" name=\"icon\" type=\"file\""),
+            "{label}: {}",
+            page.body
+        );
+        let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a tiny image"].concat();
+        let r = multipart_post(
+            &admin,
+            &edit,
+            &oidc_form(&csrf, "http://c.example/start"),
+            Some(("icon", "icon.png", "image/png", &png)),
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.text().contains("launch_url: "), "{label}: {}", r.text());
+        assert!(
+            r.text().contains("value=\"http://c.example/start\"")
+                && r.text().contains("<option value=\"jwt\" selected>"),
+            "{label}: the form comes back as typed: {}",
+            r.text()
+        );
+        let r = multipart_post(
+            &admin,
+            &edit,
+            &oidc_form(&csrf, "https://c.example/start"),
+            Some(("icon", "icon.png", "image/png", &png)),
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.text());
+        let page = admin.get(&edit);
+        assert!(
+            page.body.contains("value=\"改名したアプリ\"")
+                && page.body.contains("<option value=\"jwt\" selected>")
+                && page.body.contains("<option value=\"ES256\" selected>")
+                && page
+                    .body
+                    .contains("<option value=\"client_secret_post\" selected>")
+                && page.body.contains("value=\"https://c.example/start\"")
+                && page.body.contains("https://c.example/bye</textarea>")
+                && page.body.contains("value=\"statements/write\"")
+                && page.body.contains("name=\"icon_remove\""),
+            "{label}: {}",
+            page.body
+        );
+        assert_eq!(
+            multipart_post(
+                &school,
+                &edit,
+                &oidc_form(&csrf_s, "https://c.example/s"),
+                None
+            )
+            .status,
+            403,
+            "{label}"
+        );
+
+        // A SAML SP: its ACS URL and entity id shown (sent back unchanged they change
+        // nothing), what is signed, the NameID, the attributes.
+        let sp = env
+            .run(&[
+                "app",
+                "add",
+                "--tenant",
+                "demo",
+                "--name",
+                "校務SP",
+                "--protocol",
+                "saml",
+                "--security-class",
+                "learning",
+                "--saml-acs-url",
+                "https://sp.example/acs",
+                "--saml-entity-id",
+                "https://sp.example/",
+                "--format",
+                "json",
+            ])
+            .ok();
+        let sp: serde_json::Value = serde_json::from_str(&sp.stdout).unwrap();
+        let sp_edit = format!("/t/demo/console/apps/{}", sp["id"].as_str().unwrap());
+        let page = admin.get(&sp_edit);
+        assert!(
+            page.body.contains("value=\"https://sp.example/acs\"")
+                && page.body.contains("<option value=\"both\" selected>")
+                && page.body.contains("name=\"saml_attributes\" value=\"uid\"")
+                && !page.body.contains("name=\"redirect_uris\""),
+            "{label}: {}",
+            page.body
+        );
+        let saml_form = |acs: &'static str, name_id: &'static str| {
+            vec![
+                ("csrf", csrf.as_str()),
+                ("name", "校務SP"),
+                ("security_class", "learning"),
+                ("audience", "all"),
+                ("saml", "1"),
+                ("saml_metadata", ""),
+                ("saml_acs_url", acs),
+                ("saml_entity_id", "https://sp.example/"),
+                ("saml_sign", "assertion"),
+                ("saml_name_id", name_id),
+                ("saml_attributes", "uid"),
+                ("saml_attributes", "mail"),
+                ("saml_require_signed_requests", "on"),
+            ]
+        };
+        let r = multipart_post(
+            &admin,
+            &sp_edit,
+            &saml_form("https://sp.example/acs", "email"),
+            None,
+        );
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.text().contains("saml_name_id: "), "{label}: {}", r.text());
+        let r = multipart_post(
+            &admin,
+            &sp_edit,
+            &saml_form("https://sp.example/v2/acs", "username"),
+            None,
+        );
+        assert_eq!(r.status, 303, "{label}: {}", r.text());
+        let page = admin.get(&sp_edit);
+        assert!(
+            page.body.contains("value=\"https://sp.example/v2/acs\"")
+                && page.body.contains("<option value=\"assertion\" selected>")
+                && page.body.contains("<option value=\"username\" selected>")
+                && page
+                    .body
+                    .contains("name=\"saml_attributes\" value=\"mail\" checked")
+                && page
+                    .body
+                    .contains("name=\"saml_require_signed_requests\" value=\"on\" checked"),
+            "{label}: {}",
+            page.body
+        );
+
         // LTI tools: register (the answer names what the tool configures), list, remove; a
         // bad field is named; a teacher and a school admin are refused.
         let page = admin.get("/t/demo/console/lti");
@@ -822,6 +1010,183 @@ async fn the_console_manages_factors_policy_lti_tools_and_apps_on_both_databases
             "{label}"
         );
         assert_eq!(school.get("/t/demo/console/lti").status, 403, "{label}");
+
+        // Changing the tool (as `lti tool set`): the form holds what is set (the key fields
+        // empty: kept); a bad field is named and nothing changes; an emptied deep linking URL
+        // is removed; audited with before and after; tenant admins only.
+        let edit = format!("/t/demo/console/lti/{tool_id}");
+        assert!(listed.body.contains(&format!("href=\"{edit}\"")), "{label}");
+        let page = admin.get(&edit);
+        assert_eq!(page.status, 200, "{label}: {}", page.body);
+        assert!(
+            page.body.contains("value=\"ブラウザのLTIドリル\"")
+                && page.body.contains("value=\"https://lti.example/dl\"")
+                && page.body.contains("level=easy\nunit=5</textarea>")
+                && page
+                    .body
+                    .contains("name=\"send_name\" value=\"on\" checked")
+                && page.body.contains("<option value=\"all\" selected>")
+                && page.body.contains("https://lti.example/jwks")
+                && page
+                    .body
+                    .contains("id=\"jwks_url\" name=\"jwks_url\" type=\"text\" value=\"\""),
+            "{label}: {}",
+            page.body
+        );
+        let edit_form = |csrf: &str, launch: &str, dl: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("name".to_owned(), "改名したLTIドリル".to_owned()),
+                ("login_url".to_owned(), good.to_owned()),
+                ("launch_url".to_owned(), launch.to_owned()),
+                ("jwks_url".to_owned(), String::new()),
+                ("public_key_pem".to_owned(), String::new()),
+                ("deep_linking_url".to_owned(), dl.to_owned()),
+                (
+                    "redirect_uris".to_owned(),
+                    "https://lti.example/cb2".to_owned(),
+                ),
+                ("audience".to_owned(), "teachers".to_owned()),
+                ("subject".to_owned(), "pairwise".to_owned()),
+                ("send_email".to_owned(), "on".to_owned()),
+                ("custom".to_owned(), "unit=6".to_owned()),
+            ]
+        };
+        let post_edit = |b: &mut Browser<'_>, f: Vec<(String, String)>| {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            b.post(&edit, &f)
+        };
+        let launch = "https://lti.example/launch2";
+        assert_eq!(post_edit(&mut admin, edit_form("", launch, "")).status, 403);
+        let r = post_edit(&mut admin, edit_form(&csrf, "ftp://lti.example/launch", ""));
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("launch_url"), "{label}: {}", r.body);
+        assert!(
+            r.body.contains("value=\"改名したLTIドリル\"")
+                && r.body.contains("value=\"ftp://lti.example/launch\""),
+            "{label}: the form comes back as typed: {}",
+            r.body
+        );
+        assert!(
+            admin
+                .get(&edit)
+                .body
+                .contains("value=\"ブラウザのLTIドリル\""),
+            "{label}: nothing saved"
+        );
+        assert_eq!(
+            post_edit(&mut teacher, edit_form(&csrf_t, launch, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            post_edit(&mut school, edit_form(&csrf_s, launch, "")).status,
+            403,
+            "{label}"
+        );
+        assert_eq!(teacher.get(&edit).status, 403, "{label}");
+        let r = post_edit(&mut admin, edit_form(&csrf, launch, ""));
+        assert_eq!(r.status, 303, "{label}: {}", r.body);
+        let page = admin.get(&location(&r));
+        assert!(
+            page.body.contains("保存しました")
+                && page.body.contains("value=\"改名したLTIドリル\"")
+                && page.body.contains(&format!("value=\"{launch}\""))
+                && page.body.contains(
+                    "id=\"deep_linking_url\" name=\"deep_linking_url\" type=\"text\" value=\"\""
+                )
+                && page.body.contains("unit=6</textarea>")
+                && page
+                    .body
+                    .contains("name=\"send_email\" value=\"on\" checked")
+                && !page
+                    .body
+                    .contains("name=\"send_name\" value=\"on\" checked")
+                && page.body.contains("<option value=\"teachers\" selected>")
+                && page.body.contains("https://lti.example/jwks"),
+            "{label}: {}",
+            page.body
+        );
+        let tools = env
+            .run(&[
+                "lti", "tool", "list", "--tenant", "demo", "--format", "json",
+            ])
+            .ok();
+        let tools: serde_json::Value = serde_json::from_str(&tools.stdout).expect("tools JSON");
+        let tool = tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["client_id"] == tool_id.as_str())
+            .unwrap();
+        assert_eq!(
+            tool["redirect_uris"],
+            serde_json::json!([launch, "https://lti.example/cb2"]),
+            "{label}: the launch URL is a redirect URI, the old deep linking URL is not"
+        );
+        assert_eq!(
+            tool["jwks_url"], "https://lti.example/jwks",
+            "{label}: kept"
+        );
+        assert_eq!(tool["deep_linking_url"], serde_json::Value::Null);
+        let r = admin.get("/t/demo/console/audit?action=lti.tool.update");
+        assert!(
+            r.body.contains(&format!("app:{tool_id}")) && r.body.contains("改名したLTIドリル"),
+            "{label}: {}",
+            r.body
+        );
+
+        // Dynamic Registration from the console: a link to the tool's registration page with
+        // our configuration and a one-time token; a bad URL is named; audited; admins only.
+        let start = |b: &mut Browser<'_>, csrf: &str, url: &str| {
+            b.post(
+                "/t/demo/console/lti/registrations",
+                &[("csrf", csrf), ("registration_url", url)],
+            )
+        };
+        assert!(admin
+            .get("/t/demo/console/lti")
+            .body
+            .contains("action=\"/t/demo/console/lti/registrations\""));
+        assert_eq!(
+            start(&mut admin, "", "https://tool.example/reg").status,
+            403
+        );
+        let r = start(&mut admin, &csrf, "tool.example/reg");
+        assert_eq!(r.status, 400, "{label}");
+        assert!(r.body.contains("registration_url"), "{label}: {}", r.body);
+        assert_eq!(
+            start(&mut school, &csrf_s, "https://tool.example/reg").status,
+            403,
+            "{label}"
+        );
+        assert_eq!(
+            start(&mut teacher, &csrf_t, "https://tool.example/reg").status,
+            403,
+            "{label}"
+        );
+        let r = start(&mut admin, &csrf, "https://tool.example/reg");
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        let href = r
+            .body
+            .split("id=\"open-registration\" href=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .replace("&amp;", "&");
+        let token = href.split("registration_token=").nth(1).unwrap_or_default();
+        assert!(
+            href.starts_with("https://tool.example/reg?openid_configuration=")
+                && href.contains("%2Ft%2Fdemo%2Flti%2Fopenid-configuration&")
+                && token.len() >= 32,
+            "{label}: {href}"
+        );
+        assert!(r
+            .body
+            .contains("target=\"_blank\" rel=\"noopener noreferrer\""));
+        let r = admin.get("/t/demo/console/audit?action=lti.registration.start");
+        assert!(r.body.contains("url:https://tool.example/reg"), "{label}");
+
         assert_eq!(
             school
                 .post(
@@ -1225,6 +1590,15 @@ async fn the_operator_overview_is_for_the_operator_grant_only_on_both_databases(
                 && r.body.contains("<code>demo</code>")
                 && r.body.matches("正常").count() == 2
                 && r.body.contains("まだありません"),
+            "{label}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("class=\"pager\""), "{label}: one page");
+        // Paged on the server by tenant id: the page after city-b holds demo only.
+        let r = watcher.get("/t/demo/console/operator?after=city-b");
+        assert_eq!(r.status, 200, "{label}");
+        assert!(
+            r.body.contains("<code>demo</code>") && !r.body.contains("<code>city-b</code>"),
             "{label}: {}",
             r.body
         );

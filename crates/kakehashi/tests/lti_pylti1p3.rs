@@ -251,3 +251,42 @@ async fn names_and_email_are_sent_only_when_the_registration_allows_and_umi_as_s
         .iter()
         .all(|m| m.get("name").is_some()));
 }
+
+/// A tool changed after registration (`lti tool set`) is what the next launch carries, as
+/// PyLTI1p3 validates it: names sent once allowed, the new custom parameters (LTI Core 1.3
+/// §5.4.6), and the audience narrowed to teachers keeps the pupil out.
+#[tokio::test]
+async fn a_changed_tool_is_what_the_next_launch_carries() {
+    let env = Env::sqlite().await;
+    let node = start(&env, &["--demo"]);
+    let mut tool = Tool::start(&env, "changed");
+    let reg = tool.register(&env, &node, TENANT, &["--custom", "unit=5"]);
+    let client_id = reg["client_id"].as_str().unwrap().to_owned();
+    let tile = format!("/t/{TENANT}/launch/{client_id}");
+    let mut pupil = Browser::new(&node, TENANT);
+    pupil.login(PUPIL, PUPIL_PASSWORD);
+    let custom = "https://purl.imsglobal.org/spec/lti/claim/custom";
+    let set = |change: &[&str]| {
+        let mut args = vec!["lti", "tool", "set", "--tenant", TENANT, "--id", &client_id];
+        args.extend_from_slice(change);
+        env.run(&args).ok();
+    };
+    let c = tool_json(&launch(&mut pupil, &mut tool, &tile))["claims"].clone();
+    assert!(c.get("name").is_none(), "names not allowed yet: {c}");
+    assert_eq!(c[custom]["unit"], "5", "{c}");
+    set(&[
+        "--send-name",
+        "true",
+        "--custom",
+        "unit=6",
+        "--custom",
+        "lang=ja",
+    ]);
+    let c = tool_json(&launch(&mut pupil, &mut tool, &tile))["claims"].clone();
+    assert!(c["name"].as_str().is_some_and(|n| !n.is_empty()), "{c}");
+    assert_eq!(c[custom]["unit"], "6", "{c}");
+    assert_eq!(c[custom]["lang"], "ja", "{c}");
+    set(&["--audience", "teachers"]);
+    let r = pupil.get(&tile);
+    assert_ne!(r.status, 303, "a pupil no longer launches it: {}", r.body);
+}

@@ -155,6 +155,50 @@ pub async fn update_app_access(
     Ok(n == 1)
 }
 
+/// Writes an application's changeable columns (name, security class, audience, redirect
+/// URIs, SAML entity id, ACS URL and metadata, subject type, icon) from `app`; its protocol,
+/// client type, secret and creation time stay. `Ok(false)` if there was none with that id.
+pub async fn update_app(conn: &mut AnyConnection, tenant: &TenantId, app: &AppRow) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE apps SET name = $1, security_class = $2, audience = $3, redirect_uris = $4,
+            saml_entity_id = $5, saml_acs_url = $6, saml_metadata = $7, subject_type = $8,
+            icon_type = $9, icon_base64 = $10
+         WHERE tenant_id = $11 AND id = $12",
+    )
+    .bind(&app.name)
+    .bind(&app.security_class)
+    .bind(&app.audience)
+    .bind(serde_json::to_string(&app.redirect_uris).unwrap_or_else(|_| "[]".to_owned()))
+    .bind(&app.saml_entity_id)
+    .bind(&app.saml_acs_url)
+    .bind(&app.saml_metadata)
+    .bind(&app.subject_type)
+    .bind(&app.icon_type)
+    .bind(&app.icon_base64)
+    .bind(tenant.as_str())
+    .bind(&app.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Forgets a confidential client's secret (it now authenticates with `private_key_jwt`).
+pub async fn clear_client_secret(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<bool> {
+    let n =
+        sqlx::query("UPDATE apps SET client_secret_hash = NULL WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.as_str())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    Ok(n == 1)
+}
+
 /// Removes an application; `Ok(false)` if there was none with that id.
 pub async fn delete_app(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Result<bool> {
     let n = sqlx::query("DELETE FROM apps WHERE tenant_id = $1 AND id = $2")

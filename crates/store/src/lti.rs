@@ -47,6 +47,29 @@ pub async fn insert_tool(conn: &mut AnyConnection, tenant: &TenantId, t: &ToolRo
     Ok(())
 }
 
+/// Writes a tool's settings (all but its creation time); `Ok(false)` if there was none.
+pub async fn update_tool(conn: &mut AnyConnection, tenant: &TenantId, t: &ToolRow) -> Result<bool> {
+    let n = sqlx::query(
+        "UPDATE lti_tools SET login_url = $1, launch_url = $2, deep_linking_url = $3,
+            jwks_url = $4, public_jwks = $5, send_name = $6, send_email = $7, custom = $8
+         WHERE tenant_id = $9 AND app_id = $10",
+    )
+    .bind(&t.login_url)
+    .bind(&t.launch_url)
+    .bind(&t.deep_linking_url)
+    .bind(&t.jwks_url)
+    .bind(&t.public_jwks)
+    .bind(t.send_name as i64)
+    .bind(t.send_email as i64)
+    .bind(&t.custom)
+    .bind(tenant.as_str())
+    .bind(&t.app_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 const TOOL_COLUMNS: &str = "app_id, login_url, launch_url, deep_linking_url, jwks_url,
     public_jwks, send_name, send_email, custom, created_at";
 

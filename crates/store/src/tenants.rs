@@ -46,6 +46,18 @@ pub async fn list(store: &Store) -> Result<Vec<Tenant>> {
     rows.iter().map(from_row).collect()
 }
 
+/// At most `limit` tenants with an id after `after`, in id order (a page of the operator's
+/// overview).
+pub async fn list_after(store: &Store, after: &str, limit: i64) -> Result<Vec<Tenant>> {
+    let rows =
+        sqlx::query("SELECT id, name, created_at FROM tenants WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(store.pool())
+            .await?;
+    rows.iter().map(from_row).collect()
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Tenant> {
     Ok(Tenant {
         id: TenantId::from_row(r, "tenants", "id")?,

@@ -189,10 +189,15 @@ pub async fn remove(
 }
 
 /// A change to an app as the console's form and `PATCH apps/{id}` take it: what is given is
-/// changed, the rest kept.
+/// changed, the rest kept (lists are replaced whole). The options of `kakehashi app set`.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A PNG, JPEG or WebP icon, base64; an empty string removes it.
+    #[serde(default)]
+    pub icon_base64: Option<String>,
     /// `all`, `staff`, `teachers`, `students`.
     #[serde(default)]
     pub audience: Option<String>,
@@ -209,9 +214,50 @@ pub struct AppPatch {
     /// OIDC: where the app takes Back-Channel Logout Tokens; an empty string removes it.
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// OIDC, confidential clients: `client_secret_basic`, `client_secret_post` or
+    /// `private_key_jwt` (the client secret is then forgotten).
+    #[serde(default)]
+    pub token_auth_method: Option<String>,
+    /// OIDC, `private_key_jwt`: the client's JWK Set (an object, or its JSON text).
+    #[serde(default)]
+    pub jwks: Option<serde_json::Value>,
+    /// OIDC: `opaque` or `jwt`.
+    #[serde(default)]
+    pub token_format: Option<String>,
+    /// OIDC: `RS256` or `ES256`.
+    #[serde(default)]
+    pub id_token_alg: Option<String>,
+    /// OIDC: the whole new list.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// OIDC: where the launcher sends users; an empty string removes it.
+    #[serde(default)]
+    pub launch_url: Option<String>,
+    /// OIDC: the whole new list of xAPI scopes.
+    #[serde(default)]
+    pub xapi_scopes: Option<Vec<String>>,
+    /// SAML: new metadata XML, or …
+    #[serde(default)]
+    pub saml_metadata: Option<String>,
+    /// … a new ACS URL and/or entity id (the one not given is kept).
+    #[serde(default)]
+    pub saml_acs_url: Option<String>,
+    #[serde(default)]
+    pub saml_entity_id: Option<String>,
+    /// SAML: `assertion`, `response` or `both`.
+    #[serde(default)]
+    pub saml_sign: Option<String>,
+    /// SAML: `persistent` or `username`.
+    #[serde(default)]
+    pub saml_name_id: Option<String>,
+    /// SAML: the whole new list of released attributes.
+    #[serde(default)]
+    pub saml_attributes: Option<Vec<String>>,
+    #[serde(default)]
+    pub saml_require_signed_requests: Option<bool>,
 }
 
-/// One app with its OIDC settings (the edit form).
+/// One app with its OIDC or SAML settings (the edit form).
 pub async fn get(
     store: &Store,
     by: &Principal,
@@ -221,17 +267,107 @@ pub async fn get(
     let app = kakehashi_store::identity::get_app(store, &by.tenant, id)
         .await?
         .ok_or_else(|| ConsoleError::NotFound(format!("app {id}")))?;
-    let oidc = if app.protocol == "oidc" {
-        kakehashi_store::oauth::oidc_settings(store, &by.tenant, id).await?
-    } else {
-        None
+    let (oidc, saml) = match app.protocol.as_str() {
+        "oidc" => (
+            kakehashi_store::oauth::oidc_settings(store, &by.tenant, id).await?,
+            None,
+        ),
+        "saml" => (
+            None,
+            kakehashi_store::saml::sp_settings(store, &by.tenant, id).await?,
+        ),
+        _ => (None, None),
     };
-    Ok(crate::apps::AppUpdated { app, oidc })
+    Ok(crate::apps::AppUpdated { app, oidc, saml })
 }
 
-/// Changes an app's audience, security class, redirect URIs, released claims or back-channel
-/// logout URI (audited as
-/// `app.update` with before and after, as `kakehashi app set`).
+impl AppPatch {
+    async fn into_change(
+        self,
+        store: &Store,
+        by: &Principal,
+        id: &str,
+    ) -> Result<crate::apps::AppChange, ConsoleError> {
+        use crate::apps::{Icon, SamlSource};
+        use base64::Engine;
+        let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        // An empty string removes what may be absent.
+        let removable =
+            |v: Option<String>| v.map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty()));
+        let icon = match self.icon_base64 {
+            None => None,
+            Some(b) if b.trim().is_empty() => Some(None),
+            Some(b) => Some(Some(Icon {
+                bytes: base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .map_err(|e| ConsoleError::Invalid(format!("icon_base64: {e}")))?,
+            })),
+        };
+        let jwks = match self.jwks {
+            None => None,
+            Some(serde_json::Value::String(s)) => blank(Some(s)),
+            Some(v) => Some(v.to_string()),
+        };
+        let saml = match (
+            blank(self.saml_metadata),
+            blank(self.saml_acs_url),
+            blank(self.saml_entity_id),
+        ) {
+            (Some(xml), None, None) => Some(SamlSource::Metadata(xml)),
+            (Some(_), _, _) => {
+                return Err(ConsoleError::Invalid(
+                    "saml_metadata: give the metadata, or the ACS URL and entity id, not both"
+                        .into(),
+                ))
+            }
+            (None, None, None) => None,
+            (None, acs, entity) => {
+                let current = kakehashi_store::identity::get_app(store, &by.tenant, id)
+                    .await?
+                    .ok_or_else(|| ConsoleError::NotFound(format!("app {id}")))?;
+                Some(SamlSource::Manual {
+                    entity_id: entity
+                        .or(current.saml_entity_id)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                    acs_url: acs
+                        .or(current.saml_acs_url)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                })
+            }
+        };
+        Ok(crate::apps::AppChange {
+            name: self.name,
+            icon,
+            audience: blank(self.audience)
+                .map(|a| field("audience", a.trim()))
+                .transpose()?,
+            security_class: blank(self.security_class)
+                .map(|c| field("security_class", c.trim()))
+                .transpose()?,
+            redirect_uris: self.redirect_uris,
+            release: self.release,
+            backchannel_logout_uri: removable(self.backchannel_logout_uri),
+            token_auth_method: blank(self.token_auth_method),
+            jwks,
+            access_token_format: blank(self.token_format),
+            id_token_alg: blank(self.id_token_alg),
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            launch_url: removable(self.launch_url),
+            xapi_scopes: self.xapi_scopes,
+            saml,
+            saml_sign: blank(self.saml_sign),
+            saml_name_id: blank(self.saml_name_id),
+            saml_attributes: self.saml_attributes,
+            saml_require_signed_requests: self.saml_require_signed_requests,
+        })
+    }
+}
+
+/// Changes an app (audited as `app.update` with before and after, as `kakehashi app set`).
 pub async fn update(
     store: &Store,
     clock: &dyn crate::Clock,
@@ -240,20 +376,7 @@ pub async fn update(
     patch: AppPatch,
 ) -> Result<crate::apps::AppUpdated, ConsoleError> {
     by.require(TenantAction::ManageApps)?;
-    let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let change = crate::apps::AppChange {
-        audience: blank(patch.audience)
-            .map(|a| field("audience", a.trim()))
-            .transpose()?,
-        security_class: blank(patch.security_class)
-            .map(|c| field("security_class", c.trim()))
-            .transpose()?,
-        redirect_uris: patch.redirect_uris,
-        release: patch.release,
-        backchannel_logout_uri: patch
-            .backchannel_logout_uri
-            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
-    };
+    let change = patch.into_change(store, by, id).await?;
     crate::apps::update(store, clock, &by.actor, &by.tenant, id, &change)
         .await
         .map_err(app_error)

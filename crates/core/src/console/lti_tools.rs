@@ -1,7 +1,9 @@
 //! LTI 1.3 tools in the console and the admin API (tenant admins): list, register with the
-//! options of `kakehashi lti tool add`, remove. The rules and the audit rows
-//! (`lti.tool.create`, `lti.tool.remove`) are [`crate::lti::tools`]'s; this module adds who
-//! may use them and speaks of fields by their form and JSON names.
+//! options of `kakehashi lti tool add`, change them (`lti tool set`), remove, and start a
+//! Dynamic Registration (`lti tool register`). The rules and the audit rows
+//! (`lti.tool.create`, `lti.tool.update`, `lti.tool.remove`, `lti.registration.start`) are
+//! [`crate::lti`]'s; this module adds who may use them and speaks of fields by their form
+//! and JSON names.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +12,7 @@ use kakehashi_store::Store;
 use super::authz::{Principal, TenantAction};
 use super::{page_size, ConsoleError, Page};
 use crate::apps::AppError;
-use crate::lti::tools::{self, NewTool, ToolListing, ToolRegistration};
+use crate::lti::tools::{self, NewTool, ToolChange, ToolListing, ToolRegistration};
 use crate::Clock;
 
 /// A tool registration as the console's form and the API take it.
@@ -54,6 +56,7 @@ pub struct ToolRequest {
 /// The command line's flag names in the rules' messages, as the form and JSON call them.
 fn field_names(message: &str) -> String {
     [
+        ("--name", "name"),
         ("--login-url", "login_url"),
         ("--launch-url", "launch_url"),
         ("--deep-linking-url", "deep_linking_url"),
@@ -62,6 +65,7 @@ fn field_names(message: &str) -> String {
         ("--public-key FILE", "public_key_pem"),
         ("--public-key", "public_key_pem"),
         ("--redirect-uri", "redirect_uris"),
+        ("--registration-url", "registration_url"),
     ]
     .iter()
     .fold(message.to_owned(), |m, (flag, field)| {
@@ -192,6 +196,142 @@ pub async fn remove(
 ) -> Result<(), ConsoleError> {
     by.require(TenantAction::ManageApps)?;
     tools::remove(store, clock, &by.actor, &by.tenant, client_id)
+        .await
+        .map_err(tool_error)
+}
+
+/// A change to a tool as the console's form and `PATCH lti/tools/{id}` take it: what is
+/// given is changed, the rest kept (lists and the custom parameters are replaced whole).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub login_url: Option<String>,
+    #[serde(default)]
+    pub launch_url: Option<String>,
+    /// An empty string removes it.
+    #[serde(default)]
+    pub deep_linking_url: Option<String>,
+    /// A new JWKS URL, or else …
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// … a new RSA public key in PEM (replaces the JWKS URL).
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
+    /// The whole new list of further redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub send_name: Option<bool>,
+    #[serde(default)]
+    pub send_email: Option<bool>,
+    /// The whole new set of custom parameters.
+    #[serde(default)]
+    pub custom: Option<BTreeMap<String, String>>,
+}
+
+impl ToolPatch {
+    fn into_change(self) -> Result<ToolChange, ConsoleError> {
+        let blank = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let custom = match self.custom {
+            None => None,
+            Some(map) => {
+                let mut custom = Vec::new();
+                for (k, v) in map {
+                    if k.trim().is_empty() {
+                        return Err(ConsoleError::Invalid(
+                            "custom: parameter names must not be empty".into(),
+                        ));
+                    }
+                    custom.push((k.trim().to_owned(), v));
+                }
+                Some(custom)
+            }
+        };
+        Ok(ToolChange {
+            name: self.name.map(|n| n.trim().to_owned()),
+            login_url: self.login_url.map(|u| u.trim().to_owned()),
+            launch_url: self.launch_url.map(|u| u.trim().to_owned()),
+            deep_linking_url: self.deep_linking_url.map(|u| blank(Some(u))),
+            jwks_url: blank(self.jwks_url),
+            public_key_pem: blank(self.public_key_pem),
+            redirect_uris: self.redirect_uris.map(|list| {
+                list.into_iter()
+                    .map(|u| u.trim().to_owned())
+                    .filter(|u| !u.is_empty())
+                    .collect()
+            }),
+            audience: blank(self.audience)
+                .map(|a| {
+                    a.parse()
+                        .map_err(|e| ConsoleError::Invalid(format!("audience: {e}")))
+                })
+                .transpose()?,
+            subject_type: blank(self.subject)
+                .map(|s| {
+                    s.parse()
+                        .map_err(|e| ConsoleError::Invalid(format!("subject: {e}")))
+                })
+                .transpose()?,
+            send_name: self.send_name,
+            send_email: self.send_email,
+            custom,
+        })
+    }
+}
+
+/// One tool (the edit form, `GET lti/tools/{id}`).
+pub async fn get(
+    store: &Store,
+    by: &Principal,
+    client_id: &str,
+) -> Result<ToolListing, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    tools::get(store, &by.tenant, client_id)
+        .await
+        .map_err(tool_error)
+}
+
+/// Changes a tool (audited as `lti.tool.update` with before and after, as `lti tool set`).
+pub async fn update(
+    store: &Store,
+    clock: &dyn Clock,
+    by: &Principal,
+    client_id: &str,
+    patch: ToolPatch,
+) -> Result<ToolListing, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    let change = patch.into_change()?;
+    tools::update(store, clock, &by.actor, &by.tenant, client_id, &change)
+        .await
+        .map_err(tool_error)
+}
+
+/// Starts an LTI Dynamic Registration from the tool's registration URL (as
+/// `lti tool register`; audited as `lti.registration.start`): the URL the administrator opens,
+/// with `openid_configuration` and a one-time `registration_token` valid for
+/// [`crate::lti::registration::TOKEN_LIFETIME`] seconds.
+pub async fn start_registration(
+    store: &Store,
+    clock: &dyn Clock,
+    by: &Principal,
+    public_url: &str,
+    registration_url: &str,
+) -> Result<String, ConsoleError> {
+    by.require(TenantAction::ManageApps)?;
+    let u = registration_url.trim();
+    if u.is_empty() {
+        return Err(ConsoleError::Invalid(
+            "registration_url: give the tool's registration URL".into(),
+        ));
+    }
+    crate::lti::registration::start(store, clock, &by.actor, &by.tenant, public_url, u)
         .await
         .map_err(tool_error)
 }

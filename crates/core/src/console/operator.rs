@@ -9,12 +9,15 @@
 //! Each view is audited as a cross-tenant read: `console.operator.overview` in the platform
 //! chain (the tenants listed) and `console.operator.read` in each listed tenant's own chain, so
 //! every board of education sees in its log who looked at its figures.
+//!
+//! The overview pages on the server, by tenant id (`after`, `limit` as every console list):
+//! only the tenants of the page are counted, verified and audited.
 
 use kakehashi_store::console::{self as stored, TenantCounts};
 use kakehashi_store::{audit, tenants, Store, StoreError, TenantId};
 
 use super::authz::Principal;
-use super::ConsoleError;
+use super::{page_size, ConsoleError, Page};
 use crate::Clock;
 
 /// A tenant's last roster import.
@@ -49,15 +52,26 @@ pub struct TenantOverview {
     pub audit_chain: ChainStatus,
 }
 
-/// Every tenant's figures, in tenant id order; audited (see the module documentation).
+/// The figures of the tenants after `after` (a page of at most `limit`), in tenant id order;
+/// audited (see the module documentation).
 pub async fn overview(
     store: &Store,
     clock: &dyn Clock,
     by: &Principal,
-) -> Result<Vec<TenantOverview>, ConsoleError> {
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<TenantOverview>, ConsoleError> {
     by.require_platform_operator()?;
+    let limit = page_size(limit);
+    let mut page = tenants::list_after(store, after.unwrap_or(""), limit + 1).await?;
+    let next = if page.len() as i64 > limit {
+        page.truncate(limit as usize);
+        page.last().map(|t| t.id.as_str().to_owned())
+    } else {
+        None
+    };
     let mut out = Vec::new();
-    for t in tenants::list(store).await? {
+    for t in page {
         let TenantCounts {
             users,
             apps,
@@ -116,5 +130,5 @@ pub async fn overview(
         .await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(out)
+    Ok(Page { items: out, next })
 }

@@ -1,6 +1,7 @@
 //! Registering LTI tools: an app of protocol `lti` in the catalog (name, audience, subject
 //! type, redirect URIs) with its LTI settings and deployments. `kakehashi lti tool add`
-//! calls [`add`]; the result is what the tool's administrator needs.
+//! calls [`add`]; the result is what the tool's administrator needs. `lti tool set` (and
+//! the console's edit form) calls [`update`]: the same rules, audited with before and after.
 
 use kakehashi_oidc::jose::{thumbprint, Jwk, JwkSet};
 use kakehashi_store::identity::{self, AppRow};
@@ -99,9 +100,22 @@ pub fn jwks_from_pem(pem: &str) -> Result<String, AppError> {
 
 /// Checks a registration; returns the app and tool rows.
 fn plan(new: &NewTool, id: &str, at: &str) -> Result<(AppRow, ToolRow), AppError> {
+    plan_keeping(new, id, at, None)
+}
+
+/// [`plan`], where a change that gives no new key keeps the stored one (`kept_jwks`, a key
+/// once given as PEM).
+fn plan_keeping(
+    new: &NewTool,
+    id: &str,
+    at: &str,
+    kept_jwks: Option<&str>,
+) -> Result<(AppRow, ToolRow), AppError> {
     let name = new.name.trim();
     if name.is_empty() {
-        return Err(invalid("the tool name must not be empty"));
+        return Err(invalid(
+            "--name must not be empty (the tool's name in the launcher)",
+        ));
     }
     check_url("--login-url", &new.login_url)?;
     check_url("--launch-url", &new.launch_url)?;
@@ -114,6 +128,7 @@ fn plan(new: &NewTool, id: &str, at: &str) -> Result<(AppRow, ToolRow), AppError
             None
         }
         (None, Some(pem)) => Some(jwks_from_pem(pem)?),
+        (None, None) if kept_jwks.is_some() => kept_jwks.map(str::to_owned),
         _ => {
             return Err(invalid(
                 "give the tool's keys with exactly one of --jwks-url URL or --public-key FILE",
@@ -261,18 +276,202 @@ pub async fn list(store: &Store, tenant: &TenantId) -> Result<Vec<ToolListing>, 
         let Some(app) = apps.iter().find(|a| a.id == tool.app_id) else {
             continue;
         };
-        out.push(ToolListing {
-            client_id: app.id.clone(),
-            name: app.name.clone(),
-            audience: app.audience.clone(),
-            subject_type: app.subject_type.clone(),
-            redirect_uris: app.redirect_uris.clone(),
-            deployments: stored::deployments_of(store, tenant, &tool.app_id).await?,
-            tool,
-        });
+        out.push(listing(store, tenant, app.clone(), tool).await?);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.client_id.cmp(&b.client_id)));
     Ok(out)
+}
+
+/// What to change in a registered tool (`lti tool set`, `PATCH lti/tools/{id}`, the
+/// console's edit form); `None` keeps the current value. The result is checked with the
+/// registration's rules.
+#[derive(Clone, Debug, Default)]
+pub struct ToolChange {
+    pub name: Option<String>,
+    pub login_url: Option<String>,
+    pub launch_url: Option<String>,
+    /// `Some(None)` removes it.
+    pub deep_linking_url: Option<Option<String>>,
+    /// A new JWKS URL or a new PEM key (at most one); either replaces the stored key source.
+    pub jwks_url: Option<String>,
+    pub public_key_pem: Option<String>,
+    /// The whole new list of further redirect URIs (the launch and deep linking URLs are
+    /// always redirect URIs).
+    pub redirect_uris: Option<Vec<String>>,
+    pub audience: Option<Audience>,
+    pub subject_type: Option<SubjectType>,
+    pub send_name: Option<bool>,
+    pub send_email: Option<bool>,
+    /// The whole new set of custom parameters.
+    pub custom: Option<Vec<(String, String)>>,
+}
+
+/// One tool as listed.
+pub async fn get(store: &Store, tenant: &TenantId, id: &str) -> Result<ToolListing, AppError> {
+    tenants::require(store, tenant).await?;
+    let unknown = || AppError::Unknown {
+        tenant: tenant.clone(),
+        id: id.to_owned(),
+    };
+    let tool = stored::get_tool(store, tenant, id)
+        .await?
+        .ok_or_else(unknown)?;
+    let app = identity::get_app(store, tenant, id)
+        .await?
+        .ok_or_else(unknown)?;
+    Ok(listing(store, tenant, app, tool).await?)
+}
+
+async fn listing(
+    store: &Store,
+    tenant: &TenantId,
+    app: AppRow,
+    tool: ToolRow,
+) -> Result<ToolListing, StoreError> {
+    Ok(ToolListing {
+        client_id: app.id.clone(),
+        name: app.name,
+        audience: app.audience,
+        subject_type: app.subject_type,
+        redirect_uris: app.redirect_uris,
+        deployments: stored::deployments_of(store, tenant, &tool.app_id).await?,
+        tool,
+    })
+}
+
+/// The further redirect URIs of a tool: those beside its launch and deep linking URLs.
+pub fn further_redirect_uris(t: &ToolListing) -> Vec<String> {
+    t.redirect_uris
+        .iter()
+        .filter(|u| **u != t.tool.launch_url && Some(*u) != t.tool.deep_linking_url.as_ref())
+        .cloned()
+        .collect()
+}
+
+/// A tool's custom parameters as stored (a JSON object of strings), in name order.
+pub fn custom_parameters(t: &ToolRow) -> Vec<(String, String)> {
+    serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(&t.custom)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k, s),
+            v => (k, v.to_string()),
+        })
+        .collect()
+}
+
+/// The audit view of a tool (before and after a change).
+fn audit_view(app: &AppRow, tool: &ToolRow) -> serde_json::Value {
+    let key_kid = tool.public_jwks.as_deref().and_then(|j| {
+        JwkSet::parse(j)
+            .ok()
+            .and_then(|s| s.keys.first().and_then(|k| k.kid.clone()))
+    });
+    serde_json::json!({
+        "name": app.name, "audience": app.audience, "subjectType": app.subject_type,
+        "redirectUris": app.redirect_uris, "loginUrl": tool.login_url,
+        "launchUrl": tool.launch_url, "deepLinkingUrl": tool.deep_linking_url,
+        "jwksUrl": tool.jwks_url, "publicKeyKid": key_kid,
+        "sendName": tool.send_name, "sendEmail": tool.send_email,
+        "custom": serde_json::from_str::<serde_json::Value>(&tool.custom).unwrap_or_default(),
+    })
+}
+
+/// Changes a registered tool: what `change` gives, the rest kept; checked as a registration
+/// is; audited as `lti.tool.update` with before and after, in the same transaction.
+pub async fn update(
+    store: &Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    tenant: &TenantId,
+    id: &str,
+    change: &ToolChange,
+) -> Result<ToolListing, AppError> {
+    let before = get(store, tenant, id).await?;
+    let new_key = change.jwks_url.is_some() || change.public_key_pem.is_some();
+    let new = NewTool {
+        name: change.name.clone().unwrap_or_else(|| before.name.clone()),
+        login_url: change
+            .login_url
+            .clone()
+            .unwrap_or_else(|| before.tool.login_url.clone()),
+        launch_url: change
+            .launch_url
+            .clone()
+            .unwrap_or_else(|| before.tool.launch_url.clone()),
+        deep_linking_url: change
+            .deep_linking_url
+            .clone()
+            .unwrap_or_else(|| before.tool.deep_linking_url.clone()),
+        jwks_url: if new_key {
+            change.jwks_url.clone()
+        } else {
+            before.tool.jwks_url.clone()
+        },
+        public_key_pem: change.public_key_pem.clone(),
+        redirect_uris: change
+            .redirect_uris
+            .clone()
+            .unwrap_or_else(|| further_redirect_uris(&before)),
+        audience: Some(match change.audience {
+            Some(a) => a,
+            None => before.audience.parse().map_err(AppError::Invalid)?,
+        }),
+        subject_type: Some(match change.subject_type {
+            Some(s) => s,
+            None => before.subject_type.parse().map_err(AppError::Invalid)?,
+        }),
+        send_name: change.send_name.unwrap_or(before.tool.send_name),
+        send_email: change.send_email.unwrap_or(before.tool.send_email),
+        custom: change
+            .custom
+            .clone()
+            .unwrap_or_else(|| custom_parameters(&before.tool)),
+        schools: Vec::new(),
+    };
+    let kept = if new_key || before.tool.jwks_url.is_some() {
+        None
+    } else {
+        before.tool.public_jwks.as_deref()
+    };
+    let (mut app, mut tool) = plan_keeping(&new, id, &before.tool.created_at, kept)?;
+    let Some(stored_app) = identity::get_app(store, tenant, id).await? else {
+        return Err(AppError::Unknown {
+            tenant: tenant.clone(),
+            id: id.to_owned(),
+        });
+    };
+    app.created_at = stored_app.created_at.clone();
+    app.security_class = stored_app.security_class.clone();
+    tool.created_at = before.tool.created_at.clone();
+    let at = clock.now_text();
+    let mut tx = store.begin().await?;
+    if !identity::update_app(&mut tx, tenant, &app).await?
+        || !stored::update_tool(&mut tx, tenant, &tool).await?
+    {
+        return Err(AppError::Unknown {
+            tenant: tenant.clone(),
+            id: id.to_owned(),
+        });
+    }
+    audit::append(
+        &mut tx,
+        store.backend(),
+        Some(tenant),
+        &at,
+        &audit::Event {
+            actor: actor.0.clone(),
+            action: "lti.tool.update".into(),
+            target: format!("app:{id}"),
+            details: serde_json::json!({
+                "before": audit_view(&stored_app, &before.tool),
+                "after": audit_view(&app, &tool),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(listing(store, tenant, app, tool).await?)
 }
 
 /// Removes a tool: its app, settings, deployments and resource links.

@@ -120,11 +120,77 @@ async fn saml_settings_cmd(a: AppSamlSettingsArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `app set`: changes what is given (audience, security class, redirect URIs, released
-/// claims), keeps the rest; the same `apps::update` as the console and `PATCH apps/{id}`.
+fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))
+}
+
+/// `app set`: changes what is given, keeps the rest; the same `apps::update` as the console
+/// and `PATCH apps/{id}` (SAML signing, NameID and attributes: `app saml-settings`).
 async fn set(a: AppSetArgs) -> anyhow::Result<ExitCode> {
     let tenant = super::parse_tenant(&a.tenant)?;
+    let (_, store) = super::open(&a.data).await?;
+    let saml = match (&a.saml_metadata, &a.saml_acs_url, &a.saml_entity_id) {
+        (Some(path), _, _) => Some(SamlSource::Metadata(read_text(path)?)),
+        (None, None, None) => None,
+        (None, acs, entity) => {
+            let current = kakehashi_store::identity::get_app(&store, &tenant, &a.id).await?;
+            let current = current.as_ref();
+            Some(SamlSource::Manual {
+                entity_id: entity
+                    .clone()
+                    .or_else(|| current.and_then(|c| c.saml_entity_id.clone()))
+                    .unwrap_or_default(),
+                acs_url: acs
+                    .clone()
+                    .or_else(|| current.and_then(|c| c.saml_acs_url.clone()))
+                    .unwrap_or_default(),
+            })
+        }
+    };
+    let icon = match (&a.icon, a.no_icon) {
+        (Some(path), _) => Some(Some(Icon {
+            bytes: std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        })),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let list = |v: &str| -> Vec<String> {
+        if v.trim().eq_ignore_ascii_case("none") {
+            vec![]
+        } else {
+            v.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect()
+        }
+    };
+    let removable = |v: &Option<String>| {
+        v.as_deref()
+            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty()))
+    };
     let change = apps::AppChange {
+        name: a.name.clone(),
+        icon,
+        token_auth_method: a.token_auth_method.clone(),
+        jwks: a.jwks.as_deref().map(read_text).transpose()?,
+        access_token_format: a.token_format.clone(),
+        id_token_alg: a.id_token_alg.clone(),
+        post_logout_redirect_uris: (!a.post_logout_redirect_uris.is_empty()).then(|| {
+            a.post_logout_redirect_uris
+                .iter()
+                .filter(|u| !u.trim().is_empty())
+                .cloned()
+                .collect()
+        }),
+        launch_url: removable(&a.launch_url),
+        xapi_scopes: a.xapi_scopes.as_deref().map(list),
+        saml,
+        saml_sign: None,
+        saml_name_id: None,
+        saml_attributes: None,
+        saml_require_signed_requests: None,
         audience: a
             .audience
             .as_deref()
@@ -136,23 +202,10 @@ async fn set(a: AppSetArgs) -> anyhow::Result<ExitCode> {
             .map(|v| parse("security-class", v.parse()))
             .transpose()?,
         redirect_uris: (!a.redirect_uris.is_empty()).then(|| a.redirect_uris.clone()),
-        release: a.release.as_deref().map(|r| {
-            if r.trim().eq_ignore_ascii_case("none") {
-                vec![]
-            } else {
-                r.split(',')
-                    .map(|x| x.trim().to_owned())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            }
-        }),
+        release: a.release.as_deref().map(list),
         // An empty value removes the URI.
-        backchannel_logout_uri: a
-            .backchannel_logout_uri
-            .as_deref()
-            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
+        backchannel_logout_uri: removable(&a.backchannel_logout_uri),
     };
-    let (_, store) = super::open(&a.data).await?;
     match apps::update(
         &store,
         &SystemClock,

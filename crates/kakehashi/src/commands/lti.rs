@@ -1,12 +1,12 @@
-//! `kakehashi lti tool add|list|remove`: LTI 1.3 tools of a tenant's platform (issuer
-//! `{public-url}/t/{tenant}`), each with a tenant-wide deployment or one per school.
+//! `kakehashi lti tool add|list|set|register|remove`: LTI 1.3 tools of a tenant's platform
+//! (issuer `{public-url}/t/{tenant}`), each with a tenant-wide deployment or one per school.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use kakehashi_core::apps::{AppError, Audience, SubjectType};
-use kakehashi_core::lti::tools::{self, NewTool};
+use kakehashi_core::lti::tools::{self, NewTool, ToolChange};
 use kakehashi_core::{Actor, SystemClock};
 
 use crate::cli::{DataArgs, Format};
@@ -32,6 +32,9 @@ pub enum ToolCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Change a registered tool: what is given is changed, the rest kept; the registration's
+    /// rules apply (audited as lti.tool.update with before and after).
+    Set(Box<ToolSetArgs>),
     /// Start LTI Dynamic Registration 1.0 from the tool's registration URL: prints the URL to
     /// open (with `openid_configuration` and a one-time `registration_token`, valid 1 hour);
     /// the tool then registers itself at the running server.
@@ -121,9 +124,58 @@ pub struct ToolAddArgs {
     pub format: Format,
 }
 
+#[derive(Args, Debug)]
+pub struct ToolSetArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[arg(long)]
+    pub tenant: String,
+    /// The tool's client_id.
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The tool's OIDC login initiation URL.
+    #[arg(long)]
+    pub login_url: Option<String>,
+    /// The tool's launch (target link) URL.
+    #[arg(long)]
+    pub launch_url: Option<String>,
+    /// A new JWKS URL (replaces a PEM key).
+    #[arg(long, conflicts_with = "public_key")]
+    pub jwks_url: Option<String>,
+    /// A new RSA public key (PEM file; replaces a JWKS URL).
+    #[arg(long)]
+    pub public_key: Option<PathBuf>,
+    /// The Deep Linking URL; an empty value removes it.
+    #[arg(long)]
+    pub deep_linking_url: Option<String>,
+    /// The further redirect URIs (repeat; replaces the list; one empty value clears it).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// all, staff, teachers, students.
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// pairwise or user-master-identifier (the tool then sees other `sub` values).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Send the user's name: true or false.
+    #[arg(long)]
+    pub send_name: Option<bool>,
+    /// Send the user's e-mail address: true or false.
+    #[arg(long)]
+    pub send_email: Option<bool>,
+    /// A custom parameter NAME=VALUE (repeat; replaces the set; one empty value clears it).
+    #[arg(long = "custom")]
+    pub custom: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
 pub async fn run(cmd: LtiCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         LtiCommand::Tool(ToolCommand::Add(a)) => add(*a).await,
+        LtiCommand::Tool(ToolCommand::Set(a)) => set(*a).await,
         LtiCommand::Tool(ToolCommand::List {
             data,
             tenant,
@@ -205,6 +257,100 @@ pub async fn run(cmd: LtiCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn read_key(path: &Option<PathBuf>) -> Result<Option<String>, String> {
+    match path {
+        Some(path) => std::fs::read_to_string(path)
+            .map(Some)
+            .map_err(|e| format!("cannot read --public-key {}: {e}", path.display())),
+        None => Ok(None),
+    }
+}
+
+fn custom_pairs(given: &[String]) -> Result<Vec<(String, String)>, AppError> {
+    let mut custom = Vec::new();
+    for c in given.iter().filter(|c| !c.trim().is_empty()) {
+        let Some((k, v)) = c.split_once('=') else {
+            return Err(AppError::Invalid(format!("--custom {c:?}: use NAME=VALUE")));
+        };
+        custom.push((k.to_owned(), v.to_owned()));
+    }
+    Ok(custom)
+}
+
+/// `lti tool set`: the same `tools::update` as the console and `PATCH lti/tools/{id}`.
+async fn set(a: ToolSetArgs) -> anyhow::Result<ExitCode> {
+    let tenant = super::parse_tenant(&a.tenant)?;
+    let public_key_pem = match read_key(&a.public_key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let audience = match a.audience.as_deref().map(str::parse).transpose() {
+        Ok(v) => v,
+        Err(e) => return user_error(AppError::Invalid(format!("--audience: {e}"))),
+    };
+    let subject_type = match a.subject.as_deref().map(str::parse).transpose() {
+        Ok(v) => v,
+        Err(e) => return user_error(AppError::Invalid(format!("--subject: {e}"))),
+    };
+    let custom = if a.custom.is_empty() {
+        None
+    } else {
+        match custom_pairs(&a.custom) {
+            Ok(c) => Some(c),
+            Err(e) => return user_error(e),
+        }
+    };
+    let change = ToolChange {
+        name: a.name.clone(),
+        login_url: a.login_url.clone(),
+        launch_url: a.launch_url.clone(),
+        deep_linking_url: a
+            .deep_linking_url
+            .as_deref()
+            .map(|u| Some(u.trim().to_owned()).filter(|u| !u.is_empty())),
+        jwks_url: a.jwks_url.clone(),
+        public_key_pem,
+        redirect_uris: (!a.redirect_uris.is_empty()).then(|| {
+            a.redirect_uris
+                .iter()
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect()
+        }),
+        audience,
+        subject_type,
+        send_name: a.send_name,
+        send_email: a.send_email,
+        custom,
+    };
+    let (_, store) = super::open(&a.data).await?;
+    match tools::update(
+        &store,
+        &SystemClock,
+        &Actor::command_line(),
+        &tenant,
+        &a.id,
+        &change,
+    )
+    .await
+    {
+        Ok(t) => {
+            match a.format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
+                Format::Text => println!(
+                    "{}\t{}\t{}\t{}",
+                    t.client_id, t.name, t.tool.launch_url, t.audience
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => user_error(e),
+    }
+}
+
 async fn add(a: ToolAddArgs) -> anyhow::Result<ExitCode> {
     let tenant = super::parse_tenant(&a.tenant)?;
     let audience: Audience = match a.audience.parse() {
@@ -215,23 +361,17 @@ async fn add(a: ToolAddArgs) -> anyhow::Result<ExitCode> {
         Ok(v) => v,
         Err(e) => return user_error(AppError::Invalid(e)),
     };
-    let public_key_pem = match &a.public_key {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!("error: cannot read --public-key {}: {e}", path.display());
-                return Ok(ExitCode::from(1));
-            }
-        },
-        None => None,
+    let public_key_pem = match read_key(&a.public_key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
     };
-    let mut custom = Vec::new();
-    for c in &a.custom {
-        let Some((k, v)) = c.split_once('=') else {
-            return user_error(AppError::Invalid(format!("--custom {c:?}: use NAME=VALUE")));
-        };
-        custom.push((k.to_owned(), v.to_owned()));
-    }
+    let custom = match custom_pairs(&a.custom) {
+        Ok(c) => c,
+        Err(e) => return user_error(e),
+    };
     let new = NewTool {
         name: a.name.clone(),
         login_url: a.login_url.clone(),

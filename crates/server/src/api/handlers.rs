@@ -69,6 +69,30 @@ macro_rules! try_resp {
     };
 }
 
+/// A JSON request body, or the 400 naming what is wrong with it.
+// The error is the response itself, returned at once by the handler.
+#[allow(clippy::result_large_err)]
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()))
+}
+
+/// The answer to a change of an app or tool: this node drops its copies of the tenant's
+/// clients at once; other nodes see the change within `core::cache::TTL`.
+fn changed<T: serde::Serialize>(
+    st: &AppState,
+    tenant: &kakehashi_store::TenantId,
+    r: Result<T, kakehashi_core::console::ConsoleError>,
+) -> Response {
+    match r {
+        Ok(v) => {
+            st.cache.forget_tenant(tenant);
+            ok(StatusCode::OK, &v)
+        }
+        Err(e) => console_error(e),
+    }
+}
+
 /// The OpenAPI document with this tenant's server URL.
 pub async fn openapi(State(st): State<AppState>, Path(tenant): Path<String>) -> Response {
     let id = try_resp!(crate::oidc::tenant(&st, &tenant).await.map_err(|_| error(
@@ -486,10 +510,7 @@ pub async fn register_app(
     body: Bytes,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    let req: apps::AppRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
-    };
+    let req: apps::AppRequest = try_resp!(json_body(&body));
     match apps::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
         // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
         Ok(reg) => ok(StatusCode::CREATED, &reg),
@@ -497,8 +518,8 @@ pub async fn register_app(
     }
 }
 
-/// `PATCH apps/{id}`: the fields given are changed (audience, security class, redirect URIs,
-/// released claims); 200 with the app as it now is.
+/// `PATCH apps/{id}` with `kakehashi app set`'s options as JSON (`console::apps::AppPatch`):
+/// the fields given are changed; 200 with the app and its OIDC or SAML settings as they now are.
 pub async fn update_app(
     State(st): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
@@ -506,18 +527,9 @@ pub async fn update_app(
     body: Bytes,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    let patch: apps::AppPatch = match serde_json::from_slice(&body) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
-    };
-    match apps::update(&st.store, &SystemClock, &by, &id, patch).await {
-        // This node drops its copies at once; other nodes see it within `core::cache::TTL`.
-        Ok(app) => {
-            st.cache.forget_tenant(&by.tenant);
-            ok(StatusCode::OK, &app)
-        }
-        Err(e) => console_error(e),
-    }
+    let patch: apps::AppPatch = try_resp!(json_body(&body));
+    let r = apps::update(&st.store, &SystemClock, &by, &id, patch).await;
+    changed(&st, &by.tenant, r)
 }
 
 pub async fn remove_app(
@@ -552,12 +564,69 @@ pub async fn register_lti_tool(
     body: Bytes,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    let req: lti_tools::ToolRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
-    };
+    let req: lti_tools::ToolRequest = try_resp!(json_body(&body));
     match lti_tools::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
         Ok(reg) => ok(StatusCode::CREATED, &reg),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `GET lti/tools/{id}`: one tool as listed.
+pub async fn lti_tool(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    match lti_tools::get(&st.store, &by, &id).await {
+        Ok(t) => ok(StatusCode::OK, &t),
+        Err(e) => console_error(e),
+    }
+}
+
+/// `PATCH lti/tools/{id}` with `kakehashi lti tool set`'s options as JSON: the fields given
+/// are changed, the rest kept; 200 with the tool as it now is.
+pub async fn update_lti_tool(
+    State(st): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let patch: lti_tools::ToolPatch = try_resp!(json_body(&body));
+    let r = lti_tools::update(&st.store, &SystemClock, &by, &id, patch).await;
+    changed(&st, &by.tenant, r)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationStart {
+    registration_url: String,
+}
+
+/// `POST lti/registrations` `{"registration_url": …}`: starts an LTI Dynamic Registration
+/// (as `kakehashi lti tool register`); 201 with the `url` to open in a browser.
+pub async fn start_lti_registration(
+    State(st): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let by = try_resp!(authenticate(&st, &tenant, &headers).await);
+    let req: RegistrationStart = try_resp!(json_body(&body));
+    match lti_tools::start_registration(
+        &st.store,
+        &SystemClock,
+        &by,
+        &st.public_url,
+        &req.registration_url,
+    )
+    .await
+    {
+        Ok(url) => ok(
+            StatusCode::CREATED,
+            &json!({ "url": url, "expiresIn": kakehashi_core::lti::registration::TOKEN_LIFETIME }),
+        ),
         Err(e) => console_error(e),
     }
 }

@@ -102,7 +102,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/t/{tenant}/api/v1/lti/tools/{id}",
-            delete(handlers::remove_lti_tool),
+            get(handlers::lti_tool)
+                .patch(handlers::update_lti_tool)
+                .delete(handlers::remove_lti_tool),
+        )
+        .route(
+            "/t/{tenant}/api/v1/lti/registrations",
+            post(handlers::start_lti_registration),
         )
         .route(
             "/t/{tenant}/api/v1/security-policy",

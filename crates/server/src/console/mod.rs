@@ -17,13 +17,17 @@
 //!   `GET …/imports/{id}`, `GET …/imports/{id}/report.csv`, `POST …/imports/{id}/apply`.
 //! - `GET …/audit[?action=&actor=&target=&from=&to=&before=]`, `GET …/audit.csv`,
 //!   `GET …/audit/verify`.
-//! - `GET|POST …/apps` (list, register), `GET|POST …/apps/{id}` (change audience, security
-//!   class, redirect URIs, released claims), `POST …/apps/{id}/remove`,
-//!   `GET|POST …/lti` (LTI tools: list, register), `POST …/lti/{id}/remove`, `GET|POST …/security` (session timeouts, lockout),
+//! - `GET|POST …/apps` (list, register), `GET|POST …/apps/{id}` (change what `app set`
+//!   changes; multipart, with an icon), `POST …/apps/{id}/remove`,
+//!   `GET|POST …/lti` (LTI tools: list, register), `GET|POST …/lti/{id}` (change, as
+//!   `lti tool set`), `POST …/lti/{id}/remove`, `POST …/lti/registrations` (start a Dynamic
+//!   Registration: a link to the tool's registration page),
+//!   `GET|POST …/security` (session timeouts, lockout),
 //!   `POST …/security/mfa` (second factors, school networks, risk, shared devices),
 //!   `GET …/me` (own devices, second factors and sign-in history),
 //!   `POST …/me/devices/forget` ("not my device"), `POST …/me/factors/remove` (one own key),
-//!   `GET …/operator` (the read-only cross-tenant overview, `platform-operator` grant).
+//!   `GET …/operator[?after=]` (the read-only cross-tenant overview, `platform-operator`
+//!   grant; paged by tenant id).
 
 mod handlers;
 mod multipart;
@@ -98,6 +102,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/t/{tenant}/console/lti",
             get(h::lti_page).post(h::lti_register),
+        )
+        .route(
+            "/t/{tenant}/console/lti/registrations",
+            post(h::lti_registration_start),
+        )
+        .route(
+            "/t/{tenant}/console/lti/{id}",
+            get(h::lti_edit_page).post(h::lti_update),
         )
         .route("/t/{tenant}/console/lti/{id}/remove", post(h::lti_remove))
         .route(

@@ -1,6 +1,7 @@
 //! The platform operator's read-only overview of every tenant (`operator`): counts, the last
 //! roster import and the audit chain's state per tenant, from `console::operator` (which
-//! refuses anyone without the `platform-operator` grant and audits each view).
+//! refuses anyone without the `platform-operator` grant and audits each view), a page at a
+//! time by tenant id.
 
 use kakehashi_core::console::operator;
 
@@ -14,11 +15,13 @@ pub async fn operator_page(
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "operator");
     let lang = c.lang;
-    let list = match operator::overview(&st.store, &SystemClock, &c.by).await {
-        Ok(l) => l,
-        Err(e) => return c.error("operator", e),
-    };
-    let rows: Vec<Vec<String>> = list
+    let page =
+        match operator::overview(&st.store, &SystemClock, &c.by, q.after.as_deref(), None).await {
+            Ok(p) => p,
+            Err(e) => return c.error("operator", e),
+        };
+    let rows: Vec<Vec<String>> = page
+        .items
         .iter()
         .map(|o| {
             let import = match &o.last_import {
@@ -55,7 +58,7 @@ pub async fn operator_page(
         })
         .collect();
     let body = format!(
-        "<p>{intro}</p>\n{table}",
+        "<p>{intro}</p>\n{table}\n{next}",
         intro = esc(t(
             lang,
             "すべてのテナント（教育委員会）の件数、最後の名簿取り込み、監査ログの検証結果です。個人の情報は表示しません。この画面は読み取り専用で、開くたびに各テナントの監査ログに記録されます。",
@@ -74,6 +77,12 @@ pub async fn operator_page(
             ],
             &rows,
             t(lang, "テナントはありません。", "No tenants."),
+        ),
+        next = next_link(
+            lang,
+            &format!("{}/operator", c.base()),
+            &[],
+            ("after", page.next.as_deref())
         ),
     );
     c.page(
