@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
-use sqlx::{AnyConnection, AnyPool, Arguments};
+use sqlx::{AnyConnection, AnyPool, Arguments, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{self, Entry, Event};
@@ -46,11 +46,11 @@ pub type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>
 
 /// How a request's data is written: called with the batch's transaction; may be called again
 /// (in a transaction of its own) when another write of its batch failed.
-pub type WriteFn<D> = for<'a> fn(&'a D, &'a mut Batch) -> WriteFuture<'a>;
+pub type WriteFn<D> = for<'a, 'c> fn(&'a D, &'a mut Batch<'c>) -> WriteFuture<'a>;
 
 /// One request's queued write: its data and how to write it.
 trait Job: Send + Sync {
-    fn run<'a>(&'a self, batch: &'a mut Batch) -> WriteFuture<'a>;
+    fn run<'a, 'c>(&'a self, batch: &'a mut Batch<'c>) -> WriteFuture<'a>;
 }
 
 struct DataJob<D> {
@@ -59,14 +59,14 @@ struct DataJob<D> {
 }
 
 impl<D: Send + Sync> Job for DataJob<D> {
-    fn run<'a>(&'a self, batch: &'a mut Batch) -> WriteFuture<'a> {
+    fn run<'a, 'c>(&'a self, batch: &'a mut Batch<'c>) -> WriteFuture<'a> {
         (self.write)(&self.data, batch)
     }
 }
 
 /// The transaction a batch of writes runs in, with the audit chains' heads it has moved.
-pub struct Batch {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+pub struct Batch<'c> {
+    tx: sqlx::Transaction<'c, sqlx::Any>,
     backend: Backend,
     heads: HashMap<String, Head>,
     /// Rows queued by [`Batch::insert_later`], per statement head, in first-queued order.
@@ -126,7 +126,7 @@ struct Head {
     stored_seq: Option<i64>,
 }
 
-impl Batch {
+impl<'c> Batch<'c> {
     /// The batch's connection, for the store's insert functions.
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
@@ -136,7 +136,7 @@ impl Batch {
         self.backend
     }
 
-    fn new(tx: sqlx::Transaction<'static, sqlx::Any>, backend: Backend) -> Batch {
+    fn new(tx: sqlx::Transaction<'c, sqlx::Any>, backend: Backend) -> Batch<'c> {
         Batch {
             tx,
             backend,
@@ -369,13 +369,27 @@ fn closed() -> StoreError {
 }
 
 async fn run_alone(
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    tx: sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     job: &dyn Job,
 ) -> Result<()> {
     let mut batch = Batch::new(tx, backend);
     job.run(&mut batch).await?;
     batch.finish().await
+}
+
+/// The committer's own connection, kept from batch to batch: SQLite drops a connection's page
+/// cache when another connection has written, so a committer that took whichever pooled
+/// connection was idle re-read the tables' pages from the file on every batch. Taken again
+/// from the pool after an error (the connection may be broken).
+async fn own_connection<'p>(
+    pool: &AnyPool,
+    conn: &'p mut Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+) -> Result<&'p mut AnyConnection> {
+    if conn.is_none() {
+        *conn = Some(pool.acquire().await?);
+    }
+    Ok(conn.as_mut().expect("set above"))
 }
 
 async fn run(
@@ -385,11 +399,13 @@ async fn run(
     stats: Arc<Counters>,
 ) {
     let mut queued: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
+    let mut conn = None;
     while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
         // The same writer slot as `Store::begin`: batches and ordinary transactions take turns.
         let slot = writer.lock().await;
         let outcome = async {
-            let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let c = own_connection(&pool, &mut conn).await?;
+            let tx = c.begin_with("BEGIN IMMEDIATE").await?;
             let mut batch = Batch::new(tx, Backend::Sqlite);
             for (job, _) in &queued {
                 job.run(&mut batch).await?;
@@ -415,9 +431,12 @@ async fn run(
                 // Someone's write failed (the batch was rolled back when its transaction
                 // dropped): each write again in a transaction of its own.
                 for (job, reply) in queued.drain(..) {
-                    let result = match pool.begin_with("BEGIN IMMEDIATE").await {
-                        Ok(tx) => run_alone(tx, Backend::Sqlite, job.as_ref()).await,
-                        Err(e) => Err(e.into()),
+                    let result = match own_connection(&pool, &mut conn).await {
+                        Ok(c) => match c.begin_with("BEGIN IMMEDIATE").await {
+                            Ok(tx) => run_alone(tx, Backend::Sqlite, job.as_ref()).await,
+                            Err(e) => Err(e.into()),
+                        },
+                        Err(e) => Err(e),
                     };
                     let _ = reply.send(result);
                 }
