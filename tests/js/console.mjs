@@ -9,12 +9,16 @@
 // Reports (JSON lines, see lib/report.mjs; crates/kakehashi/tests/browser_console.rs judges):
 //   screen {role, name, status, h1, lang, rows, notice, shot, axe: [{id, impact, nodes}]}
 //   health per role (console errors, CSP violations, failed requests)
+//   card-qr per printed card {name, username, href, decoded: {text, version, modulePx, quietZone}}
+//     (its QR code read off a print-media screenshot by npm jsqr, see lib/qr.mjs)
+//   card-reissue {username, oldButtons, freshStatus, signedIn, url, who}: a reissued card on an iPad
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { report, run } from './lib/report.mjs';
 import { launch, watchedPage, submitLogin, reportHealth } from './lib/browser.mjs';
+import { readQr } from './lib/qr.mjs';
 
 const [base, tenant, shots, teacher, admin, pupil, staffPw, pupilPw, goodZip, badZip, keyHolder] = process.argv.slice(2);
 if (!keyHolder) {
@@ -59,6 +63,28 @@ async function signIn(page, user, password, path) {
   return submitLogin(page, user, password);
 }
 
+/// Every card on the printed cards page, each screenshotted as printed (print media, device
+/// scale 1: one CSS pixel a screen pixel, the coarsest a camera sees) and its QR code decoded.
+/// Reports `card-qr` {name, username, href, decoded: {text, version, modulePx, quietZone}}.
+async function readCards(page, name) {
+  await page.emulateMedia({ media: 'print' });
+  const cards = [];
+  try {
+    const items = await page.locator('li.signin-card').all();
+    for (const [i, item] of items.entries()) {
+      const username = (await item.locator('span').last().textContent()).trim();
+      const href = await item.locator('a.card-link').getAttribute('href');
+      const decoded = await readQr(item, join(shots, `card-${name}-${i}.png`), item.locator('svg.qr'));
+      const card = { name, username, href, decoded };
+      report('card-qr', card);
+      cards.push(card);
+    }
+  } finally {
+    await page.emulateMedia({ media: null });
+  }
+  return cards;
+}
+
 async function click(page, selector) {
   const [resp] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
   return resp.status();
@@ -67,7 +93,8 @@ async function click(page, selector) {
 run(async () => {
   const browser = await launch();
   try {
-    // A teacher: classes → their class (last sign-in) → a pupil → unlock.
+    // A teacher: classes → their class (last sign-in) → its QR cards (one scanned and used on a
+    // pupil's iPad) → a pupil → unlock → the scanned card reissued.
     {
       const { page, seen } = await watchedPage(browser);
       const nav = await signIn(page, teacher, staffPw, 'classes');
@@ -77,11 +104,13 @@ run(async () => {
       // Print the class's QR sign-in cards.
       status = await click(page, 'form.inline button[type=submit]');
       await screen(page, 'teacher', 'cards', status);
-      const cardUrl = await page.getAttribute('a.card-link', 'href');
-      // A pupil's iPad opens the card (what the camera app does with the QR code) and taps once.
+      // Each card as printed (print media, device scale 1), read by a QR decoder, not its link.
+      const printed = await readCards(page, 'cards');
+      const first = printed[0];
+      // A pupil's iPad opens what the camera read off the first card and taps once.
       {
         const pad = await watchedPage(browser, { device: 'ipad' });
-        const asked = await pad.page.goto(cardUrl);
+        const asked = await pad.page.goto(first.decoded.text);
         await screen(pad.page, 'pupil', 'card', asked.status());
         const [signedIn] = await Promise.all([pad.page.waitForNavigation(), pad.page.tap('button[type=submit]')]);
         await screen(pad.page, 'pupil', 'card-launcher', signedIn.status());
@@ -93,6 +122,31 @@ run(async () => {
       await screen(page, 'teacher', 'person', status);
       status = await click(page, 'form[action*="/unlock"] button[type=submit]');
       await screen(page, 'teacher', 'unlocked', status);
+      // The first card is lost: the teacher reissues it from the pupil's page; the old card no
+      // longer signs in, the new one does.
+      await page.goto(consoleUrl(`people/usr-${first.username.replace('.', '-')}`));
+      status = await click(page, 'form[action*="/card"]:not([action*="/revoke"]) button[type=submit]');
+      await screen(page, 'teacher', 'card-reissued', status);
+      const [reissued] = await readCards(page, 'reissued');
+      {
+        const pad = await watchedPage(browser, { device: 'ipad' });
+        const old = await pad.page.goto(first.decoded.text);
+        await screen(pad.page, 'pupil', 'card-replaced', old.status());
+        const oldButtons = await pad.page.locator('button[type=submit]').count();
+        const fresh = await pad.page.goto(reissued.decoded.text);
+        const freshStatus = fresh.status();
+        const [signedIn] = await Promise.all([pad.page.waitForNavigation(), pad.page.tap('button[type=submit]')]);
+        report('card-reissue', {
+          username: reissued.username,
+          oldButtons,
+          freshStatus,
+          signedIn: signedIn.status(),
+          url: new URL(pad.page.url()).pathname,
+          who: await pad.page.locator('.who .name').textContent(),
+        });
+        await reportHealth('pupil-reissued-card', pad.page, pad.seen);
+        await pad.context.close();
+      }
       // Their own backup codes (a second factor the admin will see and reset below).
       await page.goto(`${base}/t/${tenant}/mfa`);
       await click(page, 'form[action*="backup-codes"] button');

@@ -106,13 +106,21 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             "usr-minami-t02",
         ],
         Duration::from_secs(240),
-    )
-    .succeeded();
+    );
+    // The printed codes are judged first: one that reads wrong fails here, naming the card,
+    // rather than later on the page its wrong URL opens.
+    printed_cards_decode_to_their_links(&run, &node.url, "cards", 10);
+    let run = run.succeeded();
     // The pupil's refused audit page is a 403 on purpose.
     // The invalid second-factor policy is a 400 on purpose.
+    // The replaced QR card is a 404 on purpose.
     assert_healthy(
         &run,
-        &[(403, "/console/audit"), (400, "/console/security/mfa")],
+        &[
+            (403, "/console/audit"),
+            (400, "/console/security/mfa"),
+            (404, "/t/demo/card/"),
+        ],
     );
     let screens = run.all("screen");
     let names: Vec<String> = screens
@@ -125,7 +133,7 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             )
         })
         .collect();
-    assert_eq!(names.len(), 37, "{names:?}");
+    assert_eq!(names.len(), 39, "{names:?}");
     for s in &screens {
         let name = format!("{}/{}", s["role"], s["name"]);
         let serious: Vec<&serde_json::Value> = s["axe"]
@@ -145,6 +153,8 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
         );
         let expected_status = if name.contains("refused") {
             403
+        } else if name.contains("replaced") {
+            404
         } else if name.contains("invalid") {
             400
         } else {
@@ -192,6 +202,35 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
             .is_some_and(|w| w.starts_with("𠮷田")),
         "{}",
         by("pupil/card-launcher")
+    );
+    // The lost card reissued: the old code opens "このカードは使えません" with nothing to tap,
+    // the new one signs the same pupil in.
+    assert!(
+        text("teacher/card-reissued").contains("再発行"),
+        "{}",
+        text("teacher/card-reissued")
+    );
+    assert!(
+        text("pupil/card-replaced").contains("このカードは使えません"),
+        "{}",
+        text("pupil/card-replaced")
+    );
+    printed_cards_decode_to_their_links(&run, &node.url, "reissued", 1);
+    let reissued = run.all("card-qr");
+    assert_eq!(
+        reissued.last().unwrap()["username"],
+        reissued[0]["username"],
+        "the scanned (first) card was reissued"
+    );
+    let reissue = run.one("card-reissue");
+    assert_eq!(reissue["oldButtons"], 0, "{reissue}");
+    assert_eq!(reissue["freshStatus"], 200, "{reissue}");
+    assert_eq!(reissue["signedIn"], 200, "{reissue}");
+    assert_eq!(reissue["url"], "/t/demo/", "{reissue}");
+    assert_eq!(
+        reissue["who"],
+        by("pupil/card-launcher")["who"],
+        "the reissued card signs in the same pupil: {reissue}"
     );
     assert!(text("admin/import-report").contains("enrollments.csv"));
     assert!(text("admin/import-report").contains("classSourcedId"));
@@ -274,4 +313,53 @@ async fn every_console_screen_works_in_chromium_and_passes_axe() {
         2,
         "{forgotten}: the intro and one device"
     );
+}
+
+/// The printed cards read back by an independent decoder (npm `jsqr`, ISO/IEC 18004) from
+/// print-media screenshots at device scale 1: every card of the `page` (`cards`: the class's,
+/// `reissued`: one reissued) decodes to the link shown for that pupil, on this server; no two
+/// cards printed in this run share a code. The code keeps its quiet zone (ISO/IEC 18004:2015
+/// section 9.1: four modules wide, light) and modules of at least 3 px at 96 px per inch
+/// (0.8 mm printed), which a tablet's camera reads at arm's length.
+fn printed_cards_decode_to_their_links(
+    run: &js_support::ScriptRun,
+    base: &str,
+    page: &str,
+    count: usize,
+) {
+    let cards = run.all("card-qr");
+    let on_page = cards.iter().filter(|c| c["name"] == page).count();
+    assert_eq!(
+        on_page,
+        count,
+        "{page}: {count} cards expected\n{}",
+        run.transcript()
+    );
+    let mut seen = std::collections::HashSet::new();
+    for card in &cards {
+        let decoded = &card["decoded"];
+        let text = decoded["text"].as_str().unwrap_or_else(|| {
+            panic!(
+                "the QR code on {}'s printed card does not decode: {card}",
+                card["username"]
+            )
+        });
+        assert_eq!(card["href"], text, "the code is the card's link: {card}");
+        assert!(
+            text.starts_with(&format!("{base}/t/demo/card/")),
+            "{base}: {card}"
+        );
+        assert!(
+            card["username"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("minami.s")),
+            "{card}"
+        );
+        assert!(seen.insert(text.to_owned()), "two cards, one code: {card}");
+        let quiet = decoded["quietZone"].as_f64().unwrap_or(0.0);
+        // Measured off the decoder's corner estimate: allow half a module of error.
+        assert!(quiet >= 3.5, "quiet zone of {quiet} modules: {card}");
+        let module = decoded["modulePx"].as_f64().unwrap_or(0.0);
+        assert!(module >= 3.0, "modules of {module} px: {card}");
+    }
 }
