@@ -269,7 +269,8 @@ async fn rfc6749_4_4_client_credentials_opaque_and_rfc9068_jwt_with_introspectio
         assert_eq!(r.header("cache-control"), Some("no-store"));
         assert_eq!(v["token_type"], "Bearer");
         let at = v["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(at.split('.').count(), 1, "opaque");
+        // Opaque: not a JWS (RFC 7515 7.1: three segments), a selector and a secret.
+        assert_eq!(at.split('.').count(), 2, "opaque: {at}");
         // RFC 7662 2.2: active, with the client and scope.
         let (r, i) = post_form(
             &node.addr,

@@ -230,11 +230,15 @@ impl Store {
                         // upserts inside a transaction keep a statement journal (to undo one
                         // failed statement); in memory it costs a page copy, in a temp file
                         // a write syscall per page (a fifth of a large import's time).
+                        // Checkpoints are the store's background task (`group`), not the
+                        // committing request's: a commit checkpoints inline only when the WAL
+                        // has grown past 20,000 pages (80 MB) because that task fell behind.
                         use sqlx::Executor;
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; \
-                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+                             PRAGMA wal_autocheckpoint = 20000;",
                         )
                         .await?;
                     }

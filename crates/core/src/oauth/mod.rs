@@ -152,7 +152,30 @@ pub(crate) async fn keyring_set(
 
 /// What the store keeps of a code or token: SHA-256, hex.
 pub fn token_hash(value: &str) -> String {
-    hex::encode(openssl::sha::sha256(value.as_bytes()))
+    let digest = hex::encode(openssl::sha::sha256(value.as_bytes()));
+    match value.split_once('.') {
+        // A time-ordered value (`time_ordered_value`): its selector leads the key, so new
+        // rows go in at the end of the index, not on a random page of it.
+        Some((selector, _)) if is_selector(selector) => format!("{selector}.{digest}"),
+        _ => digest,
+    }
+}
+
+fn is_selector(s: &str) -> bool {
+    s.len() == SELECTOR_DIGITS && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+const SELECTOR_DIGITS: usize = 12;
+
+/// A fresh random value led by a time-ordered selector: the milliseconds since 1970 in 12 hex
+/// digits, a dot, then 256 random bits (base64url), for values issued in volume (opaque access
+/// tokens). The selector only orders the stored key ([`token_hash`]); the secret is the random
+/// part, and the key keeps the SHA-256 of the whole value, as for every other token.
+pub fn time_ordered_value() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    format!("{:012x}.{}", ms & 0xffff_ffff_ffff, random_value())
 }
 
 /// A fresh random value (256 bits, base64url) for codes and tokens.
@@ -165,4 +188,37 @@ pub(crate) fn unix_of(rfc3339: &str) -> Option<i64> {
     time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(|t| t.unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_ordered_values_key_by_selector_then_digest() {
+        let a = time_ordered_value();
+        let (selector, secret) = a.split_once('.').expect("selector.secret");
+        assert_eq!(selector.len(), 12);
+        assert_eq!(secret.len(), 43, "256 bits, base64url");
+        let key = token_hash(&a);
+        assert_eq!(
+            key,
+            format!(
+                "{selector}.{}",
+                hex::encode(openssl::sha::sha256(a.as_bytes()))
+            )
+        );
+        // Later values sort after earlier ones (the index takes them at its end).
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(token_hash(&time_ordered_value()) > key);
+        // Other values (random, JWTs) keep the plain digest.
+        let r = random_value();
+        assert_eq!(token_hash(&r).len(), 64);
+        assert_eq!(token_hash("eyJhbGciOiJFUzI1NiJ9.e30.sig").len(), 64);
+        assert_eq!(
+            token_hash("ABCDEF012345.x").len(),
+            64,
+            "upper-case is no selector"
+        );
+    }
 }

@@ -392,7 +392,9 @@ async fn client_credentials(
     let row = TokenRow {
         token_hash: token_hash(&access_token),
         kind: "access".into(),
-        family_id: token_hash(&family),
+        // No refresh token, so no family to revoke: a unique, time-ordered id, which the
+        // family index takes at its end rather than on a random page of a large index.
+        family_id: format!("cc-{now:012}-{family}"),
         client_id: client.app.id.clone(),
         user_sourced_id: None,
         session_hash: None,
@@ -446,7 +448,7 @@ fn access_token_value(
     now: i64,
 ) -> Result<(String, Option<String>), OAuthServiceError> {
     if client.policy.access_token_format == AccessTokenFormat::Opaque {
-        return Ok((random_value(), None));
+        return Ok((super::time_ordered_value(), None));
     }
     let key = m
         .keys
