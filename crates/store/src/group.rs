@@ -20,7 +20,6 @@
 //! ends they go in with a few multi-row INSERTs per table (chunks of 64, 16, 4 and 1 rows, so
 //! that the prepared statements are few and stay cached), before the commit. A batch of 30
 //! token requests is then about six statements, not ninety round trips to SQLite's worker.
-//! [`Batch::first_in_batch`] lets housekeeping (deleting expired rows) run once per batch.
 //!
 //! The committer keeps one connection for itself (its page cache stays warm: SQLite drops a
 //! connection's cache when another connection has written), and a background task checkpoints
@@ -75,8 +74,6 @@ pub struct Batch<'c> {
     heads: HashMap<String, Head>,
     /// Rows queued by [`Batch::insert_later`], per statement head, in first-queued order.
     later: Vec<LaterRows>,
-    /// Keys of [`Batch::first_in_batch`].
-    seen: std::collections::HashSet<String>,
 }
 
 /// A value of a row queued with [`Batch::insert_later`].
@@ -119,9 +116,9 @@ struct LaterRows {
     cells: Vec<Cell>,
 }
 
-/// Rows per multi-row INSERT of queued rows, largest first: any count is a sum of these with
-/// few statements, and each size's SQL text is the same every time (cached when prepared).
-const LATER_CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Rows per multi-row INSERT, largest first: any count is a sum of these with few statements,
+/// and each size's SQL text is the same every time (cached when prepared).
+const LATER_CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
 struct Head {
     seq: i64,
@@ -146,7 +143,6 @@ impl<'c> Batch<'c> {
             backend,
             heads: HashMap::new(),
             later: Vec::new(),
-            seen: Default::default(),
         }
     }
 
@@ -168,27 +164,10 @@ impl<'c> Batch<'c> {
         }
     }
 
-    /// True the first time `key` is asked about in this batch: housekeeping that one write
-    /// of a batch does for all (deleting expired rows of a tenant) runs once.
-    pub fn first_in_batch(&mut self, key: &str) -> bool {
-        !self.seen.contains(key) && self.seen.insert(key.to_owned())
-    }
-
     /// Inserts the queued rows with a few multi-row statements.
     async fn insert_queued(&mut self) -> Result<()> {
-        let positional = self.backend == Backend::Sqlite;
         for rows in std::mem::take(&mut self.later) {
-            let mut cells = rows.cells.into_iter();
-            let mut left = cells.len() / rows.width;
-            while left > 0 {
-                let n = *LATER_CHUNKS
-                    .iter()
-                    .find(|&&c| c <= left)
-                    .expect("1 is a chunk size");
-                let (sql, args) = values(rows.head, rows.width, n, positional, &mut cells)?;
-                sqlx::query_with(&sql, args).execute(&mut *self.tx).await?;
-                left -= n;
-            }
+            insert_chunked(&mut self.tx, rows.head, "", rows.width, rows.cells).await?;
         }
         Ok(())
     }
@@ -279,10 +258,46 @@ fn values(
 
 /// Inserts one row now (`head` and `row` as for [`Batch::insert_later`]).
 pub(crate) async fn insert_one(conn: &mut AnyConnection, head: &str, row: Vec<Cell>) -> Result<()> {
+    insert_rows(conn, head, vec![row]).await
+}
+
+/// Inserts rows of the same width now, with as few statements as [`insert_chunked`] makes.
+pub(crate) async fn insert_rows(
+    conn: &mut AnyConnection,
+    head: &str,
+    rows: Vec<Vec<Cell>>,
+) -> Result<()> {
+    let width = rows.first().map_or(0, Vec::len);
+    insert_chunked(conn, head, "", width, rows.into_iter().flatten().collect()).await
+}
+
+/// Inserts `cells` as rows of `width` with `head VALUES (…), … tail` statements of
+/// [`LATER_CHUNKS`] rows each (largest first): few round trips, and few distinct statement
+/// texts, so each connection prepares them once and finds them in its statement cache (a
+/// text per row count would be parsed again on every request).
+pub(crate) async fn insert_chunked(
+    conn: &mut AnyConnection,
+    head: &str,
+    tail: &str,
+    width: usize,
+    cells: Vec<Cell>,
+) -> Result<()> {
+    if width == 0 {
+        return Ok(());
+    }
     let positional = conn.backend_name() == "SQLite";
-    let width = row.len();
-    let (sql, args) = values(head, width, 1, positional, &mut row.into_iter())?;
-    sqlx::query_with(&sql, args).execute(&mut *conn).await?;
+    let mut left = cells.len() / width;
+    let mut cells = cells.into_iter();
+    while left > 0 {
+        let n = *LATER_CHUNKS
+            .iter()
+            .find(|&&c| c <= left)
+            .expect("1 is a chunk size");
+        let (mut sql, args) = values(head, width, n, positional, &mut cells)?;
+        sql.push_str(tail);
+        sqlx::query_with(&sql, args).execute(&mut *conn).await?;
+        left -= n;
+    }
     Ok(())
 }
 

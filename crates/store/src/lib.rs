@@ -186,6 +186,9 @@ pub struct Store {
     /// Portal secrets read so far: written once and never changed, so read once per process
     /// ([`sessions::secret`]).
     secrets: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// When each housekeeping job last ran in this process ([`Store::due`]).
+    housekeeping:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
 }
 
 impl Store {
@@ -255,11 +258,27 @@ impl Store {
             sqlite_writer,
             committer,
             secrets: Default::default(),
+            housekeeping: Default::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// True when housekeeping job `key` (deleting expired rows, say) has not run in this
+    /// process for `every`, and marks it run: a request that does housekeeping on its way
+    /// does it now and then, not on every call.
+    pub fn due(&self, key: &str, every: Duration) -> bool {
+        let mut last = self.housekeeping.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        match last.get(key) {
+            Some(at) if now.saturating_duration_since(*at) < every => false,
+            _ => {
+                last.insert(key.to_owned(), now);
+                true
+            }
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

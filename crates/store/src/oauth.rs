@@ -306,6 +306,16 @@ pub async fn insert_token(conn: &mut AnyConnection, tenant: &TenantId, t: &Token
     crate::group::insert_one(conn, TOKEN_INSERT, token_cells(tenant, t)).await
 }
 
+/// Inserts several token rows (an access token and its refresh token) with one statement.
+pub async fn insert_tokens(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    rows: &[TokenRow],
+) -> Result<()> {
+    let cells = rows.iter().map(|t| token_cells(tenant, t)).collect();
+    crate::group::insert_rows(conn, TOKEN_INSERT, cells).await
+}
+
 /// Queues a new token row in a group-commit batch (see [`crate::group::Batch::insert_later`]).
 pub fn insert_token_later(batch: &mut crate::group::Batch, tenant: &TenantId, t: &TokenRow) {
     batch.insert_later(TOKEN_INSERT, token_cells(tenant, t));

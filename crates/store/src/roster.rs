@@ -579,6 +579,29 @@ pub async fn find_user_by_username(
     row.map(|r| user_from_row(&r)).transpose()
 }
 
+/// [`find_user_by_username`] with the user's stored password hash (PHC string), if any, in
+/// one query (a login needs both).
+pub async fn find_user_with_password(
+    store: &Store,
+    tenant: &TenantId,
+    username: &str,
+) -> Result<Option<(UserRow, Option<String>)>> {
+    let row = sqlx::query(
+        "SELECT u.sourced_id, u.username, u.user_master_identifier, u.given_name,
+                u.family_name, u.kana_given_name, u.kana_family_name, u.role, u.email,
+                u.enabled, u.active, c.password_hash
+         FROM users u LEFT JOIN credentials c
+              ON c.tenant_id = u.tenant_id AND c.user_sourced_id = u.sourced_id
+         WHERE u.tenant_id = $1 AND u.username = $2 AND u.active = 1",
+    )
+    .bind(tenant.as_str())
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| Ok((user_from_row(&r)?, r.try_get("password_hash")?)))
+        .transpose()
+}
+
 /// Active users of a tenant, by username, a page at a time.
 pub async fn list_users(
     store: &Store,

@@ -56,7 +56,7 @@ pub(crate) async fn count_code(
     use sessions::throttle::{self as counters, Scope};
     let subject = &session.user.sourced_id;
     if ok {
-        counters::clear(tx, &session.tenant, Scope::Code, subject).await?;
+        counters::clear(tx, &session.tenant, [(Scope::Code, subject.as_str())]).await?;
     } else {
         let at = kakehashi_store::now_rfc3339_of(now);
         let cutoff = kakehashi_store::now_rfc3339_of(now - crate::portal::throttle::WINDOW);

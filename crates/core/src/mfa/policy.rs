@@ -261,17 +261,51 @@ impl SecurityPolicy {
     }
 }
 
+tokio::task_local! {
+    /// The policy read by the request being served ([`per_request`]).
+    static REQUEST_POLICY: std::cell::RefCell<Option<(TenantId, SecurityPolicy)>>;
+}
+
+/// Runs `f` (one request) with a memo of the policy: inside it [`load`] reads the database
+/// once, however many checks of the request ask (a login, its risk engine and the launch
+/// decision each want it). Nothing outlives the request, so a change made elsewhere (another
+/// node, the command line) applies from the next request on.
+pub async fn per_request<F: std::future::Future>(f: F) -> F::Output {
+    REQUEST_POLICY.scope(std::cell::RefCell::new(None), f).await
+}
+
+fn remembered(tenant: &TenantId) -> Option<SecurityPolicy> {
+    REQUEST_POLICY
+        .try_with(|m| {
+            m.borrow()
+                .as_ref()
+                .filter(|(t, _)| t == tenant)
+                .map(|(_, p)| p.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+fn remember(entry: Option<(TenantId, SecurityPolicy)>) {
+    let _ = REQUEST_POLICY.try_with(|m| *m.borrow_mut() = entry);
+}
+
 /// The tenant's policy (the defaults when it has none stored).
 pub async fn load(store: &Store, tenant: &TenantId) -> Result<SecurityPolicy, MfaError> {
-    match stored::policy(store, tenant).await? {
-        None => Ok(SecurityPolicy::default()),
+    if let Some(p) = remembered(tenant) {
+        return Ok(p);
+    }
+    let policy = match stored::policy(store, tenant).await? {
+        None => SecurityPolicy::default(),
         Some(json) => serde_json::from_str(&json).map_err(|e| {
             MfaError::Store(StoreError::Corrupt {
                 table: "tenant_security_policy",
                 detail: e.to_string(),
             })
-        }),
-    }
+        })?,
+    };
+    remember(Some((tenant.clone(), policy.clone())));
+    Ok(policy)
 }
 
 /// Replaces the tenant's policy after validating it; audited with the old and new values.
@@ -283,6 +317,7 @@ pub async fn save(
     policy: &SecurityPolicy,
 ) -> Result<(), MfaError> {
     policy.validate()?;
+    remember(None);
     if kakehashi_store::tenants::get(store, tenant)
         .await?
         .is_none()

@@ -195,13 +195,17 @@ pub async fn authorize(
         }),
     };
     // Only writes: the code joins other requests' writes in one transaction (group commit).
-    let data = (p.tenant.clone(), p.clock.now_text(), now, row, event);
+    // Housekeeping on the way, once a minute per tenant and node: codes and tokens that
+    // expired over a day ago are of no use (the day keeps recent replays recognisable).
+    let sweep = p.store.due(
+        &format!("oauth-expired:{}", p.tenant),
+        std::time::Duration::from_secs(60),
+    );
+    let data = (p.tenant.clone(), p.clock.now_text(), now, row, event, sweep);
     p.store
-        .group_write(data, |(tenant, at, now, row, event), batch| {
+        .group_write(data, |(tenant, at, now, row, event, sweep), batch| {
             Box::pin(async move {
-                // Housekeeping on the way: codes and tokens that expired over a day ago are of
-                // no use (the day keeps recent replays recognisable as replays).
-                if batch.first_in_batch(&format!("oauth-expired:{tenant}")) {
+                if *sweep {
                     stored::delete_expired(batch.conn(), tenant, now - 24 * 3600).await?;
                 }
                 stored::insert_code_later(batch, tenant, row);

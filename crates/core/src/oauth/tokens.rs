@@ -507,19 +507,14 @@ async fn issue_user_tokens(
         rotated_at: None,
         revoked_at: None,
     };
-    stored::insert_token(tx, p.tenant, &base).await?;
-    stored::insert_token(
-        tx,
-        p.tenant,
-        &TokenRow {
-            token_hash: token_hash(&refresh_token),
-            kind: "refresh".into(),
-            jti: None,
-            expires_at: now + REFRESH_TOKEN_LIFETIME,
-            ..base.clone()
-        },
-    )
-    .await?;
+    let refresh_row = TokenRow {
+        token_hash: token_hash(&refresh_token),
+        kind: "refresh".into(),
+        jti: None,
+        expires_at: now + REFRESH_TOKEN_LIFETIME,
+        ..base.clone()
+    };
+    stored::insert_tokens(tx, p.tenant, &[base, refresh_row]).await?;
     // OIDC Core 3.1.3.3: an ID token when openid was granted (also on refresh, 12.2).
     let id_token = if g.scopes.iter().any(|s| s == "openid") {
         let key = m

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use kakehashi_store::roster::{find_user_by_username, UserRow};
 use kakehashi_store::sessions::throttle::{self as counters, Scope};
 use kakehashi_store::sessions::{self, SessionRow};
-use kakehashi_store::{audit, identity, Store, StoreError, TenantId};
+use kakehashi_store::{audit, Store, StoreError, TenantId};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -117,9 +117,12 @@ pub async fn attempt(
     let user = if username.is_empty() {
         None
     } else {
-        find_user_by_username(store, a.tenant, &username).await?
+        kakehashi_store::roster::find_user_with_password(store, a.tenant, &username).await?
     };
-    let user = user.filter(|u| u.enabled && u.active);
+    let (user, phc) = match user.filter(|(u, _)| u.enabled && u.active) {
+        Some((u, phc)) => (Some(u), phc),
+        None => (None, None),
+    };
     let class = user.as_ref().map(|u| RoleClass::of(&u.role));
     let policy = PortalPolicy::load(store, a.tenant).await?;
     let pair_subject = counters::pair_subject(&username, a.ip);
@@ -146,10 +149,6 @@ pub async fn attempt(
         }
         Verdict::Locked => return Ok(LoginOutcome::Locked),
     }
-    let phc = match &user {
-        Some(u) => identity::password_hash(store, a.tenant, &u.sourced_id).await?,
-        None => None,
-    };
     let too_long = a.password.len() > MAX_PASSWORD;
     let password = if too_long { "" } else { a.password };
     let ok = verify_blocking(password, phc).await? && !too_long;
@@ -391,8 +390,12 @@ pub(crate) async fn start_session(
                 }
                 // Timed-out sessions are ended by `expiry::sweep`, which tells their apps.
                 sessions::insert(batch.conn(), &w.tenant, &w.row).await?;
-                counters::clear(batch.conn(), &w.tenant, Scope::Pair, &w.pair).await?;
-                counters::clear(batch.conn(), &w.tenant, Scope::Account, &w.username).await?;
+                counters::clear(
+                    batch.conn(),
+                    &w.tenant,
+                    [(Scope::Pair, &w.pair), (Scope::Account, &w.username)],
+                )
+                .await?;
                 let event = audit::Event {
                     actor: w.actor.clone(),
                     action: "portal.login".into(),

@@ -121,13 +121,17 @@ tokio::task_local! {
 
 /// Middleware: makes the request's client address ([`client_ip`]) known to everything that
 /// serves it, so a session is judged by where *this request* comes from (school networks,
-/// shared devices), not where it signed in.
+/// shared devices), not where it signed in; and keeps the security policy a request reads
+/// for the rest of that request (`mfa::policy::per_request`).
 pub async fn with_request_ip(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let ip = client_ip(req.extensions());
-    REQUEST_IP.scope(ip, next.run(req)).await
+    // And the tenant's security policy is read once per request, not once per check.
+    REQUEST_IP
+        .scope(ip, kakehashi_core::mfa::policy::per_request(next.run(req)))
+        .await
 }
 
 /// The client address of the request being served, if [`with_request_ip`] runs.

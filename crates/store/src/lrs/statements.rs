@@ -108,78 +108,59 @@ pub async fn insert(
     insert_many(conn, tenant, &[(row.clone(), keys.to_vec())]).await
 }
 
-/// Statements per multi-row INSERT (10 parameters each).
-const STATEMENTS_PER_INSERT: usize = 100;
-/// Filter keys per multi-row INSERT (3 parameters each).
-const KEYS_PER_INSERT: usize = 300;
-
 /// Inserts statements and their filter keys with a few multi-row INSERTs (a batch of 100
-/// statements is two or three round trips to the database, not two hundred).
+/// statements is a handful of round trips to the database, not two hundred; the statement
+/// texts are few, so they stay prepared: `group::insert_chunked`).
 pub async fn insert_many(
     conn: &mut sqlx::AnyConnection,
     tenant: &TenantId,
     rows: &[(StatementRow, Vec<KeyFilter>)],
 ) -> Result<()> {
-    for chunk in rows.chunks(STATEMENTS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO xapi_statements (tenant_id, seq, id, body, actor, verb_id, activity_id,
-                 registration, voided, voids, stored) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = 2 + 9 * i;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${})",
-                b,
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
-        let mut q = sqlx::query(&sql).bind(tenant.as_str());
-        for (row, _) in chunk {
-            q = q
-                .bind(row.seq)
-                .bind(&row.id)
-                .bind(&row.body)
-                .bind(&row.actor)
-                .bind(&row.verb_id)
-                .bind(&row.activity_id)
-                .bind(&row.registration)
-                .bind(&row.voids)
-                .bind(&row.stored);
-        }
-        q.execute(&mut *conn).await?;
+    use crate::group::{insert_chunked, Cell};
+    let mut cells: Vec<Cell> = Vec::with_capacity(rows.len() * 11);
+    for (row, _) in rows {
+        cells.extend([
+            tenant.as_str().into(),
+            row.seq.into(),
+            (&row.id).into(),
+            (&row.body).into(),
+            (&row.actor).into(),
+            (&row.verb_id).into(),
+            (&row.activity_id).into(),
+            (&row.registration).into(),
+            0i64.into(),
+            (&row.voids).into(),
+            (&row.stored).into(),
+        ]);
     }
-    let keys: Vec<(i64, &KeyFilter)> = rows
-        .iter()
-        .flat_map(|(row, keys)| keys.iter().map(move |k| (row.seq, k)))
-        .collect();
-    for chunk in keys.chunks(KEYS_PER_INSERT) {
-        let mut sql =
-            String::from("INSERT INTO xapi_statement_keys (tenant_id, kind, value, seq) VALUES ");
-        for i in 0..chunk.len() {
-            let b = 2 + 3 * i;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("($1, ${}, ${}, ${})", b, b + 1, b + 2));
+    insert_chunked(
+        conn,
+        "INSERT INTO xapi_statements (tenant_id, seq, id, body, actor, verb_id, activity_id,
+             registration, voided, voids, stored)",
+        "",
+        11,
+        cells,
+    )
+    .await?;
+    let mut keys: Vec<Cell> = Vec::new();
+    for (row, ks) in rows {
+        for k in ks {
+            keys.extend([
+                tenant.as_str().into(),
+                k.kind.into(),
+                (&k.value).into(),
+                row.seq.into(),
+            ]);
         }
-        sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut q = sqlx::query(&sql).bind(tenant.as_str());
-        for (seq, k) in chunk {
-            q = q.bind(k.kind).bind(&k.value).bind(*seq);
-        }
-        q.execute(&mut *conn).await?;
     }
-    Ok(())
+    insert_chunked(
+        conn,
+        "INSERT INTO xapi_statement_keys (tenant_id, kind, value, seq)",
+        " ON CONFLICT DO NOTHING",
+        4,
+        keys,
+    )
+    .await
 }
 
 /// Marks the statement `id` voided (Data 2.3.2).

@@ -150,19 +150,30 @@ pub async fn lock(
     Ok(())
 }
 
-/// Forgets one counter (after a successful login).
-pub async fn clear(
+/// Forgets the counters of several (scope, subject) pairs (a successful login clears its pair
+/// and account counters) in one statement.
+pub async fn clear<const N: usize>(
     conn: &mut AnyConnection,
     tenant: &TenantId,
-    scope: Scope,
-    subject: &str,
+    keys: [(Scope, &str); N],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM login_throttle WHERE tenant_id = $1 AND scope = $2 AND subject = $3")
-        .bind(tenant.as_str())
-        .bind(scope.as_str())
-        .bind(subject)
-        .execute(&mut *conn)
-        .await?;
+    let mut sql = String::from("DELETE FROM login_throttle WHERE tenant_id = $1 AND (");
+    for i in 0..N {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        sql.push_str(&format!(
+            "(scope = ${} AND subject = ${})",
+            2 + 2 * i,
+            3 + 2 * i
+        ));
+    }
+    sql.push(')');
+    let mut q = sqlx::query(&sql).bind(tenant.as_str());
+    for (scope, subject) in keys {
+        q = q.bind(scope.as_str()).bind(subject);
+    }
+    q.execute(&mut *conn).await?;
     Ok(())
 }
 
