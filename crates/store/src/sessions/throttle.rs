@@ -42,6 +42,26 @@ pub struct Counter {
     pub locked_at: Option<String>,
 }
 
+/// `head WHERE tenant_id = $1 AND ((scope = $2 AND subject = $3) OR …)` for `n` pairs.
+fn for_keys(head: &str, n: usize) -> String {
+    let pairs: Vec<String> = (0..n)
+        .map(|i| format!("(scope = ${} AND subject = ${})", 2 + 2 * i, 3 + 2 * i))
+        .collect();
+    format!("{head} WHERE tenant_id = $1 AND ({})", pairs.join(" OR "))
+}
+
+fn bind_keys<'q, const N: usize>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    tenant: &'q TenantId,
+    keys: [(Scope, &'q str); N],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q = q.bind(tenant.as_str());
+    for (scope, subject) in keys {
+        q = q.bind(scope.as_str()).bind(subject);
+    }
+    q
+}
+
 /// The counters of several (scope, subject) pairs in one query, in the order asked (`None`
 /// where there is none).
 pub async fn get_many<const N: usize>(
@@ -49,25 +69,12 @@ pub async fn get_many<const N: usize>(
     tenant: &TenantId,
     keys: [(Scope, &str); N],
 ) -> Result<[Option<Counter>; N]> {
-    let mut sql = String::from(
+    let sql = for_keys(
         "SELECT scope, subject, failures, window_start, last_failure_at, locked_at
-         FROM login_throttle WHERE tenant_id = $1 AND (",
+         FROM login_throttle",
+        N,
     );
-    for i in 0..N {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(&format!(
-            "(scope = ${} AND subject = ${})",
-            2 + 2 * i,
-            3 + 2 * i
-        ));
-    }
-    sql.push(')');
-    let mut q = sqlx::query(&sql).bind(tenant.as_str());
-    for (scope, subject) in keys {
-        q = q.bind(scope.as_str()).bind(subject);
-    }
+    let q = bind_keys(sqlx::query(&sql), tenant, keys);
     let rows = q.fetch_all(store.pool()).await?;
     let mut out: [Option<Counter>; N] = std::array::from_fn(|_| None);
     for r in rows {
@@ -157,22 +164,8 @@ pub async fn clear<const N: usize>(
     tenant: &TenantId,
     keys: [(Scope, &str); N],
 ) -> Result<()> {
-    let mut sql = String::from("DELETE FROM login_throttle WHERE tenant_id = $1 AND (");
-    for i in 0..N {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(&format!(
-            "(scope = ${} AND subject = ${})",
-            2 + 2 * i,
-            3 + 2 * i
-        ));
-    }
-    sql.push(')');
-    let mut q = sqlx::query(&sql).bind(tenant.as_str());
-    for (scope, subject) in keys {
-        q = q.bind(scope.as_str()).bind(subject);
-    }
+    let sql = for_keys("DELETE FROM login_throttle", N);
+    let q = bind_keys(sqlx::query(&sql), tenant, keys);
     q.execute(&mut *conn).await?;
     Ok(())
 }
