@@ -152,6 +152,11 @@ async function authorizeInBrowser(page, cb, req, user, password, timeoutMs = 200
     await page.click('button[type=submit]');
   }
   const got = await hit;
+  // The callback server has the request; let the browser finish loading its answer before
+  // the caller navigates on (else that navigation aborts this one: a failed request).
+  if (!got.error) {
+    await page.waitForURL((u) => u.pathname === '/cb', { waitUntil: 'load', timeout: 5000 }).catch(() => {});
+  }
   return { hit: got.error ? null : got, error: got.error || null, stoppedAt: got.error ? page.url() : null, loginShown };
 }
 
