@@ -16,7 +16,7 @@ use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
 use kakehashi_store::audit;
 use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
 use kakehashi_store::roster::UserRow;
-use kakehashi_store::{StoreError, Tx};
+use kakehashi_store::StoreError;
 
 use super::clients::RegisteredClient;
 use super::{
