@@ -16,7 +16,7 @@ use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
 use kakehashi_store::audit;
 use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
 use kakehashi_store::roster::UserRow;
-use kakehashi_store::StoreError;
+use kakehashi_store::{StoreError, Tx};
 
 use super::clients::RegisteredClient;
 use super::{
@@ -184,30 +184,11 @@ async fn authorization_code(
     code_verifier: Option<String>,
 ) -> Result<TokenResponse, EndpointError> {
     let now = p.now();
-    // The code is consumed in a write that joins other requests' (group commit): exactly one
-    // redemption ever finds it unused. Whatever happens next, it stays consumed (RFC 6749
-    // 4.1.2: a code is used once); the tokens and their audit row are one later write.
-    let found = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let data = (p.tenant.clone(), token_hash(code), now, found.clone());
-    p.store
-        .group_write(data, |(tenant, hash, now, found), batch| {
-            Box::pin(async move {
-                let r = stored::redeem_code(batch.conn(), tenant, hash, *now).await?;
-                *found.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                Ok(())
-            })
-        })
-        .await?;
-    let redemption = found
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or(CodeRedemption::Unknown);
-    let row = match redemption {
+    let mut tx = p.store.begin().await?;
+    let row = match stored::redeem_code(&mut tx, p.tenant, &token_hash(code), now).await? {
         CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
         CodeRedemption::Replayed(row) => {
             // RFC 6749 4.1.2 / 10.5: a code used twice; revoke what the first use issued.
-            let mut tx = p.store.begin().await?;
             let revoked = stored::revoke_family(&mut tx, p.tenant, &row.family_id, now).await?;
             p.audit(
                 &mut tx,
@@ -222,7 +203,7 @@ async fn authorization_code(
         }
         CodeRedemption::Redeemed(row) => row,
     };
-    // From here a failure leaves the code consumed.
+    // From here a failure still consumes the code (commit, then refuse).
     let refusal = if row.client_id != client.app.id {
         Some("the code was issued to another client")
     } else if row.expires_at <= now {
@@ -244,9 +225,11 @@ async fn authorization_code(
         }
     };
     if let Some(why) = refusal {
+        tx.commit().await.map_err(StoreError::from)?;
         return Err(invalid_grant(why));
     }
     let Some(user) = load_user(p, &row.user_sourced_id).await? else {
+        tx.commit().await.map_err(StoreError::from)?;
         return Err(invalid_grant("the user is no longer active"));
     };
     let grant = Grant {
@@ -265,20 +248,9 @@ async fn authorization_code(
         amr: serde_json::from_str(&row.amr).unwrap_or_default(),
         nonce: row.nonce.clone(),
     };
-    // Signed before any write starts; the rows and their audit row then join a group commit.
-    let issued = user_tokens(p, m, client, &grant, "authorization_code").await?;
-    let data = (p.tenant.clone(), p.clock.now_text(), issued.rows, issued.event);
-    p.store
-        .group_write(data, |(tenant, at, rows, event), batch| {
-            Box::pin(async move {
-                for row in rows {
-                    stored::insert_token_later(batch, tenant, row);
-                }
-                batch.audit(Some(tenant), at, event).await.map(|_| ())
-            })
-        })
-        .await?;
-    Ok(issued.response)
+    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "authorization_code").await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(response)
 }
 
 async fn refresh(
@@ -355,17 +327,7 @@ async fn refresh(
             .unwrap_or_default(),
         nonce: None,
     };
-    let issued = user_tokens(p, m, client, &grant, "refresh_token").await?;
-    stored::insert_tokens(&mut tx, p.tenant, &issued.rows).await?;
-    audit::append(
-        &mut tx,
-        p.store.backend(),
-        Some(p.tenant),
-        &p.clock.now_text(),
-        &issued.event,
-    )
-    .await?;
-    let response = issued.response;
+    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "refresh_token").await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(response)
 }
@@ -514,21 +476,14 @@ fn access_token_value(
 }
 
 /// Access token, refresh token and ID token for a user's grant, stored and audited in `tx`.
-/// The tokens a user grant issues, signed, with their rows and audit event, nothing written
-/// yet (the caller writes them in its transaction or a group commit).
-struct Issued {
-    rows: [TokenRow; 2],
-    event: audit::Event,
-    response: TokenResponse,
-}
-
-async fn user_tokens(
+async fn issue_user_tokens(
     p: &Provider<'_>,
     m: &Material,
+    tx: &mut Tx,
     client: &RegisteredClient,
     g: &Grant<'_>,
     grant_type: &str,
-) -> Result<Issued, EndpointError> {
+) -> Result<TokenResponse, EndpointError> {
     let now = p.now();
     let sub = super::profile::subject_with_salt(client, g.user, &m.salt);
     let (access_token, jti) = access_token_value(p, m, client, &sub, &g.scopes, Some((g,)), now)?;
@@ -559,7 +514,7 @@ async fn user_tokens(
         expires_at: now + REFRESH_TOKEN_LIFETIME,
         ..base.clone()
     };
-    let rows = [base, refresh_row];
+    stored::insert_tokens(tx, p.tenant, &[base, refresh_row]).await?;
     // OIDC Core 3.1.3.3: an ID token when openid was granted (also on refresh, 12.2).
     let id_token = if g.scopes.iter().any(|s| s == "openid") {
         let key = m
@@ -611,22 +566,20 @@ async fn user_tokens(
     } else {
         None
     };
-    let event = audit::Event {
-        actor: format!("client:{}", client.app.id),
-        action: "oidc.token.issue".to_owned(),
-        target: format!("user:{}", g.user.sourced_id),
-        details: serde_json::json!({
+    p.audit(
+        tx,
+        format!("client:{}", client.app.id),
+        "oidc.token.issue",
+        format!("user:{}", g.user.sourced_id),
+        serde_json::json!({
             "grant": grant_type, "app": client.app.id, "scopes": g.scopes.join(" "),
             "format": client.settings.access_token_format, "idToken": id_token.is_some(),
         }),
-    };
+    )
+    .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
     response.refresh_token = Some(refresh_token);
     response.id_token = id_token;
     response.scope = Some(g.scopes.join(" "));
-    Ok(Issued {
-        rows,
-        event,
-        response,
-    })
+    Ok(response)
 }
