@@ -14,7 +14,7 @@ use kakehashi_store::console::AuditFilter;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{answer, authenticate, console_error, error, ok, OPENAPI};
+use super::{answer, answer_with, authenticate, console_error, error, ok, OPENAPI};
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -511,11 +511,11 @@ pub async fn register_app(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let req: apps::AppRequest = try_resp!(json_body(&body));
-    match apps::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
-        // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
-        Ok(reg) => ok(StatusCode::CREATED, &reg),
-        Err(e) => console_error(e),
-    }
+    // Other nodes (and this one's 5 s client cache) see it within `core::cache::TTL`.
+    answer_with(
+        StatusCode::CREATED,
+        apps::register(&st.store, &SystemClock, &by, &st.public_url, req).await,
+    )
 }
 
 /// `PATCH apps/{id}` with `kakehashi app set`'s options as JSON (`console::apps::AppPatch`):
@@ -565,10 +565,10 @@ pub async fn register_lti_tool(
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
     let req: lti_tools::ToolRequest = try_resp!(json_body(&body));
-    match lti_tools::register(&st.store, &SystemClock, &by, &st.public_url, req).await {
-        Ok(reg) => ok(StatusCode::CREATED, &reg),
-        Err(e) => console_error(e),
-    }
+    answer_with(
+        StatusCode::CREATED,
+        lti_tools::register(&st.store, &SystemClock, &by, &st.public_url, req).await,
+    )
 }
 
 /// `GET lti/tools/{id}`: one tool as listed.
@@ -578,10 +578,7 @@ pub async fn lti_tool(
     headers: HeaderMap,
 ) -> Response {
     let by = try_resp!(authenticate(&st, &tenant, &headers).await);
-    match lti_tools::get(&st.store, &by, &id).await {
-        Ok(t) => ok(StatusCode::OK, &t),
-        Err(e) => console_error(e),
-    }
+    answer(lti_tools::get(&st.store, &by, &id).await)
 }
 
 /// `PATCH lti/tools/{id}` with `kakehashi lti tool set`'s options as JSON: the fields given

@@ -151,8 +151,16 @@ pub(crate) fn ok<T: serde::Serialize>(status: StatusCode, body: &T) -> Response 
 /// The one mapping of service errors to the API's responses.
 /// 200 with the service's answer as JSON, or its error in the API's format.
 pub(crate) fn answer<T: serde::Serialize>(r: Result<T, ConsoleError>) -> Response {
+    answer_with(StatusCode::OK, r)
+}
+
+/// [`answer`] with another success status (201 for what a request created).
+pub(crate) fn answer_with<T: serde::Serialize>(
+    status: StatusCode,
+    r: Result<T, ConsoleError>,
+) -> Response {
     match r {
-        Ok(v) => ok(StatusCode::OK, &v),
+        Ok(v) => ok(status, &v),
         Err(e) => console_error(e),
     }
 }
