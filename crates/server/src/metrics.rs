@@ -13,8 +13,11 @@ use kakehashi_store::Backend;
 #[derive(Default)]
 pub struct Metrics {
     /// (route template, method, status) → (count, total seconds)
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<BTreeMap<RouteKey, (u64, f64)>>,
 }
+
+/// A route template, a method and a status.
+type RouteKey = (String, String, u16);
 
 pub(crate) async fn count(metrics: Arc<Metrics>, req: Request, next: Next) -> Response {
     // The route template, not the raw path, keeps the label set bounded.

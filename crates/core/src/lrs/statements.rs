@@ -271,14 +271,11 @@ pub async fn write_in(
 #[derive(Default)]
 struct ActivityMerge {
     /// id → (definition as stored, definition after this request's statements)
-    seen: HashMap<
-        String,
-        (
-            serde_json::Map<String, Value>,
-            serde_json::Map<String, Value>,
-        ),
-    >,
+    seen: HashMap<String, (Definition, Definition)>,
 }
+
+/// An Activity definition object.
+type Definition = serde_json::Map<String, Value>;
 
 impl ActivityMerge {
     async fn merge(
@@ -304,7 +301,7 @@ impl ActivityMerge {
             return Ok(());
         };
         if !self.seen.contains_key(id) {
-            let stored = match db::activity(&mut **conn, tenant, id).await? {
+            let stored = match db::activity(conn, tenant, id).await? {
                 Some(text) => match serde_json::from_str::<Value>(&text) {
                     Ok(Value::Object(o)) => o,
                     _ => serde_json::Map::new(),
@@ -338,8 +335,7 @@ impl ActivityMerge {
     ) -> Result<(), LrsError> {
         for (id, (stored, merged)) in self.seen {
             if merged != stored {
-                db::put_activity(&mut **conn, tenant, &id, &Value::Object(merged).to_string())
-                    .await?;
+                db::put_activity(conn, tenant, &id, &Value::Object(merged).to_string()).await?;
             }
         }
         Ok(())

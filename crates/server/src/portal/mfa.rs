@@ -56,6 +56,8 @@ fn json_refusal(e: MfaError) -> Response {
     json_error(status, code, &e.to_string())
 }
 
+// The error is the page to answer with, built once and returned at once; not worth a box.
+#[allow(clippy::result_large_err)]
 pub(crate) fn relying_party(st: &AppState) -> Result<&RelyingParty, Response> {
     st.relying_party.as_ref().as_ref().map_err(|why| {
         tracing::error!(error = %why, "WebAuthn is not available");
