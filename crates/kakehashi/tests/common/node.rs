@@ -72,9 +72,11 @@ pub fn start_node(data_dir: &std::path::Path, database_url: Option<&str>, extra:
     });
     let mut early = Vec::new();
     loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_else(|_| panic!("server did not start; it said:\n{}", early.join("\n")));
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("server did not start; it said:\n{}", early.join("\n"));
+        };
         if let Some(rest) = line.split(" listening on ").nth(1) {
             let url = rest
                 .split_whitespace()
