@@ -1297,59 +1297,50 @@ async fn every_changeable_app_setting_is_changed_through_the_api_on_both_databas
             200,
             "{label}"
         );
-        refused(&id, serde_json::json!({"name": " "}), "name");
-        refused(
-            &id,
-            serde_json::json!({"token_format": "paseto"}),
-            "token_format",
-        );
-        refused(
-            &id,
-            serde_json::json!({"id_token_alg": "HS256"}),
-            "id_token_alg",
-        );
-        refused(
-            &id,
-            serde_json::json!({"launch_url": "http://x.example/"}),
-            "launch_url",
-        );
-        refused(
-            &id,
-            serde_json::json!({"post_logout_redirect_uris": ["x.example/bye"]}),
-            "post_logout_redirect_uris",
-        );
-        refused(
-            &id,
-            serde_json::json!({"xapi_scopes": ["statements/everything"]}),
-            "xapi_scopes",
-        );
-        refused(
-            &id,
-            serde_json::json!({"token_auth_method": "none"}),
-            "token_auth_method",
-        );
-        refused(
-            &id,
-            serde_json::json!({"token_auth_method": "private_key_jwt"}),
-            "jwks",
-        );
-        refused(&id, serde_json::json!({"jwks": {"keys": []}}), "jwks");
-        refused(
-            &id,
-            serde_json::json!({"icon_base64": "not base64!"}),
-            "icon_base64",
-        );
-        refused(
-            &id,
-            serde_json::json!({"icon_base64": base64::engine::general_purpose::STANDARD.encode(b"<svg/>")}),
-            "icon",
-        );
-        refused(&id, serde_json::json!({"saml_sign": "both"}), "saml_sign");
-        refused(
-            &id,
-            serde_json::json!({"saml_acs_url": "https://x.example/acs"}),
-            "saml_metadata",
-        );
+        for (body, field) in [
+            (serde_json::json!({"name": " "}), "name"),
+            (
+                serde_json::json!({"token_format": "paseto"}),
+                "token_format",
+            ),
+            (serde_json::json!({"id_token_alg": "HS256"}), "id_token_alg"),
+            (
+                serde_json::json!({"launch_url": "http://x.example/"}),
+                "launch_url",
+            ),
+            (
+                serde_json::json!({"post_logout_redirect_uris": ["x.example/bye"]}),
+                "post_logout_redirect_uris",
+            ),
+            (
+                serde_json::json!({"xapi_scopes": ["statements/everything"]}),
+                "xapi_scopes",
+            ),
+            (
+                serde_json::json!({"token_auth_method": "none"}),
+                "token_auth_method",
+            ),
+            (
+                serde_json::json!({"token_auth_method": "private_key_jwt"}),
+                "jwks",
+            ),
+            (serde_json::json!({"jwks": {"keys": []}}), "jwks"),
+            (
+                serde_json::json!({"icon_base64": "not base64!"}),
+                "icon_base64",
+            ),
+            (
+                serde_json::json!({"icon_base64": base64::engine::general_purpose::STANDARD.encode(b"<svg/>")}),
+                "icon",
+            ),
+            (serde_json::json!({"saml_sign": "both"}), "saml_sign"),
+            (
+                serde_json::json!({"saml_acs_url": "https://x.example/acs"}),
+                "saml_metadata",
+            ),
+        ] {
+            refused(&id, body, field);
+        }
         let png = [b"\x89PNG\r\n\x1a\n".as_slice(), b"rest of a tiny image"].concat();
         let r = patch(
             &id,
@@ -1480,36 +1471,25 @@ async fn every_changeable_app_setting_is_changed_through_the_api_on_both_databas
         };
         let sp = saml_app("教材SP", "https://sp.example/a");
         saml_app("別のSP", "https://sp.example/b");
-        refused(
-            &sp,
-            serde_json::json!({"saml_sign": "envelope"}),
-            "saml_sign",
-        );
-        refused(
-            &sp,
-            serde_json::json!({"saml_name_id": "email"}),
-            "saml_name_id",
-        );
-        refused(
-            &sp,
-            serde_json::json!({"saml_attributes": ["shoeSize"]}),
-            "saml_attributes",
-        );
-        refused(
-            &sp,
-            serde_json::json!({"saml_acs_url": "http://sp.example/acs"}),
-            "saml_metadata",
-        );
-        refused(
-            &sp,
-            serde_json::json!({"token_format": "jwt"}),
-            "token_format",
-        );
-        refused(
-            &sp,
-            serde_json::json!({"saml_metadata": "<nope/>"}),
-            "saml_metadata",
-        );
+        for (body, field) in [
+            (serde_json::json!({"saml_sign": "envelope"}), "saml_sign"),
+            (serde_json::json!({"saml_name_id": "email"}), "saml_name_id"),
+            (
+                serde_json::json!({"saml_attributes": ["shoeSize"]}),
+                "saml_attributes",
+            ),
+            (
+                serde_json::json!({"saml_acs_url": "http://sp.example/acs"}),
+                "saml_metadata",
+            ),
+            (serde_json::json!({"token_format": "jwt"}), "token_format"),
+            (
+                serde_json::json!({"saml_metadata": "<nope/>"}),
+                "saml_metadata",
+            ),
+        ] {
+            refused(&sp, body, field);
+        }
         let r = patch(
             &sp,
             serde_json::json!({"saml_entity_id": "https://sp.example/b"}),
