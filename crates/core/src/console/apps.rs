@@ -191,69 +191,48 @@ pub async fn remove(
 /// A change to an app as the console's form and `PATCH apps/{id}` take it: what is given is
 /// changed, the rest kept (lists are replaced whole). The options of `kakehashi app set`.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AppPatch {
-    #[serde(default)]
     pub name: Option<String>,
     /// A PNG, JPEG or WebP icon, base64; an empty string removes it.
-    #[serde(default)]
     pub icon_base64: Option<String>,
     /// `all`, `staff`, `teachers`, `students`.
-    #[serde(default)]
     pub audience: Option<String>,
     /// `learning` or `school-affairs`.
-    #[serde(default)]
     pub security_class: Option<String>,
     /// OIDC: the whole new list.
-    #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
     /// OIDC: the whole new list of claim groups (`name`, `kana`, `username`, `email`,
     /// `roster`); empty releases none beyond `sub`.
-    #[serde(default)]
     pub release: Option<Vec<String>>,
     /// OIDC: where the app takes Back-Channel Logout Tokens; an empty string removes it.
-    #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
     /// OIDC, confidential clients: `client_secret_basic`, `client_secret_post` or
     /// `private_key_jwt` (the client secret is then forgotten).
-    #[serde(default)]
     pub token_auth_method: Option<String>,
     /// OIDC, `private_key_jwt`: the client's JWK Set (an object, or its JSON text).
-    #[serde(default)]
     pub jwks: Option<serde_json::Value>,
     /// OIDC: `opaque` or `jwt`.
-    #[serde(default)]
     pub token_format: Option<String>,
     /// OIDC: `RS256` or `ES256`.
-    #[serde(default)]
     pub id_token_alg: Option<String>,
     /// OIDC: the whole new list.
-    #[serde(default)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// OIDC: where the launcher sends users; an empty string removes it.
-    #[serde(default)]
     pub launch_url: Option<String>,
     /// OIDC: the whole new list of xAPI scopes.
-    #[serde(default)]
     pub xapi_scopes: Option<Vec<String>>,
     /// SAML: new metadata XML, or …
-    #[serde(default)]
     pub saml_metadata: Option<String>,
     /// … a new ACS URL and/or entity id (the one not given is kept).
-    #[serde(default)]
     pub saml_acs_url: Option<String>,
-    #[serde(default)]
     pub saml_entity_id: Option<String>,
     /// SAML: `assertion`, `response` or `both`.
-    #[serde(default)]
     pub saml_sign: Option<String>,
     /// SAML: `persistent` or `username`.
-    #[serde(default)]
     pub saml_name_id: Option<String>,
     /// SAML: the whole new list of released attributes.
-    #[serde(default)]
     pub saml_attributes: Option<Vec<String>>,
-    #[serde(default)]
     pub saml_require_signed_requests: Option<bool>,
 }
 

@@ -203,36 +203,24 @@ pub async fn remove(
 /// A change to a tool as the console's form and `PATCH lti/tools/{id}` take it: what is
 /// given is changed, the rest kept (lists and the custom parameters are replaced whole).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ToolPatch {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub login_url: Option<String>,
-    #[serde(default)]
     pub launch_url: Option<String>,
     /// An empty string removes it.
-    #[serde(default)]
     pub deep_linking_url: Option<String>,
     /// A new JWKS URL, or else …
-    #[serde(default)]
     pub jwks_url: Option<String>,
     /// … a new RSA public key in PEM (replaces the JWKS URL).
-    #[serde(default)]
     pub public_key_pem: Option<String>,
     /// The whole new list of further redirect URIs.
-    #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
-    #[serde(default)]
     pub audience: Option<String>,
-    #[serde(default)]
     pub subject: Option<String>,
-    #[serde(default)]
     pub send_name: Option<bool>,
-    #[serde(default)]
     pub send_email: Option<bool>,
     /// The whole new set of custom parameters.
-    #[serde(default)]
     pub custom: Option<BTreeMap<String, String>>,
 }
 
