@@ -350,12 +350,7 @@ pub async fn app_update(
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "apps");
     let (pairs, icon) = form_fields(&headers, &body);
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, v)| name == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let one = |k: &str| form_value(&pairs, k, false);
     let all = |k: &str| -> Vec<String> {
         pairs
             .iter()

@@ -157,12 +157,7 @@ pub async fn app_register(
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "apps");
     let lang = c.lang;
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, v)| name == k && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let one = |k: &str| form_value(&pairs, k, false);
     if !csrf_ok(&c, one("csrf").as_deref()) {
         return forbidden_form(&c);
     }

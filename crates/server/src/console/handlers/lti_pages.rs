@@ -350,12 +350,7 @@ pub async fn lti_register(
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "lti");
     let lang = c.lang;
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, v)| name == k && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let one = |k: &str| form_value(&pairs, k, true);
     if !csrf_ok(&c, one("csrf").as_deref()) {
         return forbidden_form(&c);
     }
@@ -532,12 +527,7 @@ pub async fn lti_update(
 ) -> Response {
     let c = ctx_or_return!(st, raw, q.lang.as_deref(), headers, "lti");
     let lang = c.lang;
-    let one = |k: &str| {
-        pairs
-            .iter()
-            .find(|(name, v)| name == k && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-    };
+    let one = |k: &str| form_value(&pairs, k, true);
     if !csrf_ok(&c, one("csrf").as_deref()) {
         return forbidden_form(&c);
     }

@@ -183,6 +183,16 @@ macro_rules! ctx_or_return {
     };
 }
 
+/// The first value of form field `k` that is not empty (`blank_is_empty`: nor only spaces).
+fn form_value(pairs: &[(String, String)], k: &str, blank_is_empty: bool) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(name, v)| {
+            name == k && !(if blank_is_empty { v.trim() } else { v.as_str() }).is_empty()
+        })
+        .map(|(_, v)| v.clone())
+}
+
 fn csrf_ok(c: &Ctx, field: Option<&str>) -> bool {
     token::same(&c.csrf, field.unwrap_or(""))
 }
