@@ -98,7 +98,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     let db_up = state.store.ping().await;
-    let body = state.metrics.render(db_up, state.store.backend());
+    let body = state
+        .metrics
+        .render(db_up, state.store.backend(), state.store.group_stats());
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -40,7 +40,12 @@ pub(crate) async fn count(metrics: Arc<Metrics>, req: Request, next: Next) -> Re
 }
 
 impl Metrics {
-    pub fn render(&self, db_up: bool, backend: Backend) -> String {
+    pub fn render(
+        &self,
+        db_up: bool,
+        backend: Backend,
+        group: kakehashi_store::group::GroupStats,
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -83,6 +88,26 @@ impl Metrics {
                 escape(route)
             );
         }
+        // Group commit (`kakehashi_store::group`): writes per transaction is the batch size.
+        let _ = writeln!(
+            out,
+            "# HELP kakehashi_group_commit_writes_total Writes handed to the group committer."
+        );
+        let _ = writeln!(out, "# TYPE kakehashi_group_commit_writes_total counter");
+        let _ = writeln!(out, "kakehashi_group_commit_writes_total {}", group.writes);
+        let _ = writeln!(
+            out,
+            "# HELP kakehashi_group_commit_transactions_total Transactions the group committer committed."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE kakehashi_group_commit_transactions_total counter"
+        );
+        let _ = writeln!(
+            out,
+            "kakehashi_group_commit_transactions_total {}",
+            group.transactions
+        );
         out
     }
 }
