@@ -67,6 +67,32 @@ pub async fn append(
 ) -> Result<Entry> {
     let chain = chain_of(tenant);
     let (stored_seq, prev_hash) = read_head(conn, backend, tenant).await?;
+    if backend == Backend::Sqlite {
+        // The row and the moved head in one query: one round trip to the connection's worker
+        // thread, not two (sqlx-sqlite binds `?` in order across a query's statements).
+        let e = entry(chain, stored_seq.unwrap_or(0) + 1, at, event, &prev_hash);
+        let sql = if stored_seq.is_some() {
+            APPEND_AND_MOVE_HEAD
+        } else {
+            APPEND_AND_START_HEAD
+        };
+        sqlx::query(sql)
+            .bind(&e.chain)
+            .bind(e.seq)
+            .bind(&e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.target)
+            .bind(&e.details)
+            .bind(&e.prev_hash)
+            .bind(&e.hash)
+            .bind(e.seq)
+            .bind(&e.hash)
+            .bind(&e.chain)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(e);
+    }
     let entry = insert_row(
         conn,
         chain,
@@ -128,6 +154,16 @@ pub(crate) fn entry(chain: &str, seq: i64, at: &str, event: &Event, prev_hash: &
 /// The INSERT of an audit row, without its VALUES (see [`cells`]).
 pub(crate) const INSERT_HEAD: &str =
     "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)";
+
+/// SQLite: [`INSERT_HEAD`] and the head's move in one query (see [`append`]).
+const APPEND_AND_MOVE_HEAD: &str =
+    "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+     UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?;";
+const APPEND_AND_START_HEAD: &str =
+    "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
+     INSERT INTO audit_heads (seq, hash, chain) VALUES (?, ?, ?);";
 
 /// An entry's values in [`INSERT_HEAD`]'s order.
 pub(crate) fn cells(e: &Entry) -> Vec<crate::group::Cell> {

@@ -201,6 +201,55 @@ impl<'c> Batch<'c> {
     }
 
     async fn finish(mut self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            self.flush_sqlite().await?;
+        } else {
+            self.flush_each().await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// SQLite: every queued row and every moved head in one query, one round trip to the
+    /// connection's worker thread (sqlx-sqlite runs a query's statements one after another
+    /// and binds `?` in order across them). Each table's rows are one multi-row INSERT of
+    /// exactly that many rows, so the query's text depends on the batch's shape (which
+    /// tables, how many rows, which heads): a batch size seen before finds its statements
+    /// prepared in the connection's cache. The round trip (waking the worker and being woken
+    /// back) costs more than the inserts themselves at a few rows each.
+    async fn flush_sqlite(&mut self) -> Result<()> {
+        let mut sql = String::new();
+        let mut args = AnyArguments::default();
+        let encode = |e| StoreError::Database(sqlx::Error::Encode(e));
+        for rows in std::mem::take(&mut self.later) {
+            let n = rows.cells.len() / rows.width.max(1);
+            let mut cells = rows.cells.into_iter();
+            values(
+                &mut sql, &mut args, rows.head, rows.width, n, true, &mut cells,
+            )?;
+            sql.push_str(";\n");
+        }
+        for (chain, head) in std::mem::take(&mut self.heads) {
+            if head.stored_seq != Some(head.seq) {
+                sql.push_str(if head.stored_seq.is_some() {
+                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?;\n"
+                } else {
+                    "INSERT INTO audit_heads (seq, hash, chain) VALUES (?, ?, ?);\n"
+                });
+                args.add(head.seq).map_err(encode)?;
+                args.add(head.hash).map_err(encode)?;
+                args.add(chain).map_err(encode)?;
+            }
+        }
+        if !sql.is_empty() {
+            sqlx::query_with(&sql, args).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL (one write per transaction): the queued rows with multi-row INSERTs, then
+    /// the heads.
+    async fn flush_each(&mut self) -> Result<()> {
         self.insert_queued().await?;
         for (chain, head) in std::mem::take(&mut self.heads) {
             if head.stored_seq != Some(head.seq) {
@@ -214,26 +263,27 @@ impl<'c> Batch<'c> {
                 .await?;
             }
         }
-        self.tx.commit().await?;
         Ok(())
     }
 }
 
-/// `head VALUES (…), (…)` for `n` rows of `width` cells taken from `cells`, with their
-/// arguments. SQLite gets anonymous `?` (sqlx-sqlite looks `$N` up by name on every
-/// execution), PostgreSQL `$N`.
+/// Appends `head VALUES (…), (…)` for `n` rows of `width` cells taken from `cells` to `sql`,
+/// and their arguments to `args`. SQLite gets anonymous `?` (sqlx-sqlite looks `$N` up by
+/// name on every execution, and binds `?` in order across the statements of one query),
+/// PostgreSQL `$N`.
 fn values(
+    sql: &mut String,
+    args: &mut AnyArguments<'static>,
     head: &str,
     width: usize,
     n: usize,
     positional: bool,
     cells: &mut impl Iterator<Item = Cell>,
-) -> Result<(String, AnyArguments<'static>)> {
+) -> Result<()> {
     use std::fmt::Write;
-    let mut sql = String::with_capacity(head.len() + 8 + n * width * 5);
+    sql.reserve(head.len() + 8 + n * width * 5);
     sql.push_str(head);
     sql.push_str(" VALUES ");
-    let mut args = AnyArguments::default();
     for i in 0..n {
         sql.push_str(if i == 0 { "(" } else { ", (" });
         for j in 0..width {
@@ -253,7 +303,7 @@ fn values(
         }
         sql.push(')');
     }
-    Ok((sql, args))
+    Ok(())
 }
 
 /// Inserts one row now (`head` and `row` as for [`Batch::insert_later`]).
@@ -293,7 +343,9 @@ pub(crate) async fn insert_chunked(
             .iter()
             .find(|&&c| c <= left)
             .expect("1 is a chunk size");
-        let (mut sql, args) = values(head, width, n, positional, &mut cells)?;
+        let mut sql = String::new();
+        let mut args = AnyArguments::default();
+        values(&mut sql, &mut args, head, width, n, positional, &mut cells)?;
         sql.push_str(tail);
         sqlx::query_with(&sql, args).execute(&mut *conn).await?;
         left -= n;
