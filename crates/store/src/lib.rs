@@ -224,6 +224,11 @@ impl Store {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(30))
+            // A pooled SQLite connection is a file handle in this process: it cannot have been
+            // dropped by a server or a network, so pinging it before each use (sqlx's default,
+            // a round trip to the connection's worker thread) would only double the cost of
+            // every read. A PostgreSQL connection can; it is still checked.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
