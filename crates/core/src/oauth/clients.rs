@@ -99,6 +99,25 @@ impl RegisteredClient {
     }
 }
 
+/// [`find`] through this node's copy of the registration (kept for `cache::TTL`; unknown
+/// ids are not kept, so a new client is seen at once).
+pub async fn find_cached(
+    store: &Store,
+    cache: &crate::cache::ProviderCache,
+    tenant: &TenantId,
+    client_id: &str,
+) -> Result<Option<RegisteredClient>, OAuthServiceError> {
+    let key = (tenant.clone(), client_id.to_owned());
+    if let Some(c) = cache.clients.get(&key) {
+        return Ok(Some(c));
+    }
+    let found = find(store, tenant, client_id).await?;
+    if let Some(c) = &found {
+        cache.clients.insert(key, c.clone());
+    }
+    Ok(found)
+}
+
 /// The OIDC client `client_id` of the tenant, if the catalog has one.
 pub async fn find(
     store: &Store,

@@ -98,15 +98,7 @@ impl Provider<'_> {
         &self,
         client_id: &str,
     ) -> Result<Option<clients::RegisteredClient>, OAuthServiceError> {
-        let key = (self.tenant.clone(), client_id.to_owned());
-        if let Some(c) = self.cache.clients.get(&key) {
-            return Ok(Some(c));
-        }
-        let found = clients::find(self.store, self.tenant, client_id).await?;
-        if let Some(c) = &found {
-            self.cache.clients.insert(key, c.clone());
-        }
-        Ok(found)
+        clients::find_cached(self.store, self.cache, self.tenant, client_id).await
     }
 
     /// Appends an audit event inside `tx`.

@@ -187,9 +187,10 @@ pub(crate) async fn continuation_origin(
     let query = return_to.strip_prefix(&format!("/t/{tenant}/authorize?"))?;
     let params = Params::from_urlencoded(&unwrap_query(query.to_owned()));
     let (client_id, redirect_uri) = (params.get("client_id")?, params.get("redirect_uri")?);
-    let client = kakehashi_core::oauth::clients::find(&st.store, tenant, client_id)
-        .await
-        .ok()??;
+    let client =
+        kakehashi_core::oauth::clients::find_cached(&st.store, &st.cache, tenant, client_id)
+            .await
+            .ok()??;
     if !client
         .policy
         .redirect_uris
