@@ -35,31 +35,45 @@ pub struct SessionRow {
 
 /// Stores a new session.
 pub async fn insert(conn: &mut AnyConnection, tenant: &TenantId, s: &SessionRow) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO portal_sessions (id_hash, tenant_id, user_sourced_id, role, created_at,
-            last_seen_at, auth_time, idle_timeout_secs, expires_at, amr, acr, csrf_secret,
-            user_agent, ip, second_factor_at, idle_deadline)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(&s.id_hash)
-    .bind(tenant.as_str())
-    .bind(&s.user_sourced_id)
-    .bind(&s.role)
-    .bind(&s.created_at)
-    .bind(&s.last_seen_at)
-    .bind(&s.auth_time)
-    .bind(s.idle_timeout_secs)
-    .bind(&s.expires_at)
-    .bind(&s.amr)
-    .bind(&s.acr)
-    .bind(&s.csrf_secret)
-    .bind(&s.user_agent)
-    .bind(&s.ip)
-    .bind(&s.second_factor_at)
-    .bind(unix_of(&s.last_seen_at, "last_seen_at")? + s.idle_timeout_secs)
-    .execute(&mut *conn)
-    .await?;
+    crate::group::insert_one(conn, SESSION_INSERT, session_cells(tenant, s)?).await
+}
+
+/// Queues a new session row in a group-commit batch (see
+/// [`crate::group::Batch::insert_later`]): nothing in a batch reads a session it creates (its
+/// browser has no cookie for it before the batch commits).
+pub fn insert_later(
+    batch: &mut crate::group::Batch,
+    tenant: &TenantId,
+    s: &SessionRow,
+) -> Result<()> {
+    batch.insert_later(SESSION_INSERT, session_cells(tenant, s)?);
     Ok(())
+}
+
+const SESSION_INSERT: &str = "INSERT INTO portal_sessions (id_hash, tenant_id, user_sourced_id,
+    role, created_at, last_seen_at, auth_time, idle_timeout_secs, expires_at, amr, acr,
+    csrf_secret, user_agent, ip, second_factor_at, idle_deadline)";
+
+/// A session's values in [`SESSION_INSERT`]'s order.
+fn session_cells(tenant: &TenantId, s: &SessionRow) -> Result<Vec<crate::group::Cell>> {
+    Ok(vec![
+        (&s.id_hash).into(),
+        tenant.as_str().into(),
+        (&s.user_sourced_id).into(),
+        (&s.role).into(),
+        (&s.created_at).into(),
+        (&s.last_seen_at).into(),
+        (&s.auth_time).into(),
+        s.idle_timeout_secs.into(),
+        (&s.expires_at).into(),
+        (&s.amr).into(),
+        (&s.acr).into(),
+        (&s.csrf_secret).into(),
+        (&s.user_agent).into(),
+        (&s.ip).into(),
+        (&s.second_factor_at).into(),
+        (unix_of(&s.last_seen_at, "last_seen_at")? + s.idle_timeout_secs).into(),
+    ])
 }
 
 /// The unix time of a stored RFC 3339 instant (`idle_deadline` is kept in seconds so that

@@ -228,6 +228,7 @@ pub async fn sign_in(
         &user.username,
         Method::Card,
         None,
+        true,
     )
     .await?;
     Ok(Some((session, user)))

@@ -171,6 +171,7 @@ pub async fn attempt(
                 &username,
                 Method::Password,
                 risk.as_ref(),
+                seen.pair.is_some() || seen.account.is_some(),
             )
             .await?;
             Ok(LoginOutcome::Success {
@@ -261,6 +262,9 @@ struct NewSession {
     risk: Option<serde_json::Value>,
     /// The device cookie's hash to remember for this user, when the risk engine let it in.
     known_device: Option<String>,
+    /// Whether the pair and account failure counters are cleared (false when the login read
+    /// them and there were none: nothing to clear).
+    clear_counters: bool,
     row: SessionRow,
 }
 
@@ -275,6 +279,7 @@ pub(crate) async fn start_session(
     username: &str,
     method: Method,
     risk: Option<&RiskJudgement>,
+    clear_counters: bool,
 ) -> Result<SessionToken, PortalError> {
     let token = SessionToken::generate()?;
     let now = clock.now();
@@ -339,6 +344,7 @@ pub(crate) async fn start_session(
             }
             _ => None,
         },
+        clear_counters,
         row,
     };
     store
@@ -389,13 +395,15 @@ pub(crate) async fn start_session(
                     }
                 }
                 // Timed-out sessions are ended by `expiry::sweep`, which tells their apps.
-                sessions::insert(batch.conn(), &w.tenant, &w.row).await?;
-                counters::clear(
-                    batch.conn(),
-                    &w.tenant,
-                    [(Scope::Pair, &w.pair), (Scope::Account, &w.username)],
-                )
-                .await?;
+                sessions::insert_later(batch, &w.tenant, &w.row)?;
+                if w.clear_counters {
+                    counters::clear(
+                        batch.conn(),
+                        &w.tenant,
+                        [(Scope::Pair, &w.pair), (Scope::Account, &w.username)],
+                    )
+                    .await?;
+                }
                 let event = audit::Event {
                     actor: w.actor.clone(),
                     action: "portal.login".into(),

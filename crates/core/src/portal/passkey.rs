@@ -349,6 +349,7 @@ pub async fn finish(
             credential: row.credential_id.clone(),
         },
         risk.as_ref(),
+        true,
     )
     .await?;
     Ok(PasskeyOutcome::Success {
