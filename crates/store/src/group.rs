@@ -15,11 +15,13 @@
 //! alone, so a bad write fails only its own request and the others still commit. Writes are
 //! therefore re-runnable closures (`Fn`), not one-shot ones.
 //!
-//! Rows that nothing in the batch reads back (audit rows, new tokens, codes, launch hints) are
-//! not inserted one statement each: [`Batch::insert_later`] queues them, and when the batch
-//! ends they go in with a few multi-row INSERTs per table (chunks of 64, 16, 4 and 1 rows, so
-//! that the prepared statements are few and stay cached), before the commit. A batch of 30
-//! token requests is then about six statements, not ninety round trips to SQLite's worker.
+//! Rows that nothing in the batch reads back (audit rows, new tokens, codes, sessions, launch
+//! hints) are not inserted one statement each: [`Batch::insert_later`] queues them, and when
+//! the batch ends they go in, with the audit heads it moved, in one query of multi-row INSERTs
+//! (SQLite: one round trip to the connection's worker thread; PostgreSQL: a few statements of
+//! fixed chunk sizes). A batch of 30 token requests is then four round trips (BEGIN, the audit
+//! head, the flush, COMMIT), not ninety. Before a batch starts the committer yields a few
+//! times so that requests already runnable join it ([`GATHER_YIELDS`]).
 //!
 //! The committer keeps one connection for itself (its page cache stays warm: SQLite drops a
 //! connection's cache when another connection has written), and a background task checkpoints
@@ -43,6 +45,15 @@ use crate::{Backend, Result, StoreError, TenantId};
 
 /// The most writes one batch takes: bounds the time the last of them waits for the commit.
 pub const MAX_BATCH: usize = 256;
+
+/// How many times the committer lets the runtime's other ready tasks run (and queue their
+/// writes) before it starts a batch. A commit writes every page the batch touched to the WAL
+/// whether the batch holds one write or thirty, so a fuller batch is cheaper per write; like
+/// PostgreSQL's `commit_delay`, but waiting for tasks, not for time: a yield costs
+/// microseconds, and with nothing else ready it returns at once. Measured on bench/oidc's
+/// client_credentials load (32 connections, one core): batches of ~14 writes became ~30,
+/// worker round trips per token halved.
+const GATHER_YIELDS: usize = 3;
 
 /// A boxed future borrowing the batch.
 pub type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
@@ -509,6 +520,16 @@ async fn run(
     let mut queued: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     let mut conn = None;
     while rx.recv_many(&mut queued, MAX_BATCH).await > 0 {
+        // Requests that are already runnable reach the queue before the batch starts.
+        for _ in 0..GATHER_YIELDS {
+            tokio::task::yield_now().await;
+            while queued.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(q) => queued.push(q),
+                    Err(_) => break,
+                }
+            }
+        }
         // The same writer slot as `Store::begin`: batches and ordinary transactions take turns.
         let slot = writer.lock().await;
         let outcome = async {
