@@ -103,7 +103,8 @@ pub struct ProviderCache {
     /// Each tenant's pairwise salt.
     pub salts: TtlMap<TenantId, String>,
     /// Registered clients by (tenant, client_id); unknown ids are not cached.
-    pub clients: TtlMap<(TenantId, String), RegisteredClient>,
+    /// Shared, not cloned, on every hit (a registration is a few dozen strings).
+    pub clients: TtlMap<(TenantId, String), Arc<RegisteredClient>>,
 }
 
 impl Default for ProviderCache {

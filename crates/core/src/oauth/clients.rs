@@ -106,12 +106,14 @@ pub async fn find_cached(
     cache: &crate::cache::ProviderCache,
     tenant: &TenantId,
     client_id: &str,
-) -> Result<Option<RegisteredClient>, OAuthServiceError> {
+) -> Result<Option<std::sync::Arc<RegisteredClient>>, OAuthServiceError> {
     let key = (tenant.clone(), client_id.to_owned());
     if let Some(c) = cache.clients.get(&key) {
         return Ok(Some(c));
     }
-    let found = find(store, tenant, client_id).await?;
+    let found = find(store, tenant, client_id)
+        .await?
+        .map(std::sync::Arc::new);
     if let Some(c) = &found {
         cache.clients.insert(key, c.clone());
     }

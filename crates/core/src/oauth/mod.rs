@@ -97,7 +97,7 @@ impl Provider<'_> {
     pub(crate) async fn client(
         &self,
         client_id: &str,
-    ) -> Result<Option<clients::RegisteredClient>, OAuthServiceError> {
+    ) -> Result<Option<std::sync::Arc<clients::RegisteredClient>>, OAuthServiceError> {
         clients::find_cached(self.store, self.cache, self.tenant, client_id).await
     }
 

@@ -35,7 +35,7 @@ pub async fn authenticate(
     p: &Provider<'_>,
     authorization: Option<&str>,
     form: &Params,
-) -> Result<RegisteredClient, EndpointError> {
+) -> Result<std::sync::Arc<RegisteredClient>, EndpointError> {
     let basic = authorization.is_some_and(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "));
     let realm = p.issuer.as_str();
     let presented = rules::extract_client_auth(authorization, form)
