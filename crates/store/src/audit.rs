@@ -65,34 +65,49 @@ pub async fn append(
     at: &str,
     event: &Event,
 ) -> Result<Entry> {
+    append_after(conn, backend, tenant, at, event, "", Vec::new()).await
+}
+
+/// [`append`], after inserting `rows` with `head` (`INSERT INTO table (columns)`, as for
+/// [`crate::group::Batch::insert_later`]) in the same transaction. On SQLite the rows, the
+/// audit row and the moved head go in one query: one round trip to the connection's worker
+/// thread, not three (sqlx-sqlite binds `?` in order across a query's statements).
+pub(crate) async fn append_after(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    tenant: Option<&TenantId>,
+    at: &str,
+    event: &Event,
+    head: &str,
+    rows: Vec<Vec<crate::group::Cell>>,
+) -> Result<Entry> {
     let chain = chain_of(tenant);
     let (stored_seq, prev_hash) = read_head(conn, backend, tenant).await?;
     if backend == Backend::Sqlite {
-        // The row and the moved head in one query: one round trip to the connection's worker
-        // thread, not two (sqlx-sqlite binds `?` in order across a query's statements).
         let e = entry(chain, stored_seq.unwrap_or(0) + 1, at, event, &prev_hash);
-        let sql = if stored_seq.is_some() {
+        let mut sql = String::new();
+        let mut args = sqlx::any::AnyArguments::default();
+        if let Some(width) = rows.first().map(Vec::len) {
+            let n = rows.len();
+            let mut cells = rows.into_iter().flatten();
+            crate::group::values(&mut sql, &mut args, head, width, n, true, &mut cells)?;
+            sql.push_str(";\n");
+        }
+        sql.push_str(if stored_seq.is_some() {
             APPEND_AND_MOVE_HEAD
         } else {
             APPEND_AND_START_HEAD
-        };
-        sqlx::query(sql)
-            .bind(&e.chain)
-            .bind(e.seq)
-            .bind(&e.at)
-            .bind(&e.actor)
-            .bind(&e.action)
-            .bind(&e.target)
-            .bind(&e.details)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .bind(e.seq)
-            .bind(&e.hash)
-            .bind(&e.chain)
-            .execute(&mut *conn)
-            .await?;
+        });
+        let mut cells = cells(&e).into_iter().chain([
+            crate::group::Cell::from(e.seq),
+            (&e.hash).into(),
+            (&e.chain).into(),
+        ]);
+        crate::group::add_args(&mut args, &mut cells)?;
+        sqlx::query_with(&sql, args).execute(&mut *conn).await?;
         return Ok(e);
     }
+    crate::group::insert_rows(conn, head, rows).await?;
     let entry = insert_row(
         conn,
         chain,

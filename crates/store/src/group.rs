@@ -282,7 +282,7 @@ impl<'c> Batch<'c> {
 /// and their arguments to `args`. SQLite gets anonymous `?` (sqlx-sqlite looks `$N` up by
 /// name on every execution, and binds `?` in order across the statements of one query),
 /// PostgreSQL `$N`.
-fn values(
+pub(crate) fn values(
     sql: &mut String,
     args: &mut AnyArguments<'static>,
     head: &str,
@@ -306,13 +306,25 @@ fn values(
             } else {
                 let _ = write!(sql, "${}", i * width + j + 1);
             }
-            let added = match cells.next().expect("whole rows") {
-                Cell::Text(t) => args.add(t),
-                Cell::Int(i) => args.add(i),
-            };
-            added.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
+            let cell = cells.next().expect("whole rows");
+            add_args(args, &mut std::iter::once(cell))?;
         }
         sql.push(')');
+    }
+    Ok(())
+}
+
+/// Adds every cell of `cells` to `args`, in order.
+pub(crate) fn add_args(
+    args: &mut AnyArguments<'static>,
+    cells: &mut impl Iterator<Item = Cell>,
+) -> Result<()> {
+    for cell in cells {
+        let added = match cell {
+            Cell::Text(t) => args.add(t),
+            Cell::Int(i) => args.add(i),
+        };
+        added.map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
     }
     Ok(())
 }

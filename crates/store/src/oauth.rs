@@ -306,14 +306,18 @@ pub async fn insert_token(conn: &mut AnyConnection, tenant: &TenantId, t: &Token
     crate::group::insert_one(conn, TOKEN_INSERT, token_cells(tenant, t)).await
 }
 
-/// Inserts several token rows (an access token and its refresh token) with one statement.
-pub async fn insert_tokens(
+/// Inserts token rows and appends `event` to the tenant's audit chain, in `conn`'s
+/// transaction (one round trip on SQLite: [`crate::audit`]'s `append_after`).
+pub async fn insert_tokens_audited(
     conn: &mut AnyConnection,
+    backend: crate::Backend,
     tenant: &TenantId,
     rows: &[TokenRow],
-) -> Result<()> {
+    at: &str,
+    event: &crate::audit::Event,
+) -> Result<crate::audit::Entry> {
     let cells = rows.iter().map(|t| token_cells(tenant, t)).collect();
-    crate::group::insert_rows(conn, TOKEN_INSERT, cells).await
+    crate::audit::append_after(conn, backend, Some(tenant), at, event, TOKEN_INSERT, cells).await
 }
 
 /// Queues a new token row in a group-commit batch (see [`crate::group::Batch::insert_later`]).

@@ -370,6 +370,35 @@ pub async fn settings(store: &Store, tenant: &TenantId) -> Result<Option<TenantS
     .transpose()
 }
 
+/// [`settings`] and the tenant's stored security policy (`crate::mfa::policy`) in one query:
+/// a login needs both.
+pub async fn settings_and_security_policy(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<(Option<TenantSettingsRow>, Option<String>)> {
+    let r = sqlx::query(
+        "SELECT s.staff_idle_secs, s.staff_absolute_secs, s.pupil_idle_secs,
+                s.pupil_absolute_secs, s.pupil_lockout_threshold,
+                (SELECT policy FROM tenant_security_policy WHERE tenant_id = $1) AS policy
+         FROM (SELECT 1 AS one) AS one
+         LEFT JOIN tenant_settings s ON s.tenant_id = $1",
+    )
+    .bind(tenant.as_str())
+    .fetch_one(store.pool())
+    .await?;
+    let settings = match r.try_get::<Option<i64>, _>("staff_idle_secs")? {
+        None => None,
+        Some(staff_idle_secs) => Some(TenantSettingsRow {
+            staff_idle_secs,
+            staff_absolute_secs: r.try_get("staff_absolute_secs")?,
+            pupil_idle_secs: r.try_get("pupil_idle_secs")?,
+            pupil_absolute_secs: r.try_get("pupil_absolute_secs")?,
+            pupil_lockout_threshold: r.try_get("pupil_lockout_threshold")?,
+        }),
+    };
+    Ok((settings, r.try_get("policy")?))
+}
+
 /// Sets (or replaces) a tenant's portal settings.
 pub async fn set_settings(
     conn: &mut AnyConnection,

@@ -290,6 +290,20 @@ fn remember(entry: Option<(TenantId, SecurityPolicy)>) {
     let _ = REQUEST_POLICY.try_with(|m| *m.borrow_mut() = entry);
 }
 
+/// Leaves the tenant's stored policy (`None`: the defaults), read by another query of the
+/// request, in the request's memo. A policy that does not parse is left out: [`load`] then
+/// reads it again and reports the error.
+pub(crate) fn prime(tenant: &TenantId, stored: Option<&str>) {
+    let policy = match stored {
+        None => SecurityPolicy::default(),
+        Some(json) => match serde_json::from_str(json) {
+            Ok(p) => p,
+            Err(_) => return,
+        },
+    };
+    remember(Some((tenant.clone(), policy)));
+}
+
 /// The tenant's policy (the defaults when it has none stored).
 pub async fn load(store: &Store, tenant: &TenantId) -> Result<SecurityPolicy, MfaError> {
     if let Some(p) = remembered(tenant) {

@@ -514,7 +514,6 @@ async fn issue_user_tokens(
         expires_at: now + REFRESH_TOKEN_LIFETIME,
         ..base.clone()
     };
-    stored::insert_tokens(tx, p.tenant, &[base, refresh_row]).await?;
     // OIDC Core 3.1.3.3: an ID token when openid was granted (also on refresh, 12.2).
     let id_token = if g.scopes.iter().any(|s| s == "openid") {
         let key = m
@@ -566,15 +565,23 @@ async fn issue_user_tokens(
     } else {
         None
     };
-    p.audit(
-        tx,
-        format!("client:{}", client.app.id),
-        "oidc.token.issue",
-        format!("user:{}", g.user.sourced_id),
-        serde_json::json!({
+    // The two token rows and their audit row in one go (one round trip on SQLite).
+    let event = audit::Event {
+        actor: format!("client:{}", client.app.id),
+        action: "oidc.token.issue".to_owned(),
+        target: format!("user:{}", g.user.sourced_id),
+        details: serde_json::json!({
             "grant": grant_type, "app": client.app.id, "scopes": g.scopes.join(" "),
             "format": client.settings.access_token_format, "idToken": id_token.is_some(),
         }),
+    };
+    stored::insert_tokens_audited(
+        tx,
+        p.store.backend(),
+        p.tenant,
+        &[base, refresh_row],
+        &p.clock.now_text(),
+        &event,
     )
     .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);

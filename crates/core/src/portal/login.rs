@@ -124,7 +124,7 @@ pub async fn attempt(
         None => (None, None),
     };
     let class = user.as_ref().map(|u| RoleClass::of(&u.role));
-    let policy = PortalPolicy::load(store, a.tenant).await?;
+    let policy = PortalPolicy::load_with_security(store, a.tenant).await?;
     let pair_subject = counters::pair_subject(&username, a.ip);
     let [pair, account, ip] = counters::get_many(
         store,

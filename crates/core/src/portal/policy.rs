@@ -60,15 +60,29 @@ impl PortalPolicy {
 
     /// The tenant's stored policy, or the default.
     pub async fn load(store: &Store, tenant: &TenantId) -> Result<PortalPolicy, StoreError> {
-        Ok(sessions::settings(store, tenant)
-            .await?
-            .map_or(PortalPolicy::DEFAULT, |r| PortalPolicy {
-                staff_idle_secs: r.staff_idle_secs.max(1),
-                staff_absolute_secs: r.staff_absolute_secs.max(1),
-                pupil_idle_secs: r.pupil_idle_secs.max(1),
-                pupil_absolute_secs: r.pupil_absolute_secs.max(1),
-                pupil_lockout_threshold: r.pupil_lockout_threshold.max(1),
-            }))
+        Ok(Self::of(sessions::settings(store, tenant).await?))
+    }
+
+    /// [`PortalPolicy::load`], reading the tenant's security policy in the same query and
+    /// leaving it in the request's memo (`mfa::policy::per_request`), where the login's later
+    /// checks find it.
+    pub async fn load_with_security(
+        store: &Store,
+        tenant: &TenantId,
+    ) -> Result<PortalPolicy, StoreError> {
+        let (settings, security) = sessions::settings_and_security_policy(store, tenant).await?;
+        crate::mfa::policy::prime(tenant, security.as_deref());
+        Ok(Self::of(settings))
+    }
+
+    fn of(row: Option<TenantSettingsRow>) -> PortalPolicy {
+        row.map_or(PortalPolicy::DEFAULT, |r| PortalPolicy {
+            staff_idle_secs: r.staff_idle_secs.max(1),
+            staff_absolute_secs: r.staff_absolute_secs.max(1),
+            pupil_idle_secs: r.pupil_idle_secs.max(1),
+            pupil_absolute_secs: r.pupil_absolute_secs.max(1),
+            pupil_lockout_threshold: r.pupil_lockout_threshold.max(1),
+        })
     }
 
     /// Stores this policy for the tenant.
