@@ -95,12 +95,26 @@ pub async fn find(
     tenant: &TenantId,
     id_hash: &str,
 ) -> Result<Option<(SessionRow, UserRow)>> {
+    Ok(find_with_security_policy(store, tenant, id_hash)
+        .await?
+        .map(|(s, u, _)| (s, u)))
+}
+
+/// [`find`], with the tenant's stored security policy (`crate::mfa::policy`) read in the same
+/// query: nearly every request that finds a session goes on to decide by that policy.
+pub async fn find_with_security_policy(
+    store: &Store,
+    tenant: &TenantId,
+    id_hash: &str,
+) -> Result<Option<(SessionRow, UserRow, Option<String>)>> {
     let row = sqlx::query(
         "SELECT s.id_hash, s.user_sourced_id, s.role AS session_role, s.created_at,
                 s.last_seen_at, s.auth_time, s.idle_timeout_secs, s.expires_at, s.amr, s.acr,
                 s.csrf_secret, s.user_agent, s.ip, s.second_factor_at,
                 u.username, u.user_master_identifier, u.given_name, u.family_name,
-                u.kana_given_name, u.kana_family_name, u.role, u.email
+                u.kana_given_name, u.kana_family_name, u.role, u.email,
+                (SELECT p.policy FROM tenant_security_policy p WHERE p.tenant_id = s.tenant_id)
+                    AS security_policy
          FROM portal_sessions s
          JOIN users u ON u.tenant_id = s.tenant_id AND u.sourced_id = s.user_sourced_id
          WHERE s.tenant_id = $1 AND s.id_hash = $2 AND u.active = 1 AND u.enabled = 1",
@@ -139,7 +153,7 @@ pub async fn find(
         enabled: true,
         active: true,
     };
-    Ok(Some((session, user)))
+    Ok(Some((session, user, r.try_get("security_policy")?)))
 }
 
 /// Records activity on a session (the idle timeout counts from here).

@@ -77,9 +77,13 @@ pub async fn resume(
     token: &SessionToken,
 ) -> Result<Option<PortalSession>, PortalError> {
     let id_hash = token.id_hash();
-    let Some((row, user)) = sessions::find(store, tenant, &id_hash).await? else {
+    let Some((row, user, security)) =
+        sessions::find_with_security_policy(store, tenant, &id_hash).await?
+    else {
         return Ok(None);
     };
+    // What the request decides next (launch, step-up) reads the policy from its memo.
+    crate::mfa::policy::prime(tenant, security.as_deref());
     let now = clock.now();
     let ended = expiry(&row, now);
     if ended != Expiry::Live {
