@@ -18,6 +18,17 @@ async fn first_start_with_demo_serves_health_and_metrics() {
         let (status, metrics) = get(&node.url, "/metrics");
         assert_eq!(status, 200);
         assert!(metrics.contains("kakehashi_database_up 1"), "{metrics}");
+        // Group commit's counters (writes per transaction is its batch size).
+        for name in [
+            "kakehashi_group_commit_writes_total ",
+            "kakehashi_group_commit_transactions_total ",
+        ] {
+            let value = metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("{name} missing: {metrics}"));
+            assert!(value.parse::<u64>().is_ok(), "{name}{value}");
+        }
         assert!(
             metrics.contains(
                 "kakehashi_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"
