@@ -114,28 +114,32 @@ pub async fn attempt(
 ) -> Result<LoginOutcome, PortalError> {
     let username = a.username.trim();
     let username: String = username.chars().take(MAX_USERNAME).collect();
-    let user = if username.is_empty() {
-        None
-    } else {
-        kakehashi_store::roster::find_user_with_password(store, a.tenant, &username).await?
-    };
+    let pair_subject = counters::pair_subject(&username, a.ip);
+    // Three independent reads, sent to three pooled connections at once.
+    let (user, policy, [pair, account, ip]) = tokio::try_join!(
+        async {
+            if username.is_empty() {
+                Ok(None)
+            } else {
+                kakehashi_store::roster::find_user_with_password(store, a.tenant, &username).await
+            }
+        },
+        PortalPolicy::load_with_security(store, a.tenant),
+        counters::get_many(
+            store,
+            a.tenant,
+            [
+                (Scope::Pair, pair_subject.as_str()),
+                (Scope::Account, username.as_str()),
+                (Scope::Ip, a.ip),
+            ],
+        ),
+    )?;
     let (user, phc) = match user.filter(|(u, _)| u.enabled && u.active) {
         Some((u, phc)) => (Some(u), phc),
         None => (None, None),
     };
     let class = user.as_ref().map(|u| RoleClass::of(&u.role));
-    let policy = PortalPolicy::load_with_security(store, a.tenant).await?;
-    let pair_subject = counters::pair_subject(&username, a.ip);
-    let [pair, account, ip] = counters::get_many(
-        store,
-        a.tenant,
-        [
-            (Scope::Pair, pair_subject.as_str()),
-            (Scope::Account, username.as_str()),
-            (Scope::Ip, a.ip),
-        ],
-    )
-    .await?;
     let seen = Counters {
         pair: observed(pair),
         account: observed(account),
