@@ -84,26 +84,30 @@ pub(crate) async fn append_after(
     let chain = chain_of(tenant);
     let (stored_seq, prev_hash) = read_head(conn, backend, tenant).await?;
     if backend == Backend::Sqlite {
+        use crate::group::{add_args, values};
         let e = entry(chain, stored_seq.unwrap_or(0) + 1, at, event, &prev_hash);
         let mut sql = String::new();
         let mut args = sqlx::any::AnyArguments::default();
-        if let Some(width) = rows.first().map(Vec::len) {
-            let n = rows.len();
-            let mut cells = rows.into_iter().flatten();
-            crate::group::values(&mut sql, &mut args, head, width, n, true, &mut cells)?;
-            sql.push_str(";\n");
+        for (head, rows) in [(head, rows), (INSERT_HEAD, vec![cells(&e)])] {
+            if let Some(width) = rows.first().map(Vec::len) {
+                let n = rows.len();
+                values(
+                    &mut sql,
+                    &mut args,
+                    head,
+                    width,
+                    n,
+                    true,
+                    &mut rows.into_iter().flatten(),
+                )?;
+                sql.push_str(";\n");
+            }
         }
-        sql.push_str(if stored_seq.is_some() {
-            APPEND_AND_MOVE_HEAD
-        } else {
-            APPEND_AND_START_HEAD
-        });
-        let mut cells = cells(&e).into_iter().chain([
-            crate::group::Cell::from(e.seq),
-            (&e.hash).into(),
-            (&e.chain).into(),
-        ]);
-        crate::group::add_args(&mut args, &mut cells)?;
+        sql.push_str(head_sql_sqlite(stored_seq.is_some()));
+        add_args(
+            &mut args,
+            &mut head_cells(chain, e.seq, &e.hash).into_iter(),
+        )?;
         sqlx::query_with(&sql, args).execute(&mut *conn).await?;
         return Ok(e);
     }
@@ -170,15 +174,20 @@ pub(crate) fn entry(chain: &str, seq: i64, at: &str, event: &Event, prev_hash: &
 pub(crate) const INSERT_HEAD: &str =
     "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)";
 
-/// SQLite: [`INSERT_HEAD`] and the head's move in one query (see [`append`]).
-const APPEND_AND_MOVE_HEAD: &str =
-    "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
-     UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?;";
-const APPEND_AND_START_HEAD: &str =
-    "INSERT INTO audit_log (chain, seq, at, actor, action, target, details, prev_hash, hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?);
-     INSERT INTO audit_heads (seq, hash, chain) VALUES (?, ?, ?);";
+/// SQLite, for a query of several statements (`?` bound in order): the statement that moves
+/// a chain's head (`exists`) or starts it, taking [`head_cells`].
+pub(crate) fn head_sql_sqlite(exists: bool) -> &'static str {
+    if exists {
+        "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?;\n"
+    } else {
+        "INSERT INTO audit_heads (seq, hash, chain) VALUES (?, ?, ?);\n"
+    }
+}
+
+/// The arguments of [`head_sql_sqlite`] (in the order [`write_head`] binds its own).
+pub(crate) fn head_cells(chain: &str, seq: i64, hash: &str) -> Vec<crate::group::Cell> {
+    vec![seq.into(), hash.into(), chain.into()]
+}
 
 /// An entry's values in [`INSERT_HEAD`]'s order.
 pub(crate) fn cells(e: &Entry) -> Vec<crate::group::Cell> {

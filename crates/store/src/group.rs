@@ -231,7 +231,6 @@ impl<'c> Batch<'c> {
     async fn flush_sqlite(&mut self) -> Result<()> {
         let mut sql = String::new();
         let mut args = AnyArguments::default();
-        let encode = |e| StoreError::Database(sqlx::Error::Encode(e));
         for rows in std::mem::take(&mut self.later) {
             let n = rows.cells.len() / rows.width.max(1);
             let mut cells = rows.cells.into_iter();
@@ -242,14 +241,9 @@ impl<'c> Batch<'c> {
         }
         for (chain, head) in std::mem::take(&mut self.heads) {
             if head.stored_seq != Some(head.seq) {
-                sql.push_str(if head.stored_seq.is_some() {
-                    "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain = ?;\n"
-                } else {
-                    "INSERT INTO audit_heads (seq, hash, chain) VALUES (?, ?, ?);\n"
-                });
-                args.add(head.seq).map_err(encode)?;
-                args.add(head.hash).map_err(encode)?;
-                args.add(chain).map_err(encode)?;
+                sql.push_str(audit::head_sql_sqlite(head.stored_seq.is_some()));
+                let cells = audit::head_cells(&chain, head.seq, &head.hash);
+                add_args(&mut args, &mut cells.into_iter())?;
             }
         }
         if !sql.is_empty() {

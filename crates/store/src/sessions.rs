@@ -364,24 +364,7 @@ pub struct TenantSettingsRow {
 }
 
 pub async fn settings(store: &Store, tenant: &TenantId) -> Result<Option<TenantSettingsRow>> {
-    let row = sqlx::query(
-        "SELECT staff_idle_secs, staff_absolute_secs, pupil_idle_secs, pupil_absolute_secs,
-                pupil_lockout_threshold
-         FROM tenant_settings WHERE tenant_id = $1",
-    )
-    .bind(tenant.as_str())
-    .fetch_optional(store.pool())
-    .await?;
-    row.map(|r| {
-        Ok(TenantSettingsRow {
-            staff_idle_secs: r.try_get("staff_idle_secs")?,
-            staff_absolute_secs: r.try_get("staff_absolute_secs")?,
-            pupil_idle_secs: r.try_get("pupil_idle_secs")?,
-            pupil_absolute_secs: r.try_get("pupil_absolute_secs")?,
-            pupil_lockout_threshold: r.try_get("pupil_lockout_threshold")?,
-        })
-    })
-    .transpose()
+    Ok(settings_and_security_policy(store, tenant).await?.0)
 }
 
 /// [`settings`] and the tenant's stored security policy (`crate::mfa::policy`) in one query:
