@@ -498,12 +498,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1
 /// what no reader still needs and never blocks writers; a page written by many commits since
 /// the last checkpoint is copied once. Ends with the store (`alive` is the committer's).
 async fn checkpoints(pool: AnyPool, alive: std::sync::Weak<Counters>) {
-    let every = std::env::var("KH_CKPT_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(std::time::Duration::from_millis)
-        .unwrap_or(CHECKPOINT_EVERY);
-    let mut tick = tokio::time::interval(every);
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
