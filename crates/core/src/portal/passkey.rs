@@ -270,7 +270,7 @@ pub async fn finish(
     a: &PasskeyAttempt<'_>,
     response: &serde_json::Value,
 ) -> Result<PasskeyOutcome, PortalError> {
-    let portal_policy = PortalPolicy::load(store, a.tenant).await?;
+    let portal_policy = PortalPolicy::load_with_security(store, a.tenant).await?;
     let now = clock.now();
     // The address counter of the password login: the one unit there is before the user is
     // known (the staff pair back-off needs a username).
