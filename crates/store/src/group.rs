@@ -56,25 +56,51 @@ pub const MAX_BATCH: usize = 256;
 const GATHER_YIELDS: usize = 3;
 
 /// A boxed future borrowing the batch.
-pub type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+pub type WriteFuture<'a, T = ()> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
 /// How a request's data is written: called with the batch's transaction; may be called again
-/// (in a transaction of its own) when another write of its batch failed.
-pub type WriteFn<D> = for<'a, 'c> fn(&'a D, &'a mut Batch<'c>) -> WriteFuture<'a>;
+/// (in a transaction of its own) when another write of its batch failed. What it returns (of
+/// its last run, the one that committed) is the request's answer.
+pub type WriteFn<D, T = ()> = for<'a, 'c> fn(&'a D, &'a mut Batch<'c>) -> WriteFuture<'a, T>;
 
-/// One request's queued write: its data and how to write it.
+/// One request's queued write: its data, how to write it, and where its answer goes.
 trait Job: Send + Sync {
+    /// Runs the write in `batch`, keeping what it returned for [`Job::answer`].
     fn run<'a, 'c>(&'a self, batch: &'a mut Batch<'c>) -> WriteFuture<'a>;
+    /// Answers the request: the kept value if its transaction committed, else the error.
+    fn answer(self: Box<Self>, committed: Result<()>);
 }
 
-struct DataJob<D> {
+struct DataJob<D, T> {
     data: D,
-    write: WriteFn<D>,
+    write: WriteFn<D, T>,
+    /// The value of the last run (taken when the request is answered).
+    out: std::sync::Mutex<Option<T>>,
+    reply: Option<oneshot::Sender<Result<T>>>,
 }
 
-impl<D: Send + Sync> Job for DataJob<D> {
+impl<D: Send + Sync, T: Send + 'static> Job for DataJob<D, T> {
     fn run<'a, 'c>(&'a self, batch: &'a mut Batch<'c>) -> WriteFuture<'a> {
-        (self.write)(&self.data, batch)
+        Box::pin(async move {
+            let value = (self.write)(&self.data, batch).await?;
+            if let Ok(mut out) = self.out.lock() {
+                *out = Some(value);
+            }
+            Ok(())
+        })
+    }
+
+    fn answer(mut self: Box<Self>, committed: Result<()>) {
+        let answer = committed.and_then(|()| {
+            self.out
+                .get_mut()
+                .ok()
+                .and_then(Option::take)
+                .ok_or_else(closed)
+        });
+        if let Some(reply) = self.reply.take() {
+            let _ = reply.send(answer);
+        }
     }
 }
 
@@ -173,6 +199,13 @@ impl<'c> Batch<'c> {
                 cells: row,
             }),
         }
+    }
+
+    /// Inserts the rows queued so far now, for a write that is about to read or update rows
+    /// that an earlier write of the batch queued (e.g. revoking a token family whose tokens
+    /// another request of the batch has just issued).
+    pub async fn insert_queued_now(&mut self) -> Result<()> {
+        self.insert_queued().await
     }
 
     /// Inserts the queued rows with a few multi-row statements.
@@ -370,7 +403,7 @@ pub(crate) async fn insert_chunked(
     Ok(())
 }
 
-type Queued = (Box<dyn Job>, oneshot::Sender<Result<()>>);
+type Queued = Box<dyn Job>;
 
 /// The committer's end of the queue (SQLite) or nothing (PostgreSQL).
 #[derive(Clone, Debug)]
@@ -423,12 +456,27 @@ impl crate::Store {
         data: D,
         write: WriteFn<D>,
     ) -> Result<()> {
-        let job: Box<dyn Job> = Box::new(DataJob { data, write });
+        self.group_write_returning(data, write).await
+    }
+
+    /// [`Store::group_write`] for a write that answers with a value (what it found while
+    /// writing, e.g. whether a row it consumed was still there): the value of the run that
+    /// committed.
+    pub async fn group_write_returning<D: Send + Sync + 'static, T: Send + 'static>(
+        &self,
+        data: D,
+        write: WriteFn<D, T>,
+    ) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(DataJob {
+            data,
+            write,
+            out: std::sync::Mutex::new(None),
+            reply: Some(reply),
+        });
         match &self.committer.queue {
             Some(queue) => {
-                let (reply, answer) = oneshot::channel();
-                queue.send((job, reply)).map_err(|_| closed())?;
-                answer.await.map_err(|_| closed())?
+                queue.send(job).map_err(|_| closed())?;
             }
             None => {
                 let tx = self.begin().await?;
@@ -438,9 +486,10 @@ impl crate::Store {
                     .transactions
                     .fetch_add(1, Ordering::Relaxed);
                 self.committer.stats.writes.fetch_add(1, Ordering::Relaxed);
-                result
+                job.answer(result);
             }
         }
+        answer.await.map_err(|_| closed())?
     }
 
     /// Writes and transactions of [`Store::group_write`] since the store was opened.
@@ -537,7 +586,7 @@ async fn run(
             let c = own_connection(&pool, &mut conn).await?;
             let tx = c.begin_with("BEGIN IMMEDIATE").await?;
             let mut batch = Batch::new(tx, Backend::Sqlite);
-            for (job, _) in &queued {
+            for job in &queued {
                 job.run(&mut batch).await?;
             }
             batch.finish().await
@@ -549,18 +598,17 @@ async fn run(
             .fetch_add(queued.len() as u64, Ordering::Relaxed);
         match outcome {
             Ok(()) => {
-                for (_, reply) in queued.drain(..) {
-                    let _ = reply.send(Ok(()));
+                for job in queued.drain(..) {
+                    job.answer(Ok(()));
                 }
             }
             Err(e) if queued.len() == 1 => {
-                let (_, reply) = queued.pop().expect("one write");
-                let _ = reply.send(Err(e));
+                queued.pop().expect("one write").answer(Err(e));
             }
             Err(_) => {
                 // Someone's write failed (the batch was rolled back when its transaction
                 // dropped): each write again in a transaction of its own.
-                for (job, reply) in queued.drain(..) {
+                for job in queued.drain(..) {
                     let result = match own_connection(&pool, &mut conn).await {
                         Ok(c) => match c.begin_with("BEGIN IMMEDIATE").await {
                             Ok(tx) => run_alone(tx, Backend::Sqlite, job.as_ref()).await,
@@ -568,7 +616,7 @@ async fn run(
                         },
                         Err(e) => Err(e),
                     };
-                    let _ = reply.send(result);
+                    job.answer(result);
                 }
             }
         }

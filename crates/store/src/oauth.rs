@@ -239,17 +239,35 @@ pub async fn redeem_code(
     if let Some(r) = redeemed {
         return Ok(CodeRedemption::Redeemed(code_from_row(&r)?));
     }
+    Ok(match code_by_hash(&mut *conn, tenant, code_hash).await? {
+        Some(r) => CodeRedemption::Replayed(r),
+        None => CodeRedemption::Unknown,
+    })
+}
+
+/// A code as stored, consumed or not (read before it is redeemed, so that the tokens can be
+/// made outside the transaction that redeems it).
+pub async fn find_code(
+    store: &Store,
+    tenant: &TenantId,
+    code_hash: &str,
+) -> Result<Option<CodeRow>> {
+    code_by_hash(store.pool(), tenant, code_hash).await
+}
+
+async fn code_by_hash<'e>(
+    e: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant: &TenantId,
+    code_hash: &str,
+) -> Result<Option<CodeRow>> {
     let row = sqlx::query(&format!(
         "SELECT {CODE_COLUMNS} FROM oauth_codes WHERE tenant_id = $1 AND code_hash = $2"
     ))
     .bind(tenant.as_str())
     .bind(code_hash)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(e)
     .await?;
-    Ok(match row {
-        Some(r) => CodeRedemption::Replayed(code_from_row(&r)?),
-        None => CodeRedemption::Unknown,
-    })
+    row.as_ref().map(code_from_row).transpose()
 }
 
 const CODE_COLUMNS: &str = "code_hash, family_id, client_id, user_sourced_id, session_hash,

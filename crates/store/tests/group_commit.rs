@@ -218,3 +218,44 @@ async fn a_write_that_fails_after_its_first_row_is_undone_whole() {
         assert_eq!(audit_rows(&store).await, 1, "{}", db.label);
     }
 }
+
+/// A write that revokes a token family (as a replayed authorization code does) after another
+/// write of its batch issued a token of that family: the revocation reaches the queued token,
+/// and each request gets the value its own write returned.
+#[tokio::test]
+async fn a_revocation_reaches_tokens_queued_earlier_in_its_batch_and_each_write_answers() {
+    for db in TestDb::both().await {
+        let (store, t) = fresh(&db).await;
+        let issue = store.group_write_returning((t.clone(), token("first")), |(tenant, row), b| {
+            Box::pin(async move {
+                oauth::insert_token_later(b, tenant, row);
+                Ok(format!("issued {}", row.token_hash))
+            })
+        });
+        let revoke = store.group_write_returning(t.clone(), |tenant, b| {
+            Box::pin(async move {
+                b.insert_queued_now().await?;
+                oauth::revoke_family(b.conn(), tenant, "fam-first", 200).await
+            })
+        });
+        // SQLite: both queued before the committer runs, so one batch, issue first.
+        // PostgreSQL: a transaction each, run concurrently, so one after the other here (there
+        // the replay's UPDATE of the code waits on the first use's row lock instead).
+        let (issued, revoked) = if db.label == "sqlite" {
+            tokio::join!(issue, revoke)
+        } else {
+            let issued = issue.await;
+            (issued, revoke.await)
+        };
+        assert_eq!(issued.unwrap(), "issued first", "{}", db.label);
+        assert_eq!(
+            revoked.unwrap(),
+            1,
+            "{}: the queued token was not revoked",
+            db.label
+        );
+        let mut conn = store.pool().acquire().await.unwrap();
+        let row = oauth::find_token(&mut conn, &t, "first").await.unwrap();
+        assert_eq!(row.unwrap().revoked_at, Some(200), "{}", db.label);
+    }
+}

@@ -16,7 +16,7 @@ use kakehashi_oidc::{ClientAuthMethod, ErrorCode, OAuthError};
 use kakehashi_store::audit;
 use kakehashi_store::oauth::{self as stored, CodeRedemption, RefreshRotation, TokenRow};
 use kakehashi_store::roster::UserRow;
-use kakehashi_store::{StoreError, Tx};
+use kakehashi_store::StoreError;
 
 use super::clients::RegisteredClient;
 use super::{
@@ -184,27 +184,18 @@ async fn authorization_code(
     code_verifier: Option<String>,
 ) -> Result<TokenResponse, EndpointError> {
     let now = p.now();
-    let mut tx = p.store.begin().await?;
-    let row = match stored::redeem_code(&mut tx, p.tenant, &token_hash(code), now).await? {
-        CodeRedemption::Unknown => return Err(invalid_grant("unknown authorization code")),
-        CodeRedemption::Replayed(row) => {
-            // RFC 6749 4.1.2 / 10.5: a code used twice; revoke what the first use issued.
-            let revoked = stored::revoke_family(&mut tx, p.tenant, &row.family_id, now).await?;
-            p.audit(
-                &mut tx,
-                format!("client:{}", client.app.id),
-                "oidc.code.replay",
-                format!("app:{}", row.client_id),
-                serde_json::json!({ "user": row.user_sourced_id, "tokensRevoked": revoked }),
-            )
-            .await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Err(invalid_grant("the authorization code was already used"));
-        }
-        CodeRedemption::Redeemed(row) => row,
+    let code_hash = token_hash(code);
+    // The code is read, checked and its tokens signed before anything is written; then one
+    // write consumes it and stores the tokens, atomically and in a group commit
+    // (`CodeExchange`). Signing inside that transaction would hold SQLite's one writer for
+    // the length of an RSA signature.
+    let Some(row) = stored::find_code(p.store, p.tenant, &code_hash).await? else {
+        return Err(invalid_grant("unknown authorization code"));
     };
-    // From here a failure still consumes the code (commit, then refuse).
-    let refusal = if row.client_id != client.app.id {
+    // A consumed code is a replay: the write finds it so and revokes what it issued.
+    let refusal = if row.consumed_at.is_some() {
+        None
+    } else if row.client_id != client.app.id {
         Some("the code was issued to another client")
     } else if row.expires_at <= now {
         Some("the authorization code expired")
@@ -224,33 +215,119 @@ async fn authorization_code(
             (None, None) => None,
         }
     };
-    if let Some(why) = refusal {
-        tx.commit().await.map_err(StoreError::from)?;
-        return Err(invalid_grant(why));
+    let user = match (row.consumed_at, refusal) {
+        (None, None) => load_user(p, &row.user_sourced_id).await?,
+        _ => None,
+    };
+    // A refused code is still consumed (the write commits, then the request is refused).
+    let refusal = refusal.or_else(|| {
+        (row.consumed_at.is_none() && user.is_none()).then_some("the user is no longer active")
+    });
+    let mut issued = None;
+    if let Some(user) = &user {
+        let grant = Grant {
+            family_id: row.family_id.clone(),
+            user,
+            session_hash: row.session_hash.clone(),
+            scopes: row
+                .scopes
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            claims: row.claims.clone(),
+            auth_time: row.auth_time,
+            acr: row.acr.clone(),
+            amr: serde_json::from_str(&row.amr).unwrap_or_default(),
+            nonce: row.nonce.clone(),
+        };
+        issued = Some(make_user_tokens(p, m, client, &grant, "authorization_code").await?);
     }
-    let Some(user) = load_user(p, &row.user_sourced_id).await? else {
-        tx.commit().await.map_err(StoreError::from)?;
-        return Err(invalid_grant("the user is no longer active"));
+    let (response, store) = match issued {
+        Some(i) => (Some(i.response), Some((i.rows, i.event))),
+        None => (None, None),
     };
-    let grant = Grant {
-        family_id: row.family_id.clone(),
-        user: &user,
-        session_hash: row.session_hash.clone(),
-        scopes: row
-            .scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        claims: row.claims.clone(),
-        auth_time: row.auth_time,
-        acr: row.acr.clone(),
-        amr: serde_json::from_str(&row.amr).unwrap_or_default(),
-        nonce: row.nonce.clone(),
+    let exchange = CodeExchange {
+        tenant: p.tenant.clone(),
+        at: p.clock.now_text(),
+        now,
+        code_hash,
+        client_id: client.app.id.clone(),
+        store,
     };
-    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "authorization_code").await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(response)
+    match p
+        .store
+        .group_write_returning(exchange, CodeExchange::write)
+        .await?
+    {
+        Exchanged::Unknown => Err(invalid_grant("unknown authorization code")),
+        Exchanged::Replayed => Err(invalid_grant("the authorization code was already used")),
+        Exchanged::Redeemed => match (response, refusal) {
+            (Some(r), _) => Ok(r),
+            (None, why) => Err(invalid_grant(why.unwrap_or("the code cannot be used"))),
+        },
+    }
+}
+
+/// The one write of a code exchange: consume the code and, when the code was fresh, store
+/// the tokens made for it with their audit row; when it had been used before, revoke what
+/// its first use issued (RFC 6749 4.1.2 / 10.5).
+struct CodeExchange {
+    tenant: kakehashi_store::TenantId,
+    at: String,
+    now: i64,
+    code_hash: String,
+    /// The client that presented the code.
+    client_id: String,
+    /// The tokens (access, refresh) and their audit event; `None` when the request is refused.
+    store: Option<(Vec<TokenRow>, audit::Event)>,
+}
+
+/// What the write found.
+enum Exchanged {
+    Redeemed,
+    Replayed,
+    Unknown,
+}
+
+impl CodeExchange {
+    fn write<'a, 'c>(
+        x: &'a CodeExchange,
+        batch: &'a mut kakehashi_store::group::Batch<'c>,
+    ) -> kakehashi_store::group::WriteFuture<'a, Exchanged> {
+        Box::pin(async move {
+            match stored::redeem_code(batch.conn(), &x.tenant, &x.code_hash, x.now).await? {
+                CodeRedemption::Unknown => Ok(Exchanged::Unknown),
+                CodeRedemption::Replayed(row) => {
+                    // The first use may be in this same batch with its tokens still queued:
+                    // they go in first, so that the revocation reaches them.
+                    batch.insert_queued_now().await?;
+                    let revoked =
+                        stored::revoke_family(batch.conn(), &x.tenant, &row.family_id, x.now)
+                            .await?;
+                    let event = audit::Event {
+                        actor: format!("client:{}", x.client_id),
+                        action: "oidc.code.replay".to_owned(),
+                        target: format!("app:{}", row.client_id),
+                        details: serde_json::json!({
+                            "user": row.user_sourced_id, "tokensRevoked": revoked,
+                        }),
+                    };
+                    batch.audit(Some(&x.tenant), &x.at, &event).await?;
+                    Ok(Exchanged::Replayed)
+                }
+                CodeRedemption::Redeemed(_) => {
+                    if let Some((rows, event)) = &x.store {
+                        for row in rows {
+                            stored::insert_token_later(batch, &x.tenant, row);
+                        }
+                        batch.audit(Some(&x.tenant), &x.at, event).await?;
+                    }
+                    Ok(Exchanged::Redeemed)
+                }
+            }
+        })
+    }
 }
 
 async fn refresh(
@@ -327,9 +404,18 @@ async fn refresh(
             .unwrap_or_default(),
         nonce: None,
     };
-    let response = issue_user_tokens(p, m, &mut tx, client, &grant, "refresh_token").await?;
+    let issued = make_user_tokens(p, m, client, &grant, "refresh_token").await?;
+    stored::insert_tokens_audited(
+        &mut tx,
+        p.store.backend(),
+        p.tenant,
+        &issued.rows,
+        &p.clock.now_text(),
+        &issued.event,
+    )
+    .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(response)
+    Ok(issued.response)
 }
 
 async fn client_credentials(
@@ -475,15 +561,22 @@ fn access_token_value(
     Ok((jwt, Some(jti)))
 }
 
-/// Access token, refresh token and ID token for a user's grant, stored and audited in `tx`.
-async fn issue_user_tokens(
+/// What a user's grant issues: the response, and the rows and audit event to store with it.
+struct UserTokens {
+    response: TokenResponse,
+    /// The access and the refresh token.
+    rows: Vec<TokenRow>,
+    event: audit::Event,
+}
+
+/// Access token, refresh token and ID token for a user's grant (signed, not yet stored).
+async fn make_user_tokens(
     p: &Provider<'_>,
     m: &Material,
-    tx: &mut Tx,
     client: &RegisteredClient,
     g: &Grant<'_>,
     grant_type: &str,
-) -> Result<TokenResponse, EndpointError> {
+) -> Result<UserTokens, EndpointError> {
     let now = p.now();
     let sub = super::profile::subject_with_salt(client, g.user, &m.salt);
     let (access_token, jti) = access_token_value(p, m, client, &sub, &g.scopes, Some((g,)), now)?;
@@ -565,7 +658,6 @@ async fn issue_user_tokens(
     } else {
         None
     };
-    // The two token rows and their audit row in one go (one round trip on SQLite).
     let event = audit::Event {
         actor: format!("client:{}", client.app.id),
         action: "oidc.token.issue".to_owned(),
@@ -575,18 +667,13 @@ async fn issue_user_tokens(
             "format": client.settings.access_token_format, "idToken": id_token.is_some(),
         }),
     };
-    stored::insert_tokens_audited(
-        tx,
-        p.store.backend(),
-        p.tenant,
-        &[base, refresh_row],
-        &p.clock.now_text(),
-        &event,
-    )
-    .await?;
     let mut response = TokenResponse::bearer(access_token, ACCESS_TOKEN_LIFETIME as u64);
     response.refresh_token = Some(refresh_token);
     response.id_token = id_token;
     response.scope = Some(g.scopes.join(" "));
-    Ok(response)
+    Ok(UserTokens {
+        response,
+        rows: vec![base, refresh_row],
+        event,
+    })
 }
