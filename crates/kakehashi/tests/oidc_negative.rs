@@ -198,6 +198,49 @@ async fn rfc6749_4_1_2_code_replay_fails_and_revokes_the_first_tokens() {
     }
 }
 
+/// The same code presented by many requests at once: one is answered with tokens, the others
+/// with invalid_grant, and the tokens of that one are revoked all the same (RFC 6749 4.1.2 /
+/// 10.5). (When a replay meets the first use in one SQLite group commit, with its tokens still
+/// queued, the store's `group_commit` test pins that the revocation reaches them.)
+#[tokio::test]
+async fn rfc6749_4_1_2_a_code_replayed_concurrently_revokes_the_tokens_of_its_one_success() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "c")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let code = code_of(&resp, &rp, "c", &issuer);
+        let answers: Vec<_> = std::thread::scope(|s| {
+            let tasks: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| exchange(&node.addr, "demo", &rp, &code, None)))
+                .collect();
+            tasks.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let ok: Vec<_> = answers.iter().filter(|(r, _)| r.status == 200).collect();
+        assert_eq!(ok.len(), 1, "{}: {answers:?}", env.label());
+        for (r, v) in answers.iter().filter(|(r, _)| r.status != 200) {
+            assert_eq!(
+                (r.status, v["error"].as_str()),
+                (400, Some("invalid_grant"))
+            );
+        }
+        let access = ok[0].1["access_token"].as_str().unwrap();
+        assert_eq!(
+            userinfo(&node.addr, "demo", access).0.status,
+            401,
+            "{}: the one success's tokens outlived the replay",
+            env.label()
+        );
+        assert_eq!(audit_count(&env, "oidc.code.replay").await, 5);
+    }
+}
+
 #[tokio::test]
 async fn rfc9700_4_14_2_refresh_token_reuse_revokes_the_whole_family() {
     for env in Env::both().await {

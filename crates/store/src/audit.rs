@@ -57,29 +57,15 @@ fn row_hash(
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Appends `event` to the tenant's chain within the caller's transaction.
+/// Appends `event` to the tenant's chain within the caller's transaction. On SQLite the audit
+/// row and the moved head go in one query: one round trip to the connection's worker thread,
+/// not two (sqlx-sqlite binds `?` in order across a query's statements).
 pub async fn append(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
     tenant: Option<&TenantId>,
     at: &str,
     event: &Event,
-) -> Result<Entry> {
-    append_after(conn, backend, tenant, at, event, "", Vec::new()).await
-}
-
-/// [`append`], after inserting `rows` with `head` (`INSERT INTO table (columns)`, as for
-/// [`crate::group::Batch::insert_later`]) in the same transaction. On SQLite the rows, the
-/// audit row and the moved head go in one query: one round trip to the connection's worker
-/// thread, not three (sqlx-sqlite binds `?` in order across a query's statements).
-pub(crate) async fn append_after(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    tenant: Option<&TenantId>,
-    at: &str,
-    event: &Event,
-    head: &str,
-    rows: Vec<Vec<crate::group::Cell>>,
 ) -> Result<Entry> {
     let chain = chain_of(tenant);
     let (stored_seq, prev_hash) = read_head(conn, backend, tenant).await?;
@@ -88,21 +74,18 @@ pub(crate) async fn append_after(
         let e = entry(chain, stored_seq.unwrap_or(0) + 1, at, event, &prev_hash);
         let mut sql = String::new();
         let mut args = sqlx::any::AnyArguments::default();
-        for (head, rows) in [(head, rows), (INSERT_HEAD, vec![cells(&e)])] {
-            if let Some(width) = rows.first().map(Vec::len) {
-                let n = rows.len();
-                values(
-                    &mut sql,
-                    &mut args,
-                    head,
-                    width,
-                    n,
-                    true,
-                    &mut rows.into_iter().flatten(),
-                )?;
-                sql.push_str(";\n");
-            }
-        }
+        let row = cells(&e);
+        let width = row.len();
+        values(
+            &mut sql,
+            &mut args,
+            INSERT_HEAD,
+            width,
+            1,
+            true,
+            &mut row.into_iter(),
+        )?;
+        sql.push_str(";\n");
         sql.push_str(head_sql_sqlite(stored_seq.is_some()));
         add_args(
             &mut args,
@@ -111,7 +94,6 @@ pub(crate) async fn append_after(
         sqlx::query_with(&sql, args).execute(&mut *conn).await?;
         return Ok(e);
     }
-    crate::group::insert_rows(conn, head, rows).await?;
     let entry = insert_row(
         conn,
         chain,

@@ -324,20 +324,6 @@ pub async fn insert_token(conn: &mut AnyConnection, tenant: &TenantId, t: &Token
     crate::group::insert_one(conn, TOKEN_INSERT, token_cells(tenant, t)).await
 }
 
-/// Inserts token rows and appends `event` to the tenant's audit chain, in `conn`'s
-/// transaction (one round trip on SQLite: [`crate::audit`]'s `append_after`).
-pub async fn insert_tokens_audited(
-    conn: &mut AnyConnection,
-    backend: crate::Backend,
-    tenant: &TenantId,
-    rows: &[TokenRow],
-    at: &str,
-    event: &crate::audit::Event,
-) -> Result<crate::audit::Entry> {
-    let cells = rows.iter().map(|t| token_cells(tenant, t)).collect();
-    crate::audit::append_after(conn, backend, Some(tenant), at, event, TOKEN_INSERT, cells).await
-}
-
 /// Queues a new token row in a group-commit batch (see [`crate::group::Batch::insert_later`]).
 pub fn insert_token_later(batch: &mut crate::group::Batch, tenant: &TenantId, t: &TokenRow) {
     batch.insert_later(TOKEN_INSERT, token_cells(tenant, t));

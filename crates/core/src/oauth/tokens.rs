@@ -187,7 +187,7 @@ async fn authorization_code(
     let code_hash = token_hash(code);
     // The code is read, checked and its tokens signed before anything is written; then one
     // write consumes it and stores the tokens, atomically and in a group commit
-    // (`CodeExchange`). Signing inside that transaction would hold SQLite's one writer for
+    // (`GrantWrite`). Signing inside that transaction would hold SQLite's one writer for
     // the length of an RSA signature.
     let Some(row) = stored::find_code(p.store, p.tenant, &code_hash).await? else {
         return Err(invalid_grant("unknown authorization code"));
@@ -247,85 +247,114 @@ async fn authorization_code(
         Some(i) => (Some(i.response), Some((i.rows, i.event))),
         None => (None, None),
     };
-    let exchange = CodeExchange {
+    let exchange = GrantWrite {
         tenant: p.tenant.clone(),
         at: p.clock.now_text(),
         now,
-        code_hash,
+        used: Used::Code,
+        hash: code_hash,
         client_id: client.app.id.clone(),
         store,
     };
     match p
         .store
-        .group_write_returning(exchange, CodeExchange::write)
+        .group_write_returning(exchange, GrantWrite::write)
         .await?
     {
-        Exchanged::Unknown => Err(invalid_grant("unknown authorization code")),
-        Exchanged::Replayed => Err(invalid_grant("the authorization code was already used")),
-        Exchanged::Redeemed => match (response, refusal) {
+        Consumed::Invalid => Err(invalid_grant("unknown authorization code")),
+        Consumed::Replayed => Err(invalid_grant("the authorization code was already used")),
+        Consumed::Fresh => match (response, refusal) {
             (Some(r), _) => Ok(r),
             (None, why) => Err(invalid_grant(why.unwrap_or("the code cannot be used"))),
         },
     }
 }
 
-/// The one write of a code exchange: consume the code and, when the code was fresh, store
-/// the tokens made for it with their audit row; when it had been used before, revoke what
-/// its first use issued (RFC 6749 4.1.2 / 10.5).
-struct CodeExchange {
+/// The one write of a code exchange or a refresh: consume the code (or rotate the refresh
+/// token) and, when it was fresh, store the tokens made for it with their audit row; when it
+/// had been used before, revoke its whole family (RFC 6749 4.1.2 / 10.5, RFC 9700 4.14.2).
+struct GrantWrite {
     tenant: kakehashi_store::TenantId,
     at: String,
     now: i64,
-    code_hash: String,
-    /// The client that presented the code.
+    used: Used,
+    /// The hash of the code or of the refresh token.
+    hash: String,
+    /// The client that presented it.
     client_id: String,
     /// The tokens (access, refresh) and their audit event; `None` when the request is refused.
     store: Option<(Vec<TokenRow>, audit::Event)>,
 }
 
-/// What the write found.
-enum Exchanged {
-    Redeemed,
-    Replayed,
-    Unknown,
+/// What a [`GrantWrite`] consumes.
+enum Used {
+    Code,
+    Refresh,
 }
 
-impl CodeExchange {
+/// What the write found.
+enum Consumed {
+    /// First use: consumed now (and the tokens stored, if any).
+    Fresh,
+    /// Used before: the family is revoked.
+    Replayed,
+    /// Unknown (or, for a refresh token, revoked or expired).
+    Invalid,
+}
+
+impl GrantWrite {
     fn write<'a, 'c>(
-        x: &'a CodeExchange,
+        x: &'a GrantWrite,
         batch: &'a mut kakehashi_store::group::Batch<'c>,
-    ) -> kakehashi_store::group::WriteFuture<'a, Exchanged> {
+    ) -> kakehashi_store::group::WriteFuture<'a, Consumed> {
         Box::pin(async move {
-            match stored::redeem_code(batch.conn(), &x.tenant, &x.code_hash, x.now).await? {
-                CodeRedemption::Unknown => Ok(Exchanged::Unknown),
-                CodeRedemption::Replayed(row) => {
-                    // The first use may be in this same batch with its tokens still queued:
-                    // they go in first, so that the revocation reaches them.
-                    batch.insert_queued_now().await?;
-                    let revoked =
-                        stored::revoke_family(batch.conn(), &x.tenant, &row.family_id, x.now)
-                            .await?;
-                    let event = audit::Event {
-                        actor: format!("client:{}", x.client_id),
-                        action: "oidc.code.replay".to_owned(),
-                        target: format!("app:{}", row.client_id),
-                        details: serde_json::json!({
-                            "user": row.user_sourced_id, "tokensRevoked": revoked,
-                        }),
-                    };
-                    batch.audit(Some(&x.tenant), &x.at, &event).await?;
-                    Ok(Exchanged::Replayed)
-                }
-                CodeRedemption::Redeemed(_) => {
-                    if let Some((rows, event)) = &x.store {
-                        for row in rows {
-                            stored::insert_token_later(batch, &x.tenant, row);
-                        }
-                        batch.audit(Some(&x.tenant), &x.at, event).await?;
+            let replayed = match x.used {
+                Used::Code => {
+                    match stored::redeem_code(batch.conn(), &x.tenant, &x.hash, x.now).await? {
+                        CodeRedemption::Unknown => return Ok(Consumed::Invalid),
+                        CodeRedemption::Redeemed(_) => None,
+                        CodeRedemption::Replayed(row) => Some((
+                            "oidc.code.replay",
+                            row.family_id,
+                            row.client_id,
+                            Some(row.user_sourced_id),
+                        )),
                     }
-                    Ok(Exchanged::Redeemed)
                 }
-            }
+                Used::Refresh => {
+                    match stored::rotate_refresh(batch.conn(), &x.tenant, &x.hash, x.now).await? {
+                        RefreshRotation::Invalid => return Ok(Consumed::Invalid),
+                        RefreshRotation::Rotated(_) => None,
+                        RefreshRotation::Reused(row) => Some((
+                            "oidc.refresh.reuse",
+                            row.family_id,
+                            row.client_id,
+                            row.user_sourced_id,
+                        )),
+                    }
+                }
+            };
+            let Some((action, family_id, owner, user)) = replayed else {
+                if let Some((rows, event)) = &x.store {
+                    for row in rows {
+                        stored::insert_token_later(batch, &x.tenant, row);
+                    }
+                    batch.audit(Some(&x.tenant), &x.at, event).await?;
+                }
+                return Ok(Consumed::Fresh);
+            };
+            // The first use may be in this same batch with its tokens still queued: they go
+            // in first, so that the revocation reaches them.
+            batch.insert_queued_now().await?;
+            let revoked = stored::revoke_family(batch.conn(), &x.tenant, &family_id, x.now).await?;
+            let event = audit::Event {
+                actor: format!("client:{}", x.client_id),
+                action: action.to_owned(),
+                target: format!("app:{owner}"),
+                details: serde_json::json!({ "user": user, "tokensRevoked": revoked }),
+            };
+            batch.audit(Some(&x.tenant), &x.at, &event).await?;
+            Ok(Consumed::Replayed)
         })
     }
 }
@@ -339,83 +368,90 @@ async fn refresh(
 ) -> Result<TokenResponse, EndpointError> {
     let now = p.now();
     let hash = token_hash(refresh_token);
-    let mut tx = p.store.begin().await?;
+    // As for a code: read and check, sign, then rotate and store in one write (`GrantWrite`).
+    let found = {
+        let mut conn = p.store.pool().acquire().await.map_err(StoreError::from)?;
+        stored::find_token(&mut conn, p.tenant, &hash).await?
+    };
     // A token of another client is refused before it is touched, so that client cannot burn it.
-    match stored::find_token(&mut tx, p.tenant, &hash).await? {
-        Some(t) if t.client_id == client.app.id => {}
+    let row = match found {
+        Some(t) if t.client_id == client.app.id => t,
         _ => return Err(invalid_grant("unknown refresh token")),
+    };
+    let invalid = || invalid_grant("the refresh token is not valid");
+    if row.kind != "refresh" || row.revoked_at.is_some() {
+        return Err(invalid());
     }
-    let row = match stored::rotate_refresh(&mut tx, p.tenant, &hash, now).await? {
-        RefreshRotation::Invalid => return Err(invalid_grant("the refresh token is not valid")),
-        RefreshRotation::Reused(row) => {
-            // RFC 9700 4.14.2: a rotated refresh token came back; someone holds a copy.
-            // Revoke the whole family: the legitimate client signs in again.
-            let revoked = stored::revoke_family(&mut tx, p.tenant, &row.family_id, now).await?;
-            p.audit(
-                &mut tx,
-                format!("client:{}", client.app.id),
-                "oidc.refresh.reuse",
-                format!("app:{}", client.app.id),
-                serde_json::json!({ "user": row.user_sourced_id, "tokensRevoked": revoked }),
-            )
-            .await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            return Err(invalid_grant("the refresh token was already used"));
+    // Rotated already: a reuse (RFC 9700 4.14.2), which the write finds and answers by revoking
+    // the whole family (the legitimate client signs in again).
+    let reused = row.rotated_at.is_some();
+    if !reused && row.expires_at <= now {
+        return Err(invalid());
+    }
+    let mut store = None;
+    let mut response = None;
+    if !reused {
+        let granted: Vec<String> = row
+            .scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
+        // RFC 6749 6: a narrower scope is allowed, a wider one is invalid_scope.
+        let scopes = match scope {
+            Some(asked) if !asked.iter().all(|s| granted.contains(s)) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds the original grant",
+                )
+                .into())
+            }
+            Some(asked) => asked,
+            None => granted,
+        };
+        let Some(user_id) = row.user_sourced_id.clone() else {
+            return Err(invalid_grant("not a user's refresh token"));
+        };
+        // A user no longer active still has the token rotated (used up), then is refused.
+        if let Some(user) = load_user(p, &user_id).await? {
+            let grant = Grant {
+                family_id: row.family_id.clone(),
+                user: &user,
+                session_hash: row.session_hash.clone(),
+                scopes,
+                claims: row.claims.clone(),
+                auth_time: row.auth_time.unwrap_or(now),
+                acr: row.acr.clone().unwrap_or_default(),
+                amr: row
+                    .amr
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or_default(),
+                nonce: None,
+            };
+            let issued = make_user_tokens(p, m, client, &grant, "refresh_token").await?;
+            response = Some(issued.response);
+            store = Some((issued.rows, issued.event));
         }
-        RefreshRotation::Rotated(row) => row,
+    }
+    let rotation = GrantWrite {
+        tenant: p.tenant.clone(),
+        at: p.clock.now_text(),
+        now,
+        used: Used::Refresh,
+        hash,
+        client_id: client.app.id.clone(),
+        store,
     };
-    let granted: Vec<String> = row
-        .scopes
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
-    // RFC 6749 6: a narrower scope is allowed, a wider one is invalid_scope.
-    let scopes = match scope {
-        Some(asked) if !asked.iter().all(|s| granted.contains(s)) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "scope exceeds the original grant",
-            )
-            .into())
-        }
-        Some(asked) => asked,
-        None => granted,
-    };
-    let Some(user_id) = row.user_sourced_id.clone() else {
-        return Err(invalid_grant("not a user's refresh token"));
-    };
-    let Some(user) = load_user(p, &user_id).await? else {
-        tx.commit().await.map_err(StoreError::from)?;
-        return Err(invalid_grant("the user is no longer active"));
-    };
-    let grant = Grant {
-        family_id: row.family_id.clone(),
-        user: &user,
-        session_hash: row.session_hash.clone(),
-        scopes,
-        claims: row.claims.clone(),
-        auth_time: row.auth_time.unwrap_or(now),
-        acr: row.acr.clone().unwrap_or_default(),
-        amr: row
-            .amr
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok())
-            .unwrap_or_default(),
-        nonce: None,
-    };
-    let issued = make_user_tokens(p, m, client, &grant, "refresh_token").await?;
-    stored::insert_tokens_audited(
-        &mut tx,
-        p.store.backend(),
-        p.tenant,
-        &issued.rows,
-        &p.clock.now_text(),
-        &issued.event,
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(issued.response)
+    match p
+        .store
+        .group_write_returning(rotation, GrantWrite::write)
+        .await?
+    {
+        Consumed::Invalid => Err(invalid()),
+        Consumed::Replayed => Err(invalid_grant("the refresh token was already used")),
+        Consumed::Fresh => response.ok_or_else(|| invalid_grant("the user is no longer active")),
+    }
 }
 
 async fn client_credentials(
