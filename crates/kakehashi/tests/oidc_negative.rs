@@ -241,6 +241,58 @@ async fn rfc6749_4_1_2_a_code_replayed_concurrently_revokes_the_tokens_of_its_on
     }
 }
 
+/// A user disabled between the login and the code exchange gets no tokens, and the code is
+/// used up all the same (RFC 6749 4.1.2: a code is used once, whatever the answer).
+#[tokio::test]
+async fn a_user_disabled_before_the_code_exchange_gets_no_tokens_and_the_code_is_spent() {
+    for env in Env::both().await {
+        let node = start(&env, &["--demo"]);
+        let issuer = format!("{}/t/demo", node.url);
+        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
+        let mut b = Browser::new(&node, "demo");
+        let resp = authorize_as(
+            &mut b,
+            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "d")]),
+            TEACHER,
+            TEACHER_PASSWORD,
+        );
+        let code = code_of(&resp, &rp, "d", &issuer);
+        let store = kakehashi_store::Store::open(&env.database_url())
+            .await
+            .expect("open the test database");
+        sqlx::query("UPDATE users SET enabled = 0 WHERE tenant_id = 'demo' AND username = $1")
+            .bind(TEACHER)
+            .execute(store.pool())
+            .await
+            .expect("disable the teacher");
+        let (r, v) = exchange(&node.addr, "demo", &rp, &code, None);
+        assert_eq!(
+            (r.status, v["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        assert!(
+            v["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("no longer active")),
+            "{v}"
+        );
+        let consumed: Option<i64> =
+            sqlx::query_scalar("SELECT consumed_at FROM oauth_codes WHERE tenant_id = 'demo'")
+                .fetch_one(store.pool())
+                .await
+                .expect("the code row");
+        assert!(
+            consumed.is_some(),
+            "{}: the code was not spent",
+            env.label()
+        );
+        store.close().await;
+        // Presented again, the spent code is a replay.
+        let (_, v) = exchange(&node.addr, "demo", &rp, &code, None);
+        assert_eq!(v["error"], "invalid_grant", "{}", env.label());
+    }
+}
+
 #[tokio::test]
 async fn rfc9700_4_14_2_refresh_token_reuse_revokes_the_whole_family() {
     for env in Env::both().await {

@@ -245,14 +245,46 @@ pub async fn redeem_code(
     })
 }
 
-/// A code as stored, consumed or not (read before it is redeemed, so that the tokens can be
-/// made outside the transaction that redeems it).
-pub async fn find_code(
+/// A code as stored, consumed or not, with its user if that user is still active: what a
+/// code exchange reads before it redeems the code, so that the tokens can be made outside the
+/// transaction that redeems it (one query for both).
+pub async fn find_code_and_user(
     store: &Store,
     tenant: &TenantId,
     code_hash: &str,
-) -> Result<Option<CodeRow>> {
-    code_by_hash(store.pool(), tenant, code_hash).await
+) -> Result<Option<(CodeRow, Option<crate::roster::UserRow>)>> {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let code: Vec<String> = CODE_COLUMNS
+            .split(',')
+            .map(|c| format!("c.{}", c.trim()))
+            .collect();
+        let user: Vec<String> = ACTIVE_USER_COLUMNS
+            .split(',')
+            .map(|c| format!("u.{0} AS u_{0}", c.trim()))
+            .collect();
+        format!(
+            "SELECT {}, {} FROM oauth_codes c
+             LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.sourced_id = c.user_sourced_id
+                              AND u.active = 1 AND u.enabled = 1
+             WHERE c.tenant_id = $1 AND c.code_hash = $2",
+            code.join(", "),
+            user.join(", ")
+        )
+    });
+    let Some(r) = sqlx::query(sql)
+        .bind(tenant.as_str())
+        .bind(code_hash)
+        .fetch_optional(store.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let user = match r.try_get::<Option<String>, _>("u_sourced_id")? {
+        Some(_) => Some(active_user_from_row(&r, "u_")?),
+        None => None,
+    };
+    Ok(Some((code_from_row(&r)?, user)))
 }
 
 async fn code_by_hash<'e>(
@@ -756,29 +788,35 @@ pub async fn active_user(
     tenant: &TenantId,
     sourced_id: &str,
 ) -> Result<Option<crate::roster::UserRow>> {
-    let row = sqlx::query(
-        "SELECT sourced_id, username, user_master_identifier, given_name, family_name,
-                kana_given_name, kana_family_name, role, email
-         FROM users WHERE tenant_id = $1 AND sourced_id = $2 AND active = 1 AND enabled = 1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {ACTIVE_USER_COLUMNS}
+         FROM users WHERE tenant_id = $1 AND sourced_id = $2 AND active = 1 AND enabled = 1"
+    ))
     .bind(tenant.as_str())
     .bind(sourced_id)
     .fetch_optional(store.pool())
     .await?;
-    row.map(|r| {
-        Ok(crate::roster::UserRow {
-            sourced_id: r.try_get("sourced_id")?,
-            username: r.try_get("username")?,
-            user_master_identifier: r.try_get("user_master_identifier")?,
-            given_name: r.try_get("given_name")?,
-            family_name: r.try_get("family_name")?,
-            kana_given_name: r.try_get("kana_given_name")?,
-            kana_family_name: r.try_get("kana_family_name")?,
-            role: r.try_get("role")?,
-            email: r.try_get("email")?,
-            enabled: true,
-            active: true,
-        })
+    row.map(|r| active_user_from_row(&r, "")).transpose()
+}
+
+/// What a token needs of its (active) user.
+const ACTIVE_USER_COLUMNS: &str = "sourced_id, username, user_master_identifier, given_name,
+    family_name, kana_given_name, kana_family_name, role, email";
+
+/// An active user from `row`, its columns named with `prefix`.
+fn active_user_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<crate::roster::UserRow> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(crate::roster::UserRow {
+        sourced_id: r.try_get(col("sourced_id").as_str())?,
+        username: r.try_get(col("username").as_str())?,
+        user_master_identifier: r.try_get(col("user_master_identifier").as_str())?,
+        given_name: r.try_get(col("given_name").as_str())?,
+        family_name: r.try_get(col("family_name").as_str())?,
+        kana_given_name: r.try_get(col("kana_given_name").as_str())?,
+        kana_family_name: r.try_get(col("kana_family_name").as_str())?,
+        role: r.try_get(col("role").as_str())?,
+        email: r.try_get(col("email").as_str())?,
+        enabled: true,
+        active: true,
     })
-    .transpose()
 }

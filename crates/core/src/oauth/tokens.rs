@@ -189,7 +189,9 @@ async fn authorization_code(
     // write consumes it and stores the tokens, atomically and in a group commit
     // (`GrantWrite`). Signing inside that transaction would hold SQLite's one writer for
     // the length of an RSA signature.
-    let Some(row) = stored::find_code(p.store, p.tenant, &code_hash).await? else {
+    let Some((row, active_user)) =
+        stored::find_code_and_user(p.store, p.tenant, &code_hash).await?
+    else {
         return Err(invalid_grant("unknown authorization code"));
     };
     // A consumed code is a replay: the write finds it so and revokes what it issued.
@@ -216,7 +218,7 @@ async fn authorization_code(
         }
     };
     let user = match (row.consumed_at, refusal) {
-        (None, None) => load_user(p, &row.user_sourced_id).await?,
+        (None, None) => active_user,
         _ => None,
     };
     // A refused code is still consumed (the write commits, then the request is refused).
