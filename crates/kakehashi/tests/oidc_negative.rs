@@ -24,6 +24,22 @@ async fn audit_count(env: &Env, action: &str) -> i64 {
     n
 }
 
+/// A demo node, an RP registered on it, and a code the teacher's login gave that RP.
+fn teacher_code(env: &Env, state: &str) -> (portal_support::Node, Rp, String) {
+    let node = start(env, &["--demo"]);
+    let issuer = format!("{}/t/demo", node.url);
+    let rp = register(env, "demo", "RP", "https://rp.example/cb", &[]);
+    let mut b = Browser::new(&node, "demo");
+    let resp = authorize_as(
+        &mut b,
+        &authorize_path("demo", &rp, &[("scope", "openid"), ("state", state)]),
+        TEACHER,
+        TEACHER_PASSWORD,
+    );
+    let code = code_of(&resp, &rp, state, &issuer);
+    (node, rp, code)
+}
+
 #[tokio::test]
 async fn rfc7636_and_rfc9700_2_1_1_pkce_downgrades_are_refused() {
     for env in Env::both().await {
@@ -155,17 +171,7 @@ async fn oidc_core_3_1_2_6_unknown_client_or_redirect_uri_mismatch_shows_a_page_
 #[tokio::test]
 async fn rfc6749_4_1_2_code_replay_fails_and_revokes_the_first_tokens() {
     for env in Env::both().await {
-        let node = start(&env, &["--demo"]);
-        let issuer = format!("{}/t/demo", node.url);
-        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
-        let mut b = Browser::new(&node, "demo");
-        let resp = authorize_as(
-            &mut b,
-            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "z")]),
-            TEACHER,
-            TEACHER_PASSWORD,
-        );
-        let code = code_of(&resp, &rp, "z", &issuer);
+        let (node, rp, code) = teacher_code(&env, "z");
         let (r, first) = exchange(&node.addr, "demo", &rp, &code, None);
         assert_eq!(r.status, 200, "{}", r.body);
         let access = first["access_token"].as_str().unwrap();
@@ -205,17 +211,7 @@ async fn rfc6749_4_1_2_code_replay_fails_and_revokes_the_first_tokens() {
 #[tokio::test]
 async fn rfc6749_4_1_2_a_code_replayed_concurrently_revokes_the_tokens_of_its_one_success() {
     for env in Env::both().await {
-        let node = start(&env, &["--demo"]);
-        let issuer = format!("{}/t/demo", node.url);
-        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
-        let mut b = Browser::new(&node, "demo");
-        let resp = authorize_as(
-            &mut b,
-            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "c")]),
-            TEACHER,
-            TEACHER_PASSWORD,
-        );
-        let code = code_of(&resp, &rp, "c", &issuer);
+        let (node, rp, code) = teacher_code(&env, "c");
         let answers: Vec<_> = std::thread::scope(|s| {
             let tasks: Vec<_> = (0..6)
                 .map(|_| s.spawn(|| exchange(&node.addr, "demo", &rp, &code, None)))
@@ -246,17 +242,7 @@ async fn rfc6749_4_1_2_a_code_replayed_concurrently_revokes_the_tokens_of_its_on
 #[tokio::test]
 async fn a_user_disabled_before_the_code_exchange_gets_no_tokens_and_the_code_is_spent() {
     for env in Env::both().await {
-        let node = start(&env, &["--demo"]);
-        let issuer = format!("{}/t/demo", node.url);
-        let rp = register(&env, "demo", "RP", "https://rp.example/cb", &[]);
-        let mut b = Browser::new(&node, "demo");
-        let resp = authorize_as(
-            &mut b,
-            &authorize_path("demo", &rp, &[("scope", "openid"), ("state", "d")]),
-            TEACHER,
-            TEACHER_PASSWORD,
-        );
-        let code = code_of(&resp, &rp, "d", &issuer);
+        let (node, rp, code) = teacher_code(&env, "d");
         let store = kakehashi_store::Store::open(&env.database_url())
             .await
             .expect("open the test database");
