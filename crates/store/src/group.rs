@@ -13,7 +13,11 @@
 //! Atomicity is per request, as if each had its own transaction: if any write of a batch
 //! fails (or the commit does), the batch is rolled back and every write in it is run again
 //! alone, so a bad write fails only its own request and the others still commit. Writes are
-//! therefore re-runnable closures (`Fn`), not one-shot ones.
+//! therefore re-runnable closures (`Fn`), not one-shot ones. A write may run statements in
+//! the batch's transaction and answer with what it found ([`Store::group_write_returning`]):
+//! the token endpoint consumes a code that way and learns whether it was fresh or a replay.
+//!
+//! [`Store::group_write_returning`]: crate::Store::group_write_returning
 //!
 //! Rows that nothing in the batch reads back (audit rows, new tokens, codes, sessions, launch
 //! hints) are not inserted one statement each: [`Batch::insert_later`] queues them, and when
