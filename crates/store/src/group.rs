@@ -4,7 +4,7 @@
 //! transaction of its own pays for `BEGIN IMMEDIATE`, a read of the audit chain's head, an
 //! update of it and `COMMIT`, one after another behind every other writer; at a few thousand
 //! requests a second that fixed cost, not the rows, is the limit. With [`Store::group_write`]
-//! a request hands its write (a [`GroupWrite`]) to the store's one committer task and waits:
+//! a request hands its write (a [`WriteFn`] and its data) to the store's one committer task and waits:
 //! the committer takes every write queued at that moment (up to [`MAX_BATCH`]), runs them one
 //! after another in one transaction, keeps each audit chain's head in memory between them
 //! (one read and one update of `audit_heads` per chain per batch, and the chain stays exactly
@@ -17,6 +17,7 @@
 //! the batch's transaction and answer with what it found ([`Store::group_write_returning`]):
 //! the token endpoint consumes a code that way and learns whether it was fresh or a replay.
 //!
+//! [`Store::group_write`]: crate::Store::group_write
 //! [`Store::group_write_returning`]: crate::Store::group_write_returning
 //!
 //! Rows that nothing in the batch reads back (audit rows, new tokens, codes, sessions, launch
@@ -25,7 +26,7 @@
 //! (SQLite: one round trip to the connection's worker thread; PostgreSQL: a few statements of
 //! fixed chunk sizes). A batch of 30 token requests is then four round trips (BEGIN, the audit
 //! head, the flush, COMMIT), not ninety. Before a batch starts the committer yields a few
-//! times so that requests already runnable join it ([`GATHER_YIELDS`]).
+//! times so that requests already runnable join it (`GATHER_YIELDS`).
 //!
 //! The committer keeps one connection for itself (its page cache stays warm: SQLite drops a
 //! connection's cache when another connection has written), and a background task checkpoints
