@@ -464,7 +464,7 @@ impl crate::Store {
         self.group_write_returning(data, write).await
     }
 
-    /// [`Store::group_write`] for a write that answers with a value (what it found while
+    /// [`crate::Store::group_write`] for a write that answers with a value (what it found while
     /// writing, e.g. whether a row it consumed was still there): the value of the run that
     /// committed.
     pub async fn group_write_returning<D: Send + Sync + 'static, T: Send + 'static>(
@@ -497,7 +497,7 @@ impl crate::Store {
         answer.await.map_err(|_| closed())?
     }
 
-    /// Writes and transactions of [`Store::group_write`] since the store was opened.
+    /// Writes and transactions of [`crate::Store::group_write`] since the store was opened.
     pub fn group_stats(&self) -> GroupStats {
         let s = &self.committer.stats;
         GroupStats {
