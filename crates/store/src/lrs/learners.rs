@@ -101,7 +101,7 @@ pub async fn summaries(
 }
 
 /// The latest `limit` live statements (key, stored JSON) of any of `keys`, newest first.
-/// `keys` are at most [`KEYS_PER_QUERY`] (a class).
+/// `keys` are at most `KEYS_PER_QUERY` (a class).
 pub async fn recent(
     store: &Store,
     tenant: &TenantId,
