@@ -343,6 +343,15 @@ async fn rfc9700_4_14_2_refresh_token_reuse_revokes_the_whole_family() {
                 .status,
             401
         );
+        // Presented once more after the family is revoked: still a reuse, audited again.
+        let (_, v) = refresh(r1);
+        assert_eq!(v["error"], "invalid_grant");
+        assert_eq!(
+            audit_count(&env, "oidc.refresh.reuse").await,
+            2,
+            "{}",
+            env.label()
+        );
     }
 }
 

@@ -381,13 +381,14 @@ async fn refresh(
         _ => return Err(invalid_grant("unknown refresh token")),
     };
     let invalid = || invalid_grant("the refresh token is not valid");
-    if row.kind != "refresh" || row.revoked_at.is_some() {
+    if row.kind != "refresh" {
         return Err(invalid());
     }
-    // Rotated already: a reuse (RFC 9700 4.14.2), which the write finds and answers by revoking
-    // the whole family (the legitimate client signs in again).
+    // Rotated already: a reuse (RFC 9700 4.14.2), whatever else became of it since, which the
+    // write finds and answers by revoking the whole family (the legitimate client signs in
+    // again) and auditing the attempt.
     let reused = row.rotated_at.is_some();
-    if !reused && row.expires_at <= now {
+    if !reused && (row.revoked_at.is_some() || row.expires_at <= now) {
         return Err(invalid());
     }
     let mut store = None;
