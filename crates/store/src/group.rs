@@ -4,11 +4,12 @@
 //! transaction of its own pays for `BEGIN IMMEDIATE`, a read of the audit chain's head, an
 //! update of it and `COMMIT`, one after another behind every other writer; at a few thousand
 //! requests a second that fixed cost, not the rows, is the limit. With [`Store::group_write`]
-//! a request hands its write (a [`WriteFn`] and its data) to the store's one committer task and waits:
-//! the committer takes every write queued at that moment (up to [`MAX_BATCH`]), runs them one
-//! after another in one transaction, keeps each audit chain's head in memory between them
-//! (one read and one update of `audit_heads` per chain per batch, and the chain stays exactly
-//! what single appends would have made), commits once, and only then answers each request.
+//! a request hands its write (a [`WriteFn`] and its data) to the store's one committer task
+//! and waits: the committer takes every write queued at that moment (up to [`MAX_BATCH`]),
+//! runs them one after another in one transaction, keeps each audit chain's head in memory
+//! between them (one read and one update of `audit_heads` per chain per batch, and the chain
+//! stays exactly what single appends would have made), commits once, and only then answers
+//! each request.
 //!
 //! Atomicity is per request, as if each had its own transaction: if any write of a batch
 //! fails (or the commit does), the batch is rolled back and every write in it is run again
