@@ -249,20 +249,7 @@ async fn authorization_code(
         Some(i) => (Some(i.response), Some((i.rows, i.event))),
         None => (None, None),
     };
-    let exchange = GrantWrite {
-        tenant: p.tenant.clone(),
-        at: p.clock.now_text(),
-        now,
-        used: Used::Code,
-        hash: code_hash,
-        client_id: client.app.id.clone(),
-        store,
-    };
-    match p
-        .store
-        .group_write_returning(exchange, GrantWrite::write)
-        .await?
-    {
+    match GrantWrite::run(p, client, now, Used::Code, code_hash, store).await? {
         Consumed::Invalid => Err(invalid_grant("unknown authorization code")),
         Consumed::Replayed => Err(invalid_grant("the authorization code was already used")),
         Consumed::Fresh => match (response, refusal) {
@@ -305,6 +292,28 @@ enum Consumed {
 }
 
 impl GrantWrite {
+    /// Consumes the code or refresh token `hash` presented by `client` (storing `store` when
+    /// it was fresh), in a group commit.
+    async fn run(
+        p: &Provider<'_>,
+        client: &RegisteredClient,
+        now: i64,
+        used: Used,
+        hash: String,
+        store: Option<(Vec<TokenRow>, audit::Event)>,
+    ) -> Result<Consumed, StoreError> {
+        let w = GrantWrite {
+            tenant: p.tenant.clone(),
+            at: p.clock.now_text(),
+            now,
+            used,
+            hash,
+            client_id: client.app.id.clone(),
+            store,
+        };
+        p.store.group_write_returning(w, GrantWrite::write).await
+    }
+
     fn write<'a, 'c>(
         x: &'a GrantWrite,
         batch: &'a mut kakehashi_store::group::Batch<'c>,
@@ -437,20 +446,7 @@ async fn refresh(
             store = Some((issued.rows, issued.event));
         }
     }
-    let rotation = GrantWrite {
-        tenant: p.tenant.clone(),
-        at: p.clock.now_text(),
-        now,
-        used: Used::Refresh,
-        hash,
-        client_id: client.app.id.clone(),
-        store,
-    };
-    match p
-        .store
-        .group_write_returning(rotation, GrantWrite::write)
-        .await?
-    {
+    match GrantWrite::run(p, client, now, Used::Refresh, hash, store).await? {
         Consumed::Invalid => Err(invalid()),
         Consumed::Replayed => Err(invalid_grant("the refresh token was already used")),
         Consumed::Fresh => response.ok_or_else(|| invalid_grant("the user is no longer active")),
