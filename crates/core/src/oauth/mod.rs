@@ -142,6 +142,15 @@ pub(crate) async fn keyring_set(
     Ok(set)
 }
 
+/// The scopes of a stored `scopes` column (space-separated, RFC 6749 3.3), in order.
+pub(crate) fn scope_list(stored: &str) -> Vec<String> {
+    stored
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// What the store keeps of a code or token: SHA-256, hex.
 pub fn token_hash(value: &str) -> String {
     let digest = hex::encode(openssl::sha::sha256(value.as_bytes()));

@@ -48,12 +48,7 @@ pub async fn userinfo(
     let Some(row) = row.filter(|t| t.kind == "access" && live(t, p.now())) else {
         return Err(invalid_token(realm));
     };
-    let scopes: Vec<String> = row
-        .scopes
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect();
+    let scopes = super::scope_list(&row.scopes);
     if !scopes.iter().any(|s| s == "openid") {
         let mut e = OAuthError::new(
             ErrorCode::InsufficientScope,

@@ -231,12 +231,7 @@ async fn authorization_code(
             family_id: row.family_id.clone(),
             user,
             session_hash: row.session_hash.clone(),
-            scopes: row
-                .scopes
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
+            scopes: super::scope_list(&row.scopes),
             claims: row.claims.clone(),
             auth_time: row.auth_time,
             acr: row.acr.clone(),
@@ -403,12 +398,7 @@ async fn refresh(
     let mut store = None;
     let mut response = None;
     if !reused {
-        let granted: Vec<String> = row
-            .scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
+        let granted = super::scope_list(&row.scopes);
         // RFC 6749 6: a narrower scope is allowed, a wider one is invalid_scope.
         let scopes = match scope {
             Some(asked) if !asked.iter().all(|s| granted.contains(s)) => {
