@@ -96,6 +96,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "session_end",
         sql: include_str!("../migrations/0018_session_end.sql"),
     },
+    Migration {
+        version: 19,
+        name: "token_session_index",
+        sql: include_str!("../migrations/0019_token_session_index.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

@@ -140,6 +140,98 @@ async fn rfc9700_4_14_2_rotated_refresh_token_reuse_is_detected_and_family_revok
     }
 }
 
+/// Migration 0019: the session index holds only tokens that came from a portal session, and
+/// portal logout still finds them through it; a client_credentials token (no session) is left
+/// alone by a session's revocation.
+#[tokio::test]
+async fn a_session_s_tokens_are_found_by_a_partial_index_that_leaves_out_sessionless_tokens() {
+    use kakehashi_store::Backend;
+    use sqlx::Row;
+    for db in TestDb::both().await {
+        let store = db.open().await;
+        let a = tenant(&store, "city-a").await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        oauth::insert_token(&mut conn, &a, &token("at1", "access", "f"))
+            .await
+            .unwrap();
+        let cc = TokenRow {
+            session_hash: None,
+            user_sourced_id: None,
+            client_id: "lrs-client".into(),
+            ..token("cc1", "access", "cc-1")
+        };
+        oauth::insert_token(&mut conn, &a, &cc).await.unwrap();
+        let definition: String = match store.backend() {
+            Backend::Sqlite => sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'oauth_tokens_session'",
+            ),
+            Backend::Postgres => sqlx::query_scalar(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'oauth_tokens_session'",
+            ),
+        }
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert!(
+            definition.contains("WHERE") && definition.contains("session_hash IS NOT NULL"),
+            "{}: {definition}",
+            db.label
+        );
+        // The planner uses it for `session_hash = $n` (PostgreSQL told not to scan the table,
+        // which on a table of two rows it would rather do).
+        let plan: Vec<String> = match store.backend() {
+            Backend::Sqlite => sqlx::query(
+                "EXPLAIN QUERY PLAN SELECT DISTINCT client_id FROM oauth_tokens
+                 WHERE tenant_id = 'city-a' AND session_hash = 'sess' AND revoked_at IS NULL",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap())
+            .collect(),
+            Backend::Postgres => {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                let plan = sqlx::query(
+                    "EXPLAIN SELECT DISTINCT client_id FROM oauth_tokens
+                     WHERE tenant_id = 'city-a' AND session_hash = 'sess' AND revoked_at IS NULL",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>(0).unwrap())
+                .collect();
+                tx.rollback().await.unwrap();
+                plan
+            }
+        };
+        assert!(
+            plan.iter().any(|l| l.contains("oauth_tokens_session")),
+            "{}: {plan:?}",
+            db.label
+        );
+        let clients = oauth::revoke_session(&mut conn, &a, "sess", 300)
+            .await
+            .unwrap();
+        assert_eq!(clients, vec!["rp".to_owned()], "{}", db.label);
+        let at1 = oauth::find_token(&mut conn, &a, "at1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(at1.revoked_at, Some(300), "{}", db.label);
+        let cc1 = oauth::find_token(&mut conn, &a, "cc1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cc1.revoked_at, None, "{}", db.label);
+    }
+}
+
 #[tokio::test]
 async fn oidc_core_9_assertion_jti_is_used_once_and_salts_are_stable() {
     for db in TestDb::both().await {
