@@ -64,13 +64,7 @@ impl std::fmt::Debug for ClientSecretHash {
 impl ClientSecretHash {
     /// Hashes a secret (at registration).
     pub fn of(secret: &str) -> Self {
-        let mut out = [0u8; 32];
-        if let Ok(d) =
-            openssl::hash::hash(openssl::hash::MessageDigest::sha256(), secret.as_bytes())
-        {
-            out.copy_from_slice(&d);
-        }
-        ClientSecretHash(out)
+        ClientSecretHash(crate::digest::sha256(secret.as_bytes()))
     }
 
     /// Rebuilds from the stored 32 bytes.

@@ -10,7 +10,7 @@
 //!   (unix seconds), random bytes (through [`Rng`]) and keys, so every rule is deterministic
 //!   in tests. (Key *generation* uses OpenSSL's CSPRNG; loading stored keys does not.)
 //! - **One crypto backend**: every signature, verification, hash and key operation goes
-//!   through the `openssl` crate.
+//!   through the `openssl` crate (random bytes for tokens come from the kernel, [`OsRng`]).
 //! - **One issuer per tenant** (`{public-url}/t/{tenant}`), modelled by [`Issuer`].
 //! - Errors are typed; each protocol error maps to its wire format in one place
 //!   ([`OAuthError`] for RFC 6749 5.2 JSON and authorization error redirects).
@@ -22,6 +22,7 @@ pub mod authorize;
 pub mod b64;
 pub mod claims;
 pub mod client;
+pub mod digest;
 pub mod discovery;
 pub mod end_session;
 pub mod error;

@@ -78,10 +78,7 @@ pub fn check_verifier_syntax(verifier: &str) -> Result<(), PkceError> {
 
 /// RFC 7636 4.2: `BASE64URL-ENCODE(SHA256(ASCII(code_verifier)))`.
 pub fn s256(verifier: &str) -> String {
-    let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), verifier.as_bytes())
-        .map(|d| d.to_vec())
-        .unwrap_or_default();
-    b64::encode(digest)
+    b64::encode(crate::digest::sha256(verifier.as_bytes()))
 }
 
 #[cfg(test)]

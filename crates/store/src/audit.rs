@@ -52,9 +52,29 @@ fn row_hash(
     prev_hash: &str,
 ) -> String {
     let (actor, action, target, details) = e;
-    // A JSON array is an unambiguous encoding of the fields (no separator games).
-    let canonical = serde_json::json!([chain, seq, at, actor, action, target, details, prev_hash]);
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    // A JSON array is an unambiguous encoding of the fields (no separator games): compact
+    // JSON of `[chain, seq, at, actor, action, target, details, prev_hash]`, written straight
+    // into the hash (a tuple serialises to the same bytes as a `serde_json::Value` array,
+    // without building one; pinned by a test below, since stored chains depend on it).
+    let mut w = HashWriter(Sha256::new());
+    let fields = (chain, seq, at, actor, action, target, details, prev_hash);
+    // Writing into a hash cannot fail, and strings and integers always serialise.
+    let _ = serde_json::to_writer(&mut w, &fields);
+    hex::encode(w.0.finalize())
+}
+
+/// An `io::Write` that feeds a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Appends `event` to the tenant's chain within the caller's transaction. On SQLite the audit
@@ -437,4 +457,37 @@ pub async fn recent(store: &Store, tenant: Option<&TenantId>, limit: i64) -> Res
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chains already stored were hashed over `serde_json::json!([...]).to_string()`: the
+    /// streamed encoding must give the very same bytes, escapes and all.
+    #[test]
+    fn the_row_hash_is_that_of_the_json_array_of_the_fields() {
+        let odd = "𠮷野家\u{0}\"quote\"\\ \n\t\u{7f}\u{2028}é";
+        for (chain, seq, details) in [
+            ("", 1_i64, "{}"),
+            ("city-a", i64::MAX, r#"{"reason":"bad \"x\"","n":3}"#),
+            (odd, -5, odd),
+        ] {
+            let e = (odd, "oidc.token.issue", "app:𠮷", details);
+            let old = serde_json::json!([
+                chain,
+                seq,
+                "2026-12-07T00:00:00.000Z",
+                e.0,
+                e.1,
+                e.2,
+                e.3,
+                GENESIS
+            ]);
+            assert_eq!(
+                row_hash(chain, seq, "2026-12-07T00:00:00.000Z", e, GENESIS),
+                hex::encode(Sha256::digest(old.to_string().as_bytes()))
+            );
+        }
+    }
 }

@@ -153,7 +153,7 @@ pub(crate) fn scope_list(stored: &str) -> Vec<String> {
 
 /// What the store keeps of a code or token: SHA-256, hex.
 pub fn token_hash(value: &str) -> String {
-    let digest = hex::encode(openssl::sha::sha256(value.as_bytes()));
+    let digest = hex::encode(kakehashi_oidc::digest::sha256(value.as_bytes()));
     match value.split_once('.') {
         // A time-ordered value (`time_ordered_value`): its selector leads the key, so new
         // rows go in at the end of the index, not on a random page of it.

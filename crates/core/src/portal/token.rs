@@ -53,7 +53,7 @@ impl SessionToken {
 
     /// What the database stores: the SHA-256 of the token, hex.
     pub fn id_hash(&self) -> String {
-        hex::encode(openssl::sha::sha256(self.0.as_bytes()))
+        hex::encode(kakehashi_oidc::digest::sha256(self.0.as_bytes()))
     }
 }
 

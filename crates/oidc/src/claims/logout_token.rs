@@ -72,10 +72,7 @@ pub fn session_id(client_id: &str, session_key: &str, salt: &[u8]) -> String {
     input.extend_from_slice(session_key.as_bytes());
     input.push(0);
     input.extend_from_slice(salt);
-    let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), &input)
-        .map(|d| d.to_vec())
-        .unwrap_or_default();
-    b64::encode(digest)
+    b64::encode(crate::digest::sha256(&input))
 }
 
 #[cfg(test)]

@@ -16,10 +16,7 @@ pub fn pairwise_subject(sector_identifier: &str, local_account_id: &str, salt: &
     input.extend_from_slice(sector_identifier.as_bytes());
     input.extend_from_slice(local_account_id.as_bytes());
     input.extend_from_slice(salt);
-    let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), &input)
-        .map(|d| d.to_vec())
-        .unwrap_or_default();
-    b64::encode(digest)
+    b64::encode(crate::digest::sha256(&input))
 }
 
 /// `sub` for a client: pairwise, or the public identifier (the `userMasterIdentifier`).

@@ -237,8 +237,7 @@ pub fn thumbprint(jwk: &Jwk) -> Result<String, JoseError> {
         ),
         other => return Err(JoseError::BadJwk(format!("unsupported kty {other:?}"))),
     };
-    let digest = openssl::hash::hash(openssl::hash::MessageDigest::sha256(), canonical.as_bytes())?;
-    Ok(b64::encode(digest))
+    Ok(b64::encode(crate::digest::sha256(canonical.as_bytes())))
 }
 
 impl JwkSet {
