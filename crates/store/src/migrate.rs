@@ -101,6 +101,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "token_session_index",
         sql: include_str!("../migrations/0019_token_session_index.sql"),
     },
+    Migration {
+        version: 20,
+        name: "token_family_index",
+        sql: include_str!("../migrations/0020_token_family_index.sql"),
+    },
 ];
 
 const LOCK_KEY: i64 = 0x6b61_6b65_6861; // "kakeha"

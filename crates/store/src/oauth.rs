@@ -471,8 +471,10 @@ pub async fn rotate_refresh(
     })
 }
 
-/// Revokes every live token of a family (a code's grant and all its rotations); returns
-/// how many were revoked.
+/// Revokes every live token of a family (a code's grant for a user and all its rotations);
+/// returns how many were revoked. Tokens a client holds for itself (no user) have no family
+/// beyond themselves and are revoked one by one ([`revoke_token`]); the family index leaves
+/// them out (migration 0020), and the query states the index's condition so it is used.
 pub async fn revoke_family(
     conn: &mut AnyConnection,
     tenant: &TenantId,
@@ -481,7 +483,8 @@ pub async fn revoke_family(
 ) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE oauth_tokens SET revoked_at = $1
-         WHERE tenant_id = $2 AND family_id = $3 AND revoked_at IS NULL",
+         WHERE tenant_id = $2 AND family_id = $3 AND user_sourced_id IS NOT NULL
+           AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(tenant.as_str())

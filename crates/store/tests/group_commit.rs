@@ -226,7 +226,12 @@ async fn a_write_that_fails_after_its_first_row_is_undone_whole() {
 async fn a_revocation_reaches_tokens_queued_earlier_in_its_batch_and_each_write_answers() {
     for db in TestDb::both().await {
         let (store, t) = fresh(&db).await;
-        let issue = store.group_write_returning((t.clone(), token("first")), |(tenant, row), b| {
+        // A user's grant (families are revoked for users' grants: a replayed code).
+        let first = TokenRow {
+            user_sourced_id: Some("u1".into()),
+            ..token("first")
+        };
+        let issue = store.group_write_returning((t.clone(), first), |(tenant, row), b| {
             Box::pin(async move {
                 oauth::insert_token_later(b, tenant, row);
                 Ok(format!("issued {}", row.token_hash))

@@ -4,7 +4,8 @@
 
 use kakehashi_store::oauth::{self, CodeRedemption, CodeRow, RefreshRotation, TokenRow};
 use kakehashi_store::testing::TestDb;
-use kakehashi_store::{Store, TenantId};
+use kakehashi_store::{Backend, Store, TenantId};
+use sqlx::Row;
 
 async fn tenant(store: &Store, id: &str) -> TenantId {
     let t = TenantId::parse(id).unwrap();
@@ -140,13 +141,52 @@ async fn rfc9700_4_14_2_rotated_refresh_token_reuse_is_detected_and_family_revok
     }
 }
 
-/// Migration 0019: the session index holds only tokens that came from a portal session, and
-/// portal logout still finds them through it; a client_credentials token (no session) is left
-/// alone by a session's revocation.
+/// The `CREATE INDEX` text of `name`, as the database keeps it.
+async fn index_definition(store: &Store, conn: &mut sqlx::AnyConnection, name: &str) -> String {
+    let sql = match store.backend() {
+        Backend::Sqlite => "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1",
+        Backend::Postgres => "SELECT indexdef FROM pg_indexes WHERE indexname = $1",
+    };
+    sqlx::query_scalar(sql)
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// The lines of the query plan of `sql` (PostgreSQL told not to scan tables, which for a
+/// table of a few rows it would rather do).
+async fn plan(store: &Store, conn: &mut sqlx::AnyConnection, sql: &str) -> Vec<String> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+    let prefix = match store.backend() {
+        Backend::Sqlite => "EXPLAIN QUERY PLAN",
+        Backend::Postgres => {
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            "EXPLAIN"
+        }
+    };
+    let rows = sqlx::query(&format!("{prefix} {sql}"))
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let column = match store.backend() {
+        Backend::Sqlite => "detail",
+        Backend::Postgres => "QUERY PLAN",
+    };
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect()
+}
+
+/// Migrations 0019 and 0020: the session and family indexes hold only the tokens that have a
+/// session or a user; portal logout and family revocation still find theirs through them,
+/// and leave a client's own (client_credentials) tokens alone.
 #[tokio::test]
-async fn a_session_s_tokens_are_found_by_a_partial_index_that_leaves_out_sessionless_tokens() {
-    use kakehashi_store::Backend;
-    use sqlx::Row;
+async fn session_and_family_indexes_leave_out_a_client_s_own_tokens_and_are_still_used() {
     for db in TestDb::both().await {
         let store = db.open().await;
         let a = tenant(&store, "city-a").await;
@@ -154,81 +194,75 @@ async fn a_session_s_tokens_are_found_by_a_partial_index_that_leaves_out_session
         oauth::insert_token(&mut conn, &a, &token("at1", "access", "f"))
             .await
             .unwrap();
-        let cc = TokenRow {
+        oauth::insert_token(&mut conn, &a, &token("rt1", "refresh", "f"))
+            .await
+            .unwrap();
+        let own = |hash: &str| TokenRow {
             session_hash: None,
             user_sourced_id: None,
             client_id: "lrs-client".into(),
-            ..token("cc1", "access", "cc-1")
+            ..token(hash, "access", &format!("cc-{hash}"))
         };
-        oauth::insert_token(&mut conn, &a, &cc).await.unwrap();
-        let definition: String = match store.backend() {
-            Backend::Sqlite => sqlx::query_scalar(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'oauth_tokens_session'",
-            ),
-            Backend::Postgres => sqlx::query_scalar(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'oauth_tokens_session'",
-            ),
-        }
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-        assert!(
-            definition.contains("WHERE") && definition.contains("session_hash IS NOT NULL"),
-            "{}: {definition}",
-            db.label
-        );
-        // The planner uses it for `session_hash = $n` (PostgreSQL told not to scan the table,
-        // which on a table of two rows it would rather do).
-        let plan: Vec<String> = match store.backend() {
-            Backend::Sqlite => sqlx::query(
-                "EXPLAIN QUERY PLAN SELECT DISTINCT client_id FROM oauth_tokens
-                 WHERE tenant_id = 'city-a' AND session_hash = 'sess' AND revoked_at IS NULL",
-            )
-            .fetch_all(&mut *conn)
+        oauth::insert_token(&mut conn, &a, &own("cc1"))
             .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String, _>("detail").unwrap())
-            .collect(),
-            Backend::Postgres => {
-                let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-                sqlx::query("SET LOCAL enable_seqscan = off")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                let plan = sqlx::query(
-                    "EXPLAIN SELECT DISTINCT client_id FROM oauth_tokens
-                     WHERE tenant_id = 'city-a' AND session_hash = 'sess' AND revoked_at IS NULL",
-                )
-                .fetch_all(&mut *tx)
+            .unwrap();
+        oauth::insert_token(&mut conn, &a, &own("cc2"))
+            .await
+            .unwrap();
+        for (index, condition, query) in [
+            (
+                "oauth_tokens_session",
+                "session_hash IS NOT NULL",
+                "SELECT DISTINCT client_id FROM oauth_tokens
+                 WHERE tenant_id = 'city-a' AND session_hash = 'sess' AND revoked_at IS NULL",
+            ),
+            (
+                "oauth_tokens_family",
+                "user_sourced_id IS NOT NULL",
+                "UPDATE oauth_tokens SET revoked_at = 1
+                 WHERE tenant_id = 'city-a' AND family_id = 'f' AND user_sourced_id IS NOT NULL
+                   AND revoked_at IS NULL",
+            ),
+        ] {
+            let definition = index_definition(&store, &mut conn, index).await;
+            assert!(
+                definition.contains("WHERE") && definition.contains(condition),
+                "{}: {definition}",
+                db.label
+            );
+            let lines = plan(&store, &mut conn, query).await;
+            assert!(
+                lines.iter().any(|l| l.contains(index)),
+                "{}: {index} unused: {lines:?}",
+                db.label
+            );
+        }
+        // A client's own token: its "family" is itself, revoked one by one (RFC 7009).
+        assert_eq!(
+            oauth::revoke_family(&mut conn, &a, "cc-cc1", 250)
                 .await
-                .unwrap()
-                .iter()
-                .map(|r| r.try_get::<String, _>(0).unwrap())
-                .collect();
-                tx.rollback().await.unwrap();
-                plan
-            }
-        };
-        assert!(
-            plan.iter().any(|l| l.contains("oauth_tokens_session")),
-            "{}: {plan:?}",
+                .unwrap(),
+            0,
+            "{}",
             db.label
         );
         let clients = oauth::revoke_session(&mut conn, &a, "sess", 300)
             .await
             .unwrap();
         assert_eq!(clients, vec!["rp".to_owned()], "{}", db.label);
-        let at1 = oauth::find_token(&mut conn, &a, "at1")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(at1.revoked_at, Some(300), "{}", db.label);
-        let cc1 = oauth::find_token(&mut conn, &a, "cc1")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(cc1.revoked_at, None, "{}", db.label);
+        for (hash, revoked) in [("at1", Some(300)), ("rt1", Some(300)), ("cc1", None)] {
+            let row = oauth::find_token(&mut conn, &a, hash)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.revoked_at, revoked, "{}: {hash}", db.label);
+        }
+        assert_eq!(
+            oauth::revoke_family(&mut conn, &a, "f", 400).await.unwrap(),
+            0,
+            "{}: already revoked with the session",
+            db.label
+        );
     }
 }
 

@@ -503,8 +503,8 @@ async fn client_credentials(
     let row = TokenRow {
         token_hash: token_hash(&access_token),
         kind: "access".into(),
-        // No refresh token, so no family to revoke: a unique, time-ordered id, which the
-        // family index takes at its end rather than on a random page of a large index.
+        // No refresh token and no user, so no family to revoke: a unique id, kept for the
+        // record (the family index holds user tokens only, migration 0020).
         family_id: format!("cc-{now:012}-{family}"),
         client_id: client.app.id.clone(),
         user_sourced_id: None,
