@@ -150,35 +150,70 @@ pub async fn ensure(
     if complete(&rows) {
         return Ok(());
     }
+    // Keys are generated before the write lock is taken and off the async workers: an RSA
+    // key takes tens of milliseconds, which inline would stall every request on the worker
+    // (and every writer behind the lock) on a tenant's first use. One generation at a time
+    // in this process: the requests that arrive meanwhile wait for it and then find the keys
+    // (without this, each of them would generate a set of its own and all but one be thrown
+    // away, on a core the other requests need).
+    static GENERATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = GENERATING.lock().await;
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let rows = stored::load(&mut conn, tenant).await?;
+    drop(conn);
+    let wanted = missing(&rows);
+    if wanted.is_empty() {
+        return Ok(());
+    }
     let at = clock.now_text();
+    let mut fresh = {
+        let (master, tenant, at) = (master.clone(), tenant.clone(), at.clone());
+        tokio::task::spawn_blocking(move || {
+            wanted
+                .into_iter()
+                .map(|(alg, state)| new_row(&master, &tenant, alg, state, now, &at))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| KeyringError::Key(format!("key generation stopped: {e}")))??
+    };
     let mut tx = store.begin().await?;
     stored::lock_tenant_keys(&mut tx, store.backend(), tenant).await?;
+    // What is missing now (another request or node may have filled some meanwhile).
     let rows = stored::load(&mut tx, tenant).await?;
+    for (alg, state) in missing(&rows) {
+        let row = match fresh
+            .iter()
+            .position(|r| r.alg == alg.as_str() && r.state == state)
+        {
+            Some(i) => fresh.swap_remove(i),
+            // A rotation in between used a next key: rare, so made here.
+            None => new_row(master, tenant, alg, state, now, &at)?,
+        };
+        stored::insert(&mut tx, tenant, &row).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// The (algorithm, state) pairs without a key: each algorithm needs a current and a next.
+fn missing(rows: &[KeyRow]) -> Vec<(Algorithm, &'static str)> {
+    let mut out = Vec::new();
     for alg in Algorithm::SIGN {
         for state in ["current", "next"] {
             if !rows
                 .iter()
                 .any(|r| r.alg == alg.as_str() && r.state == state)
             {
-                stored::insert(
-                    &mut tx,
-                    tenant,
-                    &new_row(master, tenant, alg, state, now, &at)?,
-                )
-                .await?;
+                out.push((alg, state));
             }
         }
     }
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    out
 }
 
 fn complete(rows: &[KeyRow]) -> bool {
-    Algorithm::SIGN.iter().all(|alg| {
-        ["current", "next"]
-            .iter()
-            .all(|s| rows.iter().any(|r| r.alg == alg.as_str() && r.state == *s))
-    })
+    missing(rows).is_empty()
 }
 
 /// The tenant's JWKS document: next, current and still-published retired keys.

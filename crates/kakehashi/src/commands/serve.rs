@@ -56,6 +56,14 @@ pub async fn run(
         }
         print_demo_help(&public_url);
     }
+    // Every tenant's signing keys before the first request (Keycloak makes a realm's keys with
+    // the realm): a tenant created by the command line or a rotation that used a `next` key
+    // would otherwise have its RSA keys generated while its first requests wait.
+    for t in kakehashi_core::tenants::list(&store).await? {
+        kakehashi_core::keyring::ensure(&store, &dir.master_key, &SystemClock, &t.id)
+            .await
+            .with_context(|| format!("cannot prepare the signing keys of tenant {}", t.id))?;
+    }
     eprintln!(
         "Kakehashi {} listening on {public_url} ({} database)",
         env!("CARGO_PKG_VERSION"),
